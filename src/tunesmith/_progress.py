@@ -1,0 +1,54 @@
+"""A live progress bar with the best value so far (rich), or nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class NoProgress:
+    def __enter__(self) -> NoProgress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def advance(self, study: Any) -> None:
+        return None
+
+
+class BarProgress(NoProgress):
+    """Trials done out of the budget, elapsed time, and the study's best value."""
+
+    def __init__(self, total: int | None, name: str):
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[best]}"),
+            transient=False,
+        )
+        self._task = self._bar.add_task(name, total=total, best="")
+
+    def __enter__(self) -> BarProgress:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._bar.stop()
+
+    def advance(self, study: Any) -> None:
+        best = study._best_text()
+        self._bar.update(self._task, advance=1, best=best)
+
+
+def make_progress(enabled: bool, total: int | None, name: str) -> NoProgress:
+    return BarProgress(total, name) if enabled else NoProgress()

@@ -1,0 +1,201 @@
+"""Running objectives: one trial's evaluation, and the driver loop over threads or processes.
+
+The driver (the calling thread) is the only one that asks and tells; workers only evaluate, so
+the storage sees one writer per driver and the strategy sees a consistent history.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tunesmith.trial import Trial, TrialPruned, TrialState, check_values
+
+if TYPE_CHECKING:
+    from tunesmith.study import Study
+
+__all__ = ["TrialOutcome", "evaluate", "evaluate_batch", "Driver", "make_executor"]
+
+
+@dataclass
+class TrialOutcome:
+    """The result of evaluating one trial, shipped back to the driver to be told."""
+
+    trial: Trial
+    state: TrialState
+    values: tuple[float, ...] | None
+    error: str | None
+    reraise: BaseException | None = None
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return text if len(text) < 2000 else text[:2000] + "..."
+
+
+def _failed(trial: Trial, exc: BaseException, catch: tuple[type[BaseException], ...]) -> TrialOutcome:
+    trial.set_user_attr("traceback", "".join(traceback.format_exception(exc))[-8000:])
+    keep_going = isinstance(exc, catch) and not isinstance(exc, (KeyboardInterrupt, SystemExit))
+    return TrialOutcome(trial, TrialState.FAIL, None, _describe(exc), None if keep_going else exc)
+
+
+def _pruned(trial: Trial, n_objectives: int) -> TrialOutcome:
+    last = trial.intermediate[max(trial.intermediate)] if trial.intermediate else None
+    values = (last,) if last is not None and n_objectives == 1 else None
+    return TrialOutcome(trial, TrialState.PRUNED, values, None)
+
+
+def _from_value(trial: Trial, raw: Any, n_objectives: int) -> TrialOutcome:
+    values, reason = check_values(raw, n_objectives)
+    if reason is not None:
+        return TrialOutcome(trial, TrialState.FAIL, None, reason)
+    return TrialOutcome(trial, TrialState.COMPLETE, values, None)
+
+
+def evaluate(objective: Callable[[Trial], Any], trial: Trial, n_objectives: int,
+             catch: tuple[type[BaseException], ...]) -> TrialOutcome:
+    """Run ``objective(trial)``; any failure becomes a FAIL outcome with its reason."""
+    try:
+        raw = objective(trial)
+    except TrialPruned:
+        return _pruned(trial, n_objectives)
+    except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then maybe re-raised
+        return _failed(trial, exc, catch)
+    return _from_value(trial, raw, n_objectives)
+
+
+def evaluate_batch(objective: Callable[[list[Trial]], Any], trials: list[Trial], n_objectives: int,
+                   catch: tuple[type[BaseException], ...]) -> list[TrialOutcome]:
+    """Run a batched objective ``objective(trials) -> list of values``, one outcome per trial."""
+    try:
+        raw = objective(trials)
+        raw = list(raw)
+        if len(raw) != len(trials):
+            raise ValueError(f"The batched objective returned {len(raw)} values for "
+                             f"{len(trials)} trials.")
+    except BaseException as exc:  # noqa: BLE001
+        return [_failed(t, exc, catch) for t in trials]
+    out = []
+    for trial, value in zip(trials, raw):
+        if isinstance(value, TrialPruned):
+            out.append(_pruned(trial, n_objectives))
+        elif isinstance(value, BaseException):
+            out.append(_failed(trial, value, catch))
+        else:
+            out.append(_from_value(trial, value, n_objectives))
+    return out
+
+
+def _resolve_jobs(n_jobs: int) -> int:
+    return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+
+
+class Driver:
+    """The ask -> evaluate -> tell loop for one ``optimize`` call."""
+
+    def __init__(self, study: Study, n_trials: int | None, timeout: float | None,
+                 callbacks: Sequence[Callable[..., Any]], progress: Any):
+        self.study = study
+        self.n_trials = n_trials
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.callbacks = tuple(callbacks)
+        self.progress = progress
+        self.done = 0
+        self.asked = 0
+
+    def _budget(self) -> int | None:
+        """How many more trials may be asked (None: unlimited); 0 when out of time."""
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return 0
+        return None if self.n_trials is None else self.n_trials - self.asked
+
+    def _tell(self, outcome: TrialOutcome) -> None:
+        frozen = self.study._tell_outcome(outcome)
+        self.done += 1
+        self.progress.advance(self.study)
+        for callback in self.callbacks:
+            callback(self.study, frozen)
+        if outcome.reraise is not None:
+            raise outcome.reraise
+
+    def run_serial(self, objective: Callable[[Trial], Any], catch: tuple) -> None:
+        n_obj = len(self.study.directions)
+        while self._budget() != 0:
+            trials = self.study._ask_for_run(1)
+            if not trials:
+                return
+            self.asked += 1
+            self._tell(evaluate(objective, trials[0], n_obj, catch))
+
+    def run_batched(self, objective: Callable[[list[Trial]], Any], batch_size: int,
+                    catch: tuple) -> None:
+        n_obj = len(self.study.directions)
+        while (budget := self._budget()) != 0:
+            trials = self.study._ask_for_run(batch_size if budget is None else min(batch_size, budget))
+            if not trials:
+                return
+            self.asked += len(trials)
+            outcomes = evaluate_batch(objective, trials, n_obj, catch)
+            pending = None
+            for outcome in outcomes:
+                try:
+                    self._tell(outcome)
+                except BaseException as exc:  # noqa: BLE001 - tell every trial before raising
+                    pending = pending or exc
+            if pending is not None:
+                raise pending
+
+    def run_pool(self, objective: Callable[[Trial], Any], executor: cf.Executor, n_jobs: int,
+                 catch: tuple) -> None:
+        n_obj = len(self.study.directions)
+        in_flight: dict[cf.Future, Trial] = {}
+        error: BaseException | None = None
+        try:
+            while True:
+                while error is None and len(in_flight) < n_jobs and self._budget() != 0:
+                    trials = self.study._ask_for_run(1, wait=bool(in_flight))
+                    if not trials:
+                        break
+                    self.asked += 1
+                    in_flight[executor.submit(evaluate, objective, trials[0], n_obj, catch)] = trials[0]
+                if not in_flight:
+                    return
+                timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+                finished, _ = cf.wait(in_flight, timeout=timeout, return_when=cf.FIRST_COMPLETED)
+                if not finished and self.deadline is not None:
+                    self.deadline = None  # out of time: ask no more, but collect what runs
+                    self.n_trials = self.asked
+                    continue
+                for future in finished:
+                    trial = in_flight.pop(future)
+                    try:
+                        outcome = future.result()
+                    except BaseException as exc:  # noqa: BLE001 - the worker itself died
+                        outcome = _failed(trial, exc, (Exception,))
+                    try:
+                        self._tell(outcome)
+                    except BaseException as exc:  # noqa: BLE001
+                        error = error or exc
+                if error is not None and not in_flight:
+                    raise error
+        finally:
+            for future in in_flight:
+                future.cancel()
+
+
+def make_executor(kind: Any, n_jobs: int) -> tuple[cf.Executor, bool]:
+    """An executor for ``kind`` ("thread", "process" or an Executor) and whether we own it."""
+    if isinstance(kind, cf.Executor):
+        return kind, False
+    if kind in (None, "thread"):
+        return cf.ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="tunesmith"), True
+    if kind == "process":
+        return cf.ProcessPoolExecutor(max_workers=n_jobs), True
+    raise ValueError("The 'executor' parameter of optimize must be 'thread', 'process' or a "
+                     f"concurrent.futures.Executor. Got {kind!r} instead.")
+

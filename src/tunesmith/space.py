@@ -1,0 +1,295 @@
+"""Search-space distributions: validation, encoding to the unit interval, grid points.
+
+Every strategy works in the unit cube [0, 1]^d; only these classes know real units. Integers and
+choices use equal-width bins, so a uniform draw in the unit interval is a uniform draw over the
+values and ``from_unit(to_unit(v)) == v`` holds exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Union
+
+import numpy as np
+
+__all__ = ["Float", "Int", "Choice", "Distribution", "Space", "validate_space", "grid_points"]
+
+
+def _param_error(owner: str, name: str, rule: str, got: Any) -> ValueError:
+    return ValueError(f"The {name!r} parameter of {owner} {rule}. Got {got!r} instead.")
+
+
+def _finite_number(owner: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise _param_error(owner, name, "must be a real number", value)
+    if not math.isfinite(value):
+        raise _param_error(owner, name, "must be finite", value)
+    return value
+
+
+class Distribution:
+    """Base class: a named range of values with a unit-interval encoding."""
+
+    kind: str = ""
+
+    def to_unit(self, value: Any) -> float:
+        raise NotImplementedError
+
+    def from_unit(self, u: float) -> Any:
+        raise NotImplementedError
+
+    def grid(self, n: int | None = None) -> list[Any]:
+        raise NotImplementedError
+
+    def contains(self, value: Any) -> bool:
+        raise NotImplementedError
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, **self._fields()}
+
+    def _fields(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Distribution:
+        """Rebuild a distribution from :meth:`to_json` output (plain JSON, never pickle)."""
+        fields = dict(data)
+        kind = fields.pop("kind", None)
+        cls = _KINDS.get(kind)
+        if cls is None:
+            raise ValueError(f"Unknown distribution kind {kind!r} in stored space.")
+        return cls(**fields)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._fields() == other._fields()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.to_json(), sort_keys=True))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._fields().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Float(Distribution):
+    """A real number in [low, high]; uniform, log-uniform (``log=True``) or on a ``step`` lattice."""
+
+    kind = "float"
+
+    def __init__(self, low: float, high: float, log: bool = False, step: float | None = None):
+        low = _finite_number("Float", "low", low)
+        high = _finite_number("Float", "high", high)
+        if not low < high:
+            raise ValueError(f"The 'low' parameter of Float must be < high. Got low={low!r}, high={high!r} instead.")
+        if log and step is not None:
+            raise ValueError("The 'step' parameter of Float cannot be used together with log=True. Got step="
+                             f"{step!r} instead.")
+        if log and low <= 0:
+            raise _param_error("Float", "low", "must be > 0 when log=True", low)
+        if step is not None:
+            step = _finite_number("Float", "step", step)
+            if step <= 0:
+                raise _param_error("Float", "step", "must be > 0", step)
+            n = (high - low) / step
+            if abs(n - round(n)) > 1e-8 * max(1.0, abs(n)):
+                raise ValueError(f"The 'step' parameter of Float must divide high - low = {high - low!r}. "
+                                 f"Got {step!r} instead.")
+        self.low, self.high, self.log, self.step = float(low), float(high), bool(log), step
+
+    def _fields(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "log": self.log, "step": self.step}
+
+    def _n_steps(self) -> int:
+        return int(round((self.high - self.low) / self.step))
+
+    def to_unit(self, value: Any) -> float:
+        x = float(value)
+        if self.log:
+            return (math.log(x) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
+        return (x - self.low) / (self.high - self.low)
+
+    def from_unit(self, u: float) -> float:
+        u = min(max(float(u), 0.0), 1.0)
+        if self.log:
+            x = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+        elif self.step is not None:
+            x = self.low + round(u * self._n_steps()) * self.step
+        else:
+            x = self.low + u * (self.high - self.low)
+        return min(max(x, self.low), self.high)
+
+    def grid(self, n: int | None = None) -> list[float]:
+        if n is None:
+            if self.step is None:
+                raise ValueError(f"{self!r} has no step, so its grid is undefined: give grid=n "
+                                 "(number of points) or a step.")
+            return [min(self.low + i * self.step, self.high) for i in range(self._n_steps() + 1)]
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise _param_error("Float.grid", "n", "must be an int >= 1", n)
+        if n == 1:
+            return [self.from_unit(0.5)]
+        return list(dict.fromkeys(self.from_unit(i / (n - 1)) for i in range(n)))
+
+    def contains(self, value: Any) -> bool:
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            return False
+        return self.low <= x <= self.high
+
+
+class Int(Distribution):
+    """An integer in [low, high] on a ``step`` lattice, uniform or log-uniform over the values."""
+
+    kind = "int"
+
+    def __init__(self, low: int, high: int, log: bool = False, step: int = 1):
+        for name, v in (("low", low), ("high", high), ("step", step)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+                raise _param_error("Int", name, "must be an int", v)
+        low, high, step = int(low), int(high), int(step)
+        if not low < high:
+            raise ValueError(f"The 'low' parameter of Int must be < high. Got low={low!r}, high={high!r} instead.")
+        if step < 1:
+            raise _param_error("Int", "step", "must be >= 1", step)
+        if log and step != 1:
+            raise ValueError(f"The 'step' parameter of Int must be 1 when log=True. Got {step!r} instead.")
+        if log and low < 1:
+            raise _param_error("Int", "low", "must be >= 1 when log=True", low)
+        if (high - low) % step:
+            raise ValueError(f"The 'step' parameter of Int must divide high - low = {high - low}. "
+                             f"Got {step!r} instead.")
+        self.low, self.high, self.log, self.step = low, high, bool(log), step
+
+    def _fields(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "log": self.log, "step": self.step}
+
+    @property
+    def size(self) -> int:
+        return (self.high - self.low) // self.step + 1
+
+    def _log_edges(self) -> tuple[float, float]:
+        return math.log(self.low - 0.5), math.log(self.high + 0.5)
+
+    def to_unit(self, value: Any) -> float:
+        v = int(value)
+        if self.log:
+            a, b = self._log_edges()
+            return (math.log(v) - a) / (b - a)
+        return ((v - self.low) // self.step + 0.5) / self.size
+
+    def from_unit(self, u: float) -> int:
+        u = min(max(float(u), 0.0), 1.0)
+        if self.log:
+            a, b = self._log_edges()
+            v = int(round(math.exp(a + u * (b - a))))
+            return min(max(v, self.low), self.high)
+        return self.low + min(int(u * self.size), self.size - 1) * self.step
+
+    def grid(self, n: int | None = None) -> list[int]:
+        values = list(range(self.low, self.high + 1, self.step))
+        if n is None or n >= len(values):
+            return values
+        picks = np.linspace(0, len(values) - 1, n).round().astype(int)
+        return [values[i] for i in dict.fromkeys(picks.tolist())]
+
+    def contains(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            return False
+        return self.low <= value <= self.high and (value - self.low) % self.step == 0
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+class Choice(Distribution):
+    """One of a fixed list of JSON scalars (str, int, float, bool, None); never averaged."""
+
+    kind = "choice"
+
+    def __init__(self, options: Sequence[Any]):
+        if isinstance(options, (str, bytes)) or not isinstance(options, Sequence):
+            raise _param_error("Choice", "options", "must be a list", options)
+        options = list(options)
+        if not options:
+            raise _param_error("Choice", "options", "must not be empty", options)
+        for opt in options:
+            if not isinstance(opt, _JSON_SCALARS):
+                raise _param_error("Choice", "options", "must hold only JSON scalars "
+                                   "(str, int, float, bool, None)", opt)
+            if isinstance(opt, float) and not math.isfinite(opt):
+                raise _param_error("Choice", "options", "must hold finite numbers", opt)
+        keys = [json.dumps(o) for o in options]
+        if len(set(keys)) != len(keys):
+            raise _param_error("Choice", "options", "must not repeat an option", options)
+        self.options = options
+        self._index = {k: i for i, k in enumerate(keys)}
+
+    def _fields(self) -> dict[str, Any]:
+        return {"options": list(self.options)}
+
+    def index(self, value: Any) -> int:
+        try:
+            return self._index[json.dumps(value)]
+        except (KeyError, TypeError):
+            raise ValueError(f"{value!r} is not one of the options {self.options!r}.") from None
+
+    def to_unit(self, value: Any) -> float:
+        return (self.index(value) + 0.5) / len(self.options)
+
+    def from_unit(self, u: float) -> Any:
+        u = min(max(float(u), 0.0), 1.0)
+        return self.options[min(int(u * len(self.options)), len(self.options) - 1)]
+
+    def grid(self, n: int | None = None) -> list[Any]:
+        return list(self.options)
+
+    def contains(self, value: Any) -> bool:
+        try:
+            self.index(value)
+        except ValueError:
+            return False
+        return True
+
+
+_KINDS: dict[str, type[Distribution]] = {"float": Float, "int": Int, "choice": Choice}
+
+Space = Mapping[str, Distribution]
+SpaceLike = Union[Mapping[str, Distribution], None]
+
+
+def validate_space(space: Any, owner: str = "create_study") -> dict[str, Distribution]:
+    """Check that ``space`` is a dict of names to distributions and return a plain copy."""
+    if space is None:
+        return {}
+    if not isinstance(space, Mapping):
+        raise _param_error(owner, "space", "must be a dict of names to Float, Int or Choice", space)
+    out: dict[str, Distribution] = {}
+    for name, dist in space.items():
+        if not isinstance(name, str) or not name:
+            raise _param_error(owner, "space", "must have non-empty string names", name)
+        if not isinstance(dist, Distribution):
+            raise ValueError(f"The 'space' parameter of {owner} must map names to Float, Int or "
+                             f"Choice. Got {dist!r} for {name!r} instead.")
+        out[name] = dist
+    return out
+
+
+def space_to_json(space: Space) -> dict[str, Any]:
+    return {name: dist.to_json() for name, dist in space.items()}
+
+
+def space_from_json(data: Mapping[str, Any]) -> dict[str, Distribution]:
+    return {name: Distribution.from_json(d) for name, d in data.items()}
+
+
+def grid_points(space: Space, n: int | None = None) -> list[dict[str, Any]]:
+    """All grid points of ``space`` in a fixed order (last name varies fastest)."""
+    names = list(space)
+    axes = [space[name].grid(n) for name in names]
+    points: list[dict[str, Any]] = [{}]
+    for name, axis in zip(names, axes):
+        points = [{**p, name: v} for p in points for v in axis]
+    return points

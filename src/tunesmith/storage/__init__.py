@@ -1,0 +1,51 @@
+"""Where studies and trials live: memory, SQLite or PostgreSQL, behind one narrow contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tunesmith.storage.base import (
+    DuplicatedStudyError,
+    Proposal,
+    Storage,
+    StorageError,
+    StudyInfo,
+    StudyNotFoundError,
+)
+from tunesmith.storage.memory import InMemoryStorage
+
+__all__ = [
+    "Storage",
+    "InMemoryStorage",
+    "SQLStorage",
+    "StudyInfo",
+    "Proposal",
+    "StorageError",
+    "DuplicatedStudyError",
+    "StudyNotFoundError",
+    "get_storage",
+]
+
+
+def get_storage(storage: Any) -> Storage:
+    """Resolve ``None`` (memory), a URL string, or a Storage instance."""
+    if storage is None:
+        return InMemoryStorage()
+    if isinstance(storage, Storage):
+        return storage
+    if isinstance(storage, str):
+        from tunesmith.storage.sql import SQLStorage
+
+        return SQLStorage(storage)
+    raise ValueError(
+        "The 'storage' parameter must be None, a Storage, 'sqlite:///PATH' or "
+        f"'postgresql://...'. Got {storage!r} instead."
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SQLStorage":
+        from tunesmith.storage.sql import SQLStorage
+
+        return SQLStorage
+    raise AttributeError(name)

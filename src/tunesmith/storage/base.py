@@ -1,0 +1,133 @@
+"""The storage contract: a handful of methods, so a new backend is an afternoon's work.
+
+A storage keeps studies and their trials as JSON. Every write bumps the study's revision, and a
+reader asks only for what changed since the revision it last saw, so the cost of a trial does not
+grow with the number of trials before it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tunesmith.space import Distribution
+from tunesmith.trial import FrozenTrial, TrialState
+
+__all__ = [
+    "Storage",
+    "StudyInfo",
+    "Proposal",
+    "Claim",
+    "StorageError",
+    "DuplicatedStudyError",
+    "StudyNotFoundError",
+    "dumps",
+]
+
+
+class StorageError(RuntimeError):
+    """A storage cannot be opened or used (wrong schema, not a tunesmith database, lost trial)."""
+
+
+class DuplicatedStudyError(StorageError):
+    """A study of that name already exists (pass ``load_if_exists=True`` to reopen it)."""
+
+
+class StudyNotFoundError(StorageError, KeyError):
+    """No study of that name in the storage."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class StudyInfo:
+    """A study's identity and settings as stored."""
+
+    study_id: int
+    name: str
+    directions: tuple[str, ...]
+    attrs: dict[str, Any] = field(default_factory=dict)
+    n_trials: int = 0
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A parameter set a strategy proposed (or a user enqueued), not yet numbered."""
+
+    params: dict[str, Any]
+    distributions: dict[str, Distribution]
+    system_attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What one ask transaction returns: others' changes, the trials it wrote, the new cursor."""
+
+    changes: list[FrozenTrial]
+    claimed: list[FrozenTrial]
+    written: list[FrozenTrial]
+    cursor: int
+
+
+# propose(changes, first_number, n) -> proposals; called inside the ask transaction.
+ProposeFn = Callable[[list[FrozenTrial], int, int], Sequence[Proposal]]
+
+
+class Storage:
+    """Interface every backend implements (memory, SQLite, PostgreSQL)."""
+
+    def create_study(self, name: str, directions: Sequence[str], attrs: dict[str, Any]) -> StudyInfo:
+        raise NotImplementedError
+
+    def get_study(self, name: str) -> StudyInfo:
+        raise NotImplementedError
+
+    def list_studies(self) -> list[StudyInfo]:
+        raise NotImplementedError
+
+    def enqueue(self, study_id: int, proposals: Sequence[Proposal]) -> list[FrozenTrial]:
+        """Add WAITING trials that the next asks hand out before proposing anything new."""
+        raise NotImplementedError
+
+    def claim(self, study_id: int, since: int, n: int, propose: ProposeFn) -> Claim:
+        """In one transaction: hand out up to ``n`` WAITING trials, proposing more if needed."""
+        raise NotImplementedError
+
+    def finish(
+        self,
+        study_id: int,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: tuple[float, ...] | None,
+        error: str | None,
+        finished: float,
+    ) -> FrozenTrial:
+        """Record a RUNNING trial's end (one transaction); refuses a trial already finished."""
+        raise NotImplementedError
+
+    def read(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:
+        """Trials changed after revision ``since``, and the current revision."""
+        raise NotImplementedError
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"{obj!r} of type {type(obj).__name__} is not JSON serializable")
+
+
+def dumps(obj: Any) -> str:
+    """JSON text for storage; numpy scalars become plain numbers, NaN is refused."""
+    return json.dumps(obj, default=_json_default, allow_nan=False, ensure_ascii=False)
+
+
+def json_safe(obj: Any) -> Any:
+    """Round-trip ``obj`` through JSON so stored and in-memory records look the same."""
+    return json.loads(dumps(obj))

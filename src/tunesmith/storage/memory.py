@@ -1,0 +1,125 @@
+"""In-memory storage: the same contract as SQL, for one process, guarded by one lock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from tunesmith.storage.base import (
+    Claim,
+    DuplicatedStudyError,
+    Proposal,
+    ProposeFn,
+    Storage,
+    StorageError,
+    StudyInfo,
+    StudyNotFoundError,
+)
+from tunesmith.trial import FrozenTrial, TrialState
+
+
+class _StudyRecord:
+    __slots__ = ("info", "trials", "log", "waiting")
+
+    def __init__(self, info: StudyInfo):
+        self.info = info
+        self.trials: list[FrozenTrial] = []  # index == trial number
+        self.log: list[int] = []  # trial number changed at each revision
+        self.waiting: deque[int] = deque()  # numbers of WAITING trials, oldest first
+
+
+class InMemoryStorage(Storage):
+    """Studies kept in this process; lost when it ends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._studies: dict[int, _StudyRecord] = {}
+        self._names: dict[str, int] = {}
+
+    def create_study(self, name: str, directions: Sequence[str], attrs: dict[str, Any]) -> StudyInfo:
+        with self._lock:
+            if name in self._names:
+                raise DuplicatedStudyError(f"A study named {name!r} already exists.")
+            info = StudyInfo(len(self._studies) + 1, name, tuple(directions), dict(attrs))
+            self._studies[info.study_id] = _StudyRecord(info)
+            self._names[name] = info.study_id
+            return info
+
+    def get_study(self, name: str) -> StudyInfo:
+        with self._lock:
+            if name not in self._names:
+                raise StudyNotFoundError(f"No study named {name!r} in this storage.")
+            rec = self._studies[self._names[name]]
+            return replace(rec.info, n_trials=len(rec.trials))
+
+    def list_studies(self) -> list[StudyInfo]:
+        with self._lock:
+            return [replace(r.info, n_trials=len(r.trials)) for r in self._studies.values()]
+
+    def _add(self, rec: _StudyRecord, p: Proposal, state: TrialState, now: float | None) -> FrozenTrial:
+        number = len(rec.trials)
+        trial = FrozenTrial(number, state, p.params, p.distributions,
+                            system_attrs=p.system_attrs, started=now, trial_id=number)
+        rec.trials.append(trial)
+        rec.log.append(number)
+        if state is TrialState.WAITING:
+            rec.waiting.append(number)
+        return trial
+
+    def enqueue(self, study_id: int, proposals: Sequence[Proposal]) -> list[FrozenTrial]:
+        with self._lock:
+            rec = self._studies[study_id]
+            return [self._add(rec, p, TrialState.WAITING, None) for p in proposals]
+
+    def claim(self, study_id: int, since: int, n: int, propose: ProposeFn) -> Claim:
+        with self._lock:
+            rec = self._studies[study_id]
+            changes = self._changes(rec, since)
+            now = time.time()
+            claimed: list[FrozenTrial] = []
+            written: list[FrozenTrial] = []
+            while rec.waiting and len(claimed) < n:
+                number = rec.waiting.popleft()
+                trial = replace(rec.trials[number], state=TrialState.RUNNING, started=now)
+                rec.trials[number] = trial
+                rec.log.append(number)
+                claimed.append(trial)
+            if len(claimed) < n:
+                need = n - len(claimed)
+                for i, p in enumerate(propose(changes, len(rec.trials), need)):
+                    state = TrialState.RUNNING if i < need else TrialState.WAITING
+                    trial = self._add(rec, p, state, now if i < need else None)
+                    (claimed if i < need else written).append(trial)
+            return Claim(changes, claimed, written, len(rec.log))
+
+    def finish(self, study_id, trial, state, values, error, finished) -> FrozenTrial:
+        with self._lock:
+            rec = self._studies[study_id]
+            current = rec.trials[trial.number]
+            if current.state is not TrialState.RUNNING:
+                raise StorageError(
+                    f"Trial {trial.number} is already {current.state.value}; a finished trial is "
+                    "never overwritten."
+                )
+            done = replace(trial, state=state, values=values, error=error, started=current.started,
+                           finished=finished, system_attrs={**current.system_attrs,
+                                                            **trial.system_attrs})
+            rec.trials[trial.number] = done
+            rec.log.append(trial.number)
+            return done
+
+    def read(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:
+        with self._lock:
+            rec = self._studies[study_id]
+            return self._changes(rec, since), len(rec.log)
+
+    @staticmethod
+    def _changes(rec: _StudyRecord, since: int) -> list[FrozenTrial]:
+        if since >= len(rec.log):
+            return []
+        numbers = dict.fromkeys(rec.log[since:])
+        return [rec.trials[k] for k in numbers]

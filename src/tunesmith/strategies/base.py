@@ -1,0 +1,82 @@
+"""The strategy contract: propose parameter sets from the history, in the unit cube.
+
+A strategy never touches storage and never runs an objective. The study sets ``directions``
+before the first call and tags every trial with the ``batch`` it was proposed in (the number of
+the first trial of that ``propose`` call), so a strategy can tell its generations apart without
+keeping state of its own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tunesmith.space import Distribution, Space
+from tunesmith.trial import FrozenTrial, TrialState
+
+__all__ = ["Strategy", "signed_values", "params_key", "completed", "encode", "decode", "sample_unit"]
+
+
+class Strategy:
+    """Base class: ``propose(history, space, n, rng) -> list[dict]``.
+
+    Returning fewer than ``n`` dicts (or none) is allowed: an empty list while trials are still
+    running means "wait for them"; an empty list with nothing running means "exhausted".
+    """
+
+    name = "strategy"
+    directions: tuple[str, ...] = ("minimize",)
+
+    def propose(
+        self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
+    ) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        fields = {k: v for k, v in vars(self).items() if not k.startswith("_") and k != "directions"}
+        args = ", ".join(f"{k}={v!r}" for k, v in fields.items())
+        return f"{type(self).__name__}({args})"
+
+
+def signed_values(trial: FrozenTrial, directions: Sequence[str]) -> tuple[float, ...]:
+    """The trial's values turned into losses (maximized objectives negated)."""
+    assert trial.values is not None
+    return tuple(-v if d == "maximize" else v for v, d in zip(trial.values, directions))
+
+
+def completed(history: Sequence[FrozenTrial]) -> list[FrozenTrial]:
+    return [t for t in history if t.state is TrialState.COMPLETE]
+
+
+def params_key(params: dict[str, Any]) -> str:
+    """A canonical text form of a parameter set, for duplicate detection."""
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def encode(params: dict[str, Any], space: Space) -> np.ndarray:
+    """Parameters to a point of the unit cube (names in the space's order)."""
+    return np.array([dist.to_unit(params[name]) for name, dist in space.items()], dtype=float)
+
+
+def decode(u: np.ndarray, space: Space) -> dict[str, Any]:
+    """A point of the unit cube to parameters (integers rounded, choices binned)."""
+    return {name: dist.from_unit(float(x)) for (name, dist), x in zip(space.items(), u)}
+
+
+def sample_unit(space: Space, n: int, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """``n`` uniform draws in the unit cube, decoded (log-uniform for log parameters)."""
+    return [decode(row, space) for row in rng.random((n, len(space)))]
+
+
+def usable(trial: FrozenTrial, space: Space) -> bool:
+    """Whether a trial has a value for every parameter of ``space``, each inside its range."""
+    return all(
+        name in trial.params and _fits(dist, trial.params[name]) for name, dist in space.items()
+    )
+
+
+def _fits(dist: Distribution, value: Any) -> bool:
+    return dist.contains(value)

@@ -1,0 +1,211 @@
+"""Trials: the live handle an objective receives, and the frozen record the storage keeps."""
+
+from __future__ import annotations
+
+import enum
+import math
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tunesmith.space import Choice, Distribution, Float, Int
+
+__all__ = ["TrialState", "TrialPruned", "FrozenTrial", "Trial"]
+
+
+class TrialState(str, enum.Enum):
+    """Life cycle of a trial: WAITING (queued) -> RUNNING -> COMPLETE, PRUNED or FAIL."""
+
+    WAITING = "WAITING"
+    RUNNING = "RUNNING"
+    COMPLETE = "COMPLETE"
+    PRUNED = "PRUNED"
+    FAIL = "FAIL"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+class TrialPruned(Exception):
+    """Raise inside an objective to stop a trial that ``trial.should_prune()`` gave up on."""
+
+
+@dataclass(frozen=True)
+class FrozenTrial:
+    """What storage keeps of one trial; plain JSON-able fields only."""
+
+    number: int
+    state: TrialState
+    params: dict[str, Any]
+    distributions: dict[str, Distribution]
+    values: tuple[float, ...] | None = None
+    intermediate: dict[int, float] = field(default_factory=dict)
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+    system_attrs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    started: float | None = None
+    finished: float | None = None
+    trial_id: int = -1
+
+    @property
+    def value(self) -> float | None:
+        """The objective value; for several objectives use ``values``."""
+        if self.values is None:
+            return None
+        if len(self.values) != 1:
+            raise RuntimeError("This trial has several objective values; read 'values' instead.")
+        return self.values[0]
+
+    @property
+    def duration(self) -> float | None:
+        if self.started is None or self.finished is None:
+            return None
+        return self.finished - self.started
+
+    @property
+    def last_step(self) -> int | None:
+        return max(self.intermediate) if self.intermediate else None
+
+
+def _same_kind(a: Distribution, b: Distribution) -> bool:
+    return type(a) is type(b)
+
+
+class Trial:
+    """The handle an objective gets: proposed ``params``, ``suggest_*``, ``report``, user attrs.
+
+    Values not proposed by the strategy (define-by-run parameters it has not seen yet) are drawn
+    uniformly from a generator seeded by the study seed, the trial number and the name, so a
+    run is reproducible whatever the parallelism.
+    """
+
+    def __init__(
+        self,
+        number: int,
+        params: dict[str, Any],
+        distributions: dict[str, Distribution],
+        seed: int,
+        pruner: Any = None,
+        pruner_history: Sequence[FrozenTrial] = (),
+        directions: Sequence[str] = ("minimize",),
+        trial_id: int = -1,
+    ):
+        self.number = number
+        self.trial_id = trial_id
+        self._proposed = dict(params)
+        self._proposed_dists = dict(distributions)
+        self.params: dict[str, Any] = {}
+        self.distributions: dict[str, Distribution] = {}
+        for name, dist in distributions.items():
+            if name in params:
+                self.params[name] = params[name]
+                self.distributions[name] = dist
+        self.intermediate: dict[int, float] = {}
+        self.user_attrs: dict[str, Any] = {}
+        self._seed = seed
+        self._pruner = pruner
+        self._pruner_history = pruner_history
+        self._directions = tuple(directions)
+
+    def __repr__(self) -> str:
+        return f"Trial(number={self.number}, params={self.params!r})"
+
+    # -- define-by-run -------------------------------------------------------------------
+    def _suggest(self, name: str, dist: Distribution) -> Any:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"The 'name' parameter of suggest must be a non-empty string. Got {name!r} instead.")
+        if name in self.distributions and self.distributions[name] != dist:
+            if not (name in self._proposed and dist.contains(self.params[name])):
+                raise ValueError(
+                    f"Parameter {name!r} was already suggested as {self.distributions[name]!r} in "
+                    f"trial {self.number}; it cannot be suggested again as {dist!r}."
+                )
+        proposed = self._proposed.get(name, None)
+        if name in self._proposed and _same_kind(dist, self._proposed_dists.get(name, dist)) \
+                and dist.contains(proposed):
+            value = proposed
+        elif name in self.params and dist.contains(self.params[name]):
+            value = self.params[name]
+        else:
+            key = zlib.crc32(name.encode())
+            rng = np.random.default_rng([self._seed, self.number, key])
+            value = dist.from_unit(rng.random())
+        self.params[name] = value
+        self.distributions[name] = dist
+        return value
+
+    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False,
+                      step: float | None = None) -> float:
+        """A float in [low, high] (log-uniform with ``log=True``, on a lattice with ``step``)."""
+        return float(self._suggest(name, Float(low, high, log=log, step=step)))
+
+    def suggest_int(self, name: str, low: int, high: int, *, log: bool = False, step: int = 1) -> int:
+        """An int in [low, high] on a ``step`` lattice (log-uniform with ``log=True``)."""
+        return int(self._suggest(name, Int(low, high, log=log, step=step)))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        """One of ``choices`` (JSON scalars)."""
+        return self._suggest(name, Choice(choices))
+
+    # -- intermediate values and pruning --------------------------------------------------
+    def report(self, value: float, step: int) -> None:
+        """Record an intermediate objective value at ``step`` (an int >= 0) for pruners."""
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+            raise ValueError(f"The 'step' parameter of report must be an int >= 0. Got {step!r} instead.")
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"The 'value' parameter of report must be a number. Got {value!r} instead.") from None
+        self.intermediate[int(step)] = v
+
+    def should_prune(self) -> bool:
+        """Whether the study's pruner says this trial is hopeless given its reports so far."""
+        if self._pruner is None or not self.intermediate:
+            return False
+        snapshot = self.freeze()
+        return bool(self._pruner.prune(snapshot, self._pruner_history, self._directions))
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Attach a JSON-serializable value to the trial record."""
+        self.user_attrs[key] = value
+
+    def freeze(self, state: TrialState = TrialState.RUNNING, values: tuple[float, ...] | None = None,
+               error: str | None = None) -> FrozenTrial:
+        return FrozenTrial(
+            number=self.number, state=state, params=dict(self.params),
+            distributions=dict(self.distributions), values=values,
+            intermediate=dict(self.intermediate), user_attrs=dict(self.user_attrs),
+            error=error, trial_id=self.trial_id,
+        )
+
+
+def check_values(raw: Any, n_objectives: int) -> tuple[tuple[float, ...] | None, str | None]:
+    """Turn an objective's return into finite floats, or give the reason it is unusable."""
+    if n_objectives == 1 and not isinstance(raw, (list, tuple, np.ndarray)) or (
+        n_objectives == 1 and isinstance(raw, np.ndarray) and raw.ndim == 0
+    ):
+        items = [raw]
+    elif isinstance(raw, (list, tuple, np.ndarray)):
+        items = list(np.asarray(raw, dtype=object).ravel()) if isinstance(raw, np.ndarray) else list(raw)
+        if len(items) != n_objectives:
+            return None, (f"The objective returned {len(items)} values; the study has "
+                          f"{n_objectives} direction(s).")
+    else:
+        return None, (f"The objective returned {raw!r}; the study has {n_objectives} directions, "
+                      f"so a sequence of {n_objectives} numbers is needed.")
+    out = []
+    for item in items:
+        if isinstance(item, (bool, np.bool_)) or item is None or isinstance(item, (str, bytes)):
+            return None, f"The objective returned {raw!r}, which is not a number."
+        try:
+            v = float(item)
+        except (TypeError, ValueError):
+            return None, f"The objective returned {raw!r}, which is not a number."
+        if not math.isfinite(v):
+            return None, f"The objective returned {raw!r}; values must be finite (not NaN or inf)."
+        out.append(v)
+    return tuple(out), None
