@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +74,7 @@ class Distribution:
 
 
 class Float(Distribution):
-    """A real number in [low, high]; uniform, log-uniform (``log=True``) or on a ``step`` lattice."""
+    """A real number in [low, high]: uniform, log-uniform (``log=True``) or on a ``step`` grid."""
 
     kind = "float"
 
@@ -82,10 +82,15 @@ class Float(Distribution):
         low = _finite_number("Float", "low", low)
         high = _finite_number("Float", "high", high)
         if not low < high:
-            raise ValueError(f"The 'low' parameter of Float must be < high. Got low={low!r}, high={high!r} instead.")
+            raise ValueError(
+                "The 'low' parameter of Float must be < high. "
+                f"Got low={low!r}, high={high!r} instead."
+            )
         if log and step is not None:
-            raise ValueError("The 'step' parameter of Float cannot be used together with log=True. Got step="
-                             f"{step!r} instead.")
+            raise ValueError(
+                "The 'step' parameter of Float cannot be used together with log=True. Got step="
+                f"{step!r} instead."
+            )
         if log and low <= 0:
             raise _param_error("Float", "low", "must be > 0 when log=True", low)
         if step is not None:
@@ -94,8 +99,10 @@ class Float(Distribution):
                 raise _param_error("Float", "step", "must be > 0", step)
             n = (high - low) / step
             if abs(n - round(n)) > 1e-8 * max(1.0, abs(n)):
-                raise ValueError(f"The 'step' parameter of Float must divide high - low = {high - low!r}. "
-                                 f"Got {step!r} instead.")
+                raise ValueError(
+                    f"The 'step' parameter of Float must divide high - low = {high - low!r}. "
+                    f"Got {step!r} instead."
+                )
         self.low, self.high, self.log, self.step = float(low), float(high), bool(log), step
 
     def _fields(self) -> dict[str, Any]:
@@ -123,8 +130,10 @@ class Float(Distribution):
     def grid(self, n: int | None = None) -> list[float]:
         if n is None:
             if self.step is None:
-                raise ValueError(f"{self!r} has no step, so its grid is undefined: give grid=n "
-                                 "(number of points) or a step.")
+                raise ValueError(
+                    f"{self!r} has no step, so its grid is undefined: give grid=n "
+                    "(number of points) or a step."
+                )
             return [min(self.low + i * self.step, self.high) for i in range(self._n_steps() + 1)]
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise _param_error("Float.grid", "n", "must be an int >= 1", n)
@@ -151,16 +160,23 @@ class Int(Distribution):
                 raise _param_error("Int", name, "must be an int", v)
         low, high, step = int(low), int(high), int(step)
         if not low < high:
-            raise ValueError(f"The 'low' parameter of Int must be < high. Got low={low!r}, high={high!r} instead.")
+            raise ValueError(
+                "The 'low' parameter of Int must be < high. "
+                f"Got low={low!r}, high={high!r} instead."
+            )
         if step < 1:
             raise _param_error("Int", "step", "must be >= 1", step)
         if log and step != 1:
-            raise ValueError(f"The 'step' parameter of Int must be 1 when log=True. Got {step!r} instead.")
+            raise ValueError(
+                f"The 'step' parameter of Int must be 1 when log=True. Got {step!r} instead."
+            )
         if log and low < 1:
             raise _param_error("Int", "low", "must be >= 1 when log=True", low)
         if (high - low) % step:
-            raise ValueError(f"The 'step' parameter of Int must divide high - low = {high - low}. "
-                             f"Got {step!r} instead.")
+            raise ValueError(
+                f"The 'step' parameter of Int must divide high - low = {high - low}. "
+                f"Got {step!r} instead."
+            )
         self.low, self.high, self.log, self.step = low, high, bool(log), step
 
     def _fields(self) -> dict[str, Any]:
@@ -217,8 +233,12 @@ class Choice(Distribution):
             raise _param_error("Choice", "options", "must not be empty", options)
         for opt in options:
             if not isinstance(opt, _JSON_SCALARS):
-                raise _param_error("Choice", "options", "must hold only JSON scalars "
-                                   "(str, int, float, bool, None)", opt)
+                raise _param_error(
+                    "Choice",
+                    "options",
+                    "must hold only JSON scalars (str, int, float, bool, None)",
+                    opt,
+                )
             if isinstance(opt, float) and not math.isfinite(opt):
                 raise _param_error("Choice", "options", "must hold finite numbers", opt)
         keys = [json.dumps(o) for o in options]
@@ -257,7 +277,6 @@ class Choice(Distribution):
 _KINDS: dict[str, type[Distribution]] = {"float": Float, "int": Int, "choice": Choice}
 
 Space = Mapping[str, Distribution]
-SpaceLike = Union[Mapping[str, Distribution], None]
 
 
 def validate_space(space: Any, owner: str = "create_study") -> dict[str, Distribution]:
@@ -271,8 +290,10 @@ def validate_space(space: Any, owner: str = "create_study") -> dict[str, Distrib
         if not isinstance(name, str) or not name:
             raise _param_error(owner, "space", "must have non-empty string names", name)
         if not isinstance(dist, Distribution):
-            raise ValueError(f"The 'space' parameter of {owner} must map names to Float, Int or "
-                             f"Choice. Got {dist!r} for {name!r} instead.")
+            raise ValueError(
+                f"The 'space' parameter of {owner} must map names to Float, Int or "
+                f"Choice. Got {dist!r} for {name!r} instead."
+            )
         out[name] = dist
     return out
 

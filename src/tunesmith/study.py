@@ -31,8 +31,15 @@ class StudyExhausted(RuntimeError):
 class Study(StudyResults):
     """A named search: its directions, strategy, space, seed, and trials in a storage."""
 
-    def __init__(self, storage: Storage, info: StudyInfo, strategy: Strategy,
-                 space: Mapping[str, Distribution], seed: int, pruner: Any = None):
+    def __init__(
+        self,
+        storage: Storage,
+        info: StudyInfo,
+        strategy: Strategy,
+        space: Mapping[str, Distribution],
+        seed: int,
+        pruner: Any = None,
+    ):
         self._storage = storage
         self._info = info
         self.study_name = info.name
@@ -49,7 +56,10 @@ class Study(StudyResults):
         self._live: dict[int, Trial] = {}  # trials this process asked and has not told
 
     def __repr__(self) -> str:
-        return f"Study(name={self.study_name!r}, directions={self.directions}, strategy={self.strategy!r})"
+        return (
+            f"Study(name={self.study_name!r}, directions={self.directions}, "
+            f"strategy={self.strategy!r})"
+        )
 
     @property
     def direction(self) -> str:
@@ -66,7 +76,9 @@ class Study(StudyResults):
                 elif t.number == len(self._trials):
                     self._trials.append(t)
                 else:  # cannot happen with dense numbering; refuse to guess
-                    raise RuntimeError(f"Trial {t.number} arrived before trial {len(self._trials)}.")
+                    raise RuntimeError(
+                        f"Trial {t.number} arrived before trial {len(self._trials)}."
+                    )
                 if t.state is TrialState.COMPLETE and not self.space:
                     for name, dist in t.distributions.items():
                         self._inferred.setdefault(name, dist)
@@ -85,7 +97,7 @@ class Study(StudyResults):
     # -- ask ------------------------------------------------------------------------------
     def _propose(self, changes: list[FrozenTrial], first_number: int, n: int) -> list[Proposal]:
         self._sync(changes)
-        space = self.space or dict(self._inferred)
+        space = self.space or (dict(self._inferred) if self.strategy.learns_space else {})
         rng = np.random.default_rng([self.seed, first_number])
         proposals = self.strategy.propose(self._trials, space, n, rng)
         tag = {"batch": first_number}
@@ -99,8 +111,16 @@ class Study(StudyResults):
             self._cursor = max(self._cursor, claim.cursor)
             history = self._trials if self.pruner is not None else ()
             trials = [
-                Trial(t.number, t.params, t.distributions, self.seed, self.pruner, history,
-                      self.directions, t.trial_id)
+                Trial(
+                    t.number,
+                    t.params,
+                    t.distributions,
+                    self.seed,
+                    self.pruner,
+                    history,
+                    self.directions,
+                    t.trial_id,
+                )
                 for t in claim.claimed
             ]
             for trial in trials:
@@ -110,7 +130,9 @@ class Study(StudyResults):
     def _exhausted(self) -> bool:
         return not any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in self._trials)
 
-    def _ask_for_run(self, n: int, wait: bool = False, deadline: float | None = None) -> list[Trial]:
+    def _ask_for_run(
+        self, n: int, wait: bool = False, deadline: float | None = None
+    ) -> list[Trial]:
         """Claim up to ``n`` trials; [] when the strategy is exhausted (or waits and ``wait``)."""
         pause = 0.005
         while True:
@@ -130,26 +152,37 @@ class Study(StudyResults):
     def ask_batch(self, n: int) -> list[Trial]:
         """Claim up to ``n`` trials in one transaction, for evaluating a population at once."""
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"The 'n' parameter of ask_batch must be an int >= 1. Got {n!r} instead.")
+            raise ValueError(
+                f"The 'n' parameter of ask_batch must be an int >= 1. Got {n!r} instead."
+            )
         trials = self._claim(int(n))
         if trials:
             return trials
         if self._exhausted():
-            raise StudyExhausted(f"{self.strategy!r} has nothing left to propose in study "
-                                 f"{self.study_name!r}.")
-        raise RuntimeError(f"{self.strategy!r} waits for the running trials to be told before it "
-                           "proposes more; tell them first.")
+            raise StudyExhausted(
+                f"{self.strategy!r} has nothing left to propose in study {self.study_name!r}."
+            )
+        raise RuntimeError(
+            f"{self.strategy!r} waits for the running trials to be told before it "
+            "proposes more; tell them first."
+        )
 
-    def enqueue(self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None) -> None:
+    def enqueue(
+        self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None
+    ) -> None:
         """Queue a parameter set to be evaluated before anything the strategy proposes."""
         if not isinstance(params, Mapping):
-            raise ValueError(f"The 'params' parameter of enqueue must be a dict. Got {params!r} instead.")
+            raise ValueError(
+                f"The 'params' parameter of enqueue must be a dict. Got {params!r} instead."
+            )
         dists = {}
         for name, value in params.items():
             if name in self.space:
                 if not self.space[name].contains(value):
-                    raise ValueError(f"The 'params' parameter of enqueue has {name}={value!r}, "
-                                     f"outside {self.space[name]!r}.")
+                    raise ValueError(
+                        f"The 'params' parameter of enqueue has {name}={value!r}, "
+                        f"outside {self.space[name]!r}."
+                    )
                 dists[name] = self.space[name]
         written = self._storage.enqueue(
             self._info.study_id, [Proposal(json_safe(dict(params)), dists, {"enqueued": True})]
@@ -160,8 +193,10 @@ class Study(StudyResults):
     def _live_trial(self, trial: Trial | int) -> Trial:
         number = trial if isinstance(trial, (int, np.integer)) else getattr(trial, "number", None)
         if number is None or number not in self._live:
-            raise ValueError(f"The 'trial' parameter of tell must be a trial this study asked and "
-                             f"has not told yet. Got {trial!r} instead.")
+            raise ValueError(
+                f"The 'trial' parameter of tell must be a trial this study asked and "
+                f"has not told yet. Got {trial!r} instead."
+            )
         if isinstance(trial, Trial):
             self._live[number] = trial  # a trial that came back from a worker carries its params
         return self._live[number]
@@ -174,44 +209,63 @@ class Study(StudyResults):
         except (TypeError, ValueError) as exc:
             user_attrs = {}
             if outcome.state is TrialState.COMPLETE:
-                outcome = TrialOutcome(trial, TrialState.FAIL, None,
-                                       f"user_attrs are not JSON-serializable: {exc}")
+                outcome = TrialOutcome(
+                    trial, TrialState.FAIL, None, f"user_attrs are not JSON-serializable: {exc}"
+                )
         frozen = trial.freeze()
-        frozen = FrozenTrial(frozen.number, frozen.state, json_safe(frozen.params),
-                             frozen.distributions, intermediate=frozen.intermediate,
-                             user_attrs=user_attrs, trial_id=live.trial_id)
-        done = self._storage.finish(self._info.study_id, frozen, outcome.state, outcome.values,
-                                    outcome.error, time.time())
+        frozen = FrozenTrial(
+            frozen.number,
+            frozen.state,
+            json_safe(frozen.params),
+            frozen.distributions,
+            intermediate=frozen.intermediate,
+            user_attrs=user_attrs,
+            trial_id=live.trial_id,
+        )
+        done = self._storage.finish(
+            self._info.study_id, frozen, outcome.state, outcome.values, outcome.error, time.time()
+        )
         with self._lock:
             self._live.pop(trial.number, None)
             self._sync([done])
         return done
 
-    def tell(self, trial: Trial | int, values: Any = None, state: TrialState | None = None,
-             error: str | None = None) -> FrozenTrial:
+    def tell(
+        self,
+        trial: Trial | int,
+        values: Any = None,
+        state: TrialState | None = None,
+        error: str | None = None,
+    ) -> FrozenTrial:
         """Record a trial's result: its value(s), or ``state=TrialState.FAIL`` / ``PRUNED``."""
         live = self._live_trial(trial)
         n_obj = len(self.directions)
         if state is None or state is TrialState.COMPLETE:
             checked, reason = check_values(values, n_obj)
-            outcome = TrialOutcome(live, TrialState.FAIL if reason else TrialState.COMPLETE,
-                                   checked, reason)
+            outcome = TrialOutcome(
+                live, TrialState.FAIL if reason else TrialState.COMPLETE, checked, reason
+            )
         elif state is TrialState.PRUNED:
             last = live.intermediate[max(live.intermediate)] if live.intermediate else None
-            outcome = TrialOutcome(live, state, (last,) if last is not None and n_obj == 1 else None,
-                                   None)
+            outcome = TrialOutcome(
+                live, state, (last,) if last is not None and n_obj == 1 else None, None
+            )
         elif state is TrialState.FAIL:
             outcome = TrialOutcome(live, state, None, error or "told as FAIL")
         else:
-            raise ValueError(f"The 'state' parameter of tell must be COMPLETE, PRUNED or FAIL. "
-                             f"Got {state!r} instead.")
+            raise ValueError(
+                f"The 'state' parameter of tell must be COMPLETE, PRUNED or FAIL. "
+                f"Got {state!r} instead."
+            )
         return self._tell_outcome(outcome)
 
     def tell_batch(self, trials: Sequence[Trial | int], values: Sequence[Any]) -> list[FrozenTrial]:
         """Tell many trials at once; ``values[i]`` belongs to ``trials[i]``."""
         if len(trials) != len(values):
-            raise ValueError(f"The 'values' parameter of tell_batch must have one entry per trial: "
-                             f"{len(trials)} trials, {len(values)} values.")
+            raise ValueError(
+                f"The 'values' parameter of tell_batch must have one entry per trial: "
+                f"{len(trials)} trials, {len(values)} values."
+            )
         return [self.tell(t, v) for t, v in zip(trials, values)]
 
     # -- optimize -------------------------------------------------------------------------
@@ -248,7 +302,9 @@ class Study(StudyResults):
                         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _check_optimize_args(objective, n_trials, timeout, n_jobs, catch, callbacks, batch_size) -> None:
+def _check_optimize_args(
+    objective, n_trials, timeout, n_jobs, catch, callbacks, batch_size
+) -> None:
     def bad(name: str, rule: str, got: Any) -> ValueError:
         return ValueError(f"The {name!r} parameter of optimize {rule}. Got {got!r} instead.")
 
@@ -259,8 +315,9 @@ def _check_optimize_args(objective, n_trials, timeout, n_jobs, catch, callbacks,
         raise bad("objective", "must be callable", objective)
     if n_trials is not None and (not is_int(n_trials) or n_trials < 1):
         raise bad("n_trials", "must be an int >= 1 or None", n_trials)
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-                                or not timeout > 0):
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
+    ):
         raise bad("timeout", "must be a number > 0 or None", timeout)
     if not is_int(n_jobs) or (n_jobs < 1 and n_jobs != -1):
         raise bad("n_jobs", "must be an int >= 1, or -1 for all cores", n_jobs)
@@ -279,18 +336,24 @@ def _check_directions(direction: Any, directions: Any) -> tuple[str, ...]:
         raise ValueError("Give either 'direction' or 'directions' to create_study, not both.")
     dirs = [direction or "minimize"] if directions is None else directions
     if isinstance(dirs, str) or not isinstance(dirs, Sequence) or not dirs:
-        raise ValueError(f"The 'directions' parameter of create_study must be a non-empty list of "
-                         f"'minimize'/'maximize'. Got {directions!r} instead.")
+        raise ValueError(
+            f"The 'directions' parameter of create_study must be a non-empty list of "
+            f"'minimize'/'maximize'. Got {directions!r} instead."
+        )
     for d in dirs:
         if d not in _DIRECTIONS:
             name = "direction" if direction is not None else "directions"
-            raise ValueError(f"The {name!r} parameter of create_study must be 'minimize' or "
-                             f"'maximize'. Got {d!r} instead.")
+            raise ValueError(
+                f"The {name!r} parameter of create_study must be 'minimize' or "
+                f"'maximize'. Got {d!r} instead."
+            )
     return tuple(dirs)
 
 
 def _strategy_attrs(strategy: Strategy) -> dict[str, Any]:
-    config = {k: v for k, v in vars(strategy).items() if not k.startswith("_") and k != "directions"}
+    config = {
+        k: v for k, v in vars(strategy).items() if not k.startswith("_") and k != "directions"
+    }
     try:
         config = json_safe(config)
     except (TypeError, ValueError):
@@ -321,13 +384,18 @@ def create_study(
     dirs = _check_directions(direction, directions)
     space = validate_space(space)
     strat = resolve(strategy)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
-                             or seed < 0):
-        raise ValueError(f"The 'seed' parameter of create_study must be an int >= 0 or None. "
-                         f"Got {seed!r} instead.")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+    ):
+        raise ValueError(
+            f"The 'seed' parameter of create_study must be an int >= 0 or None. "
+            f"Got {seed!r} instead."
+        )
     if name is not None and (not isinstance(name, str) or not name):
-        raise ValueError(f"The 'name' parameter of create_study must be a non-empty string or "
-                         f"None. Got {name!r} instead.")
+        raise ValueError(
+            f"The 'name' parameter of create_study must be a non-empty string or "
+            f"None. Got {name!r} instead."
+        )
     backend = get_storage(storage)
     name = name or f"study-{secrets.token_hex(4)}"
     seed = int(seed) if seed is not None else secrets.randbits(32)
@@ -336,8 +404,9 @@ def create_study(
         info = backend.create_study(name, dirs, attrs)
     except DuplicatedStudyError:
         if not load_if_exists:
-            raise DuplicatedStudyError(f"A study named {name!r} already exists; pass "
-                                       "load_if_exists=True to reopen it.") from None
+            raise DuplicatedStudyError(
+                f"A study named {name!r} already exists; pass load_if_exists=True to reopen it."
+            ) from None
         return load_study(name, backend, strategy=strategy, pruner=pruner)
     return Study(backend, info, strat, space, seed, pruner)
 
@@ -347,9 +416,18 @@ def load_study(name: str, storage: Any, strategy: Any = None, pruner: Any = None
     backend = get_storage(storage)
     info = backend.get_study(name)
     attrs = info.attrs
-    strat = resolve(strategy, "load_study") if strategy is not None else \
-        _strategy_from_attrs(attrs.get("strategy", {}))
-    study = Study(backend, info, strat, space_from_json(attrs.get("space", {})),
-                  int(attrs.get("seed", 0)), pruner)
+    strat = (
+        resolve(strategy, "load_study")
+        if strategy is not None
+        else _strategy_from_attrs(attrs.get("strategy", {}))
+    )
+    study = Study(
+        backend,
+        info,
+        strat,
+        space_from_json(attrs.get("space", {})),
+        int(attrs.get("seed", 0)),
+        pruner,
+    )
     study._refresh()
     return study

@@ -53,13 +53,15 @@ class StudyResults:
         """The completed trial with the best value (single-objective studies)."""
         self._refresh()
         if len(self.directions) != 1:
-            raise RuntimeError("This study has several objectives: read 'best_trials' (the Pareto "
-                               "front) instead of 'best_trial'.")
+            raise RuntimeError(
+                "This study has several objectives: read 'best_trials' (the Pareto "
+                "front) instead of 'best_trial'."
+            )
         done = self._completed()
         if not done:
             raise ValueError("No trial has completed yet, so there is no best trial.")
         pick = max if self.directions[0] == "maximize" else min
-        return pick(done, key=lambda t: (t.values[0]))
+        return pick(done, key=lambda t: t.values[0])
 
     @property
     def best_value(self) -> float:
@@ -87,7 +89,9 @@ class StudyResults:
         try:
             import pandas as pd
         except ModuleNotFoundError:
-            raise ImportError('to_dataframe needs pandas: pip install "tunesmith[pandas]"') from None
+            raise ImportError(
+                'to_dataframe needs pandas: pip install "tunesmith[pandas]"'
+            ) from None
         return pd.DataFrame(trial_rows(self.trials, self.directions))
 
 

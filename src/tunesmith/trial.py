@@ -117,7 +117,9 @@ class Trial:
     # -- define-by-run -------------------------------------------------------------------
     def _suggest(self, name: str, dist: Distribution) -> Any:
         if not isinstance(name, str) or not name:
-            raise ValueError(f"The 'name' parameter of suggest must be a non-empty string. Got {name!r} instead.")
+            raise ValueError(
+                f"The 'name' parameter of suggest must be a non-empty string. Got {name!r} instead."
+            )
         if name in self.distributions and self.distributions[name] != dist:
             if not (name in self._proposed and dist.contains(self.params[name])):
                 raise ValueError(
@@ -125,8 +127,11 @@ class Trial:
                     f"trial {self.number}; it cannot be suggested again as {dist!r}."
                 )
         proposed = self._proposed.get(name, None)
-        if name in self._proposed and _same_kind(dist, self._proposed_dists.get(name, dist)) \
-                and dist.contains(proposed):
+        if (
+            name in self._proposed
+            and _same_kind(dist, self._proposed_dists.get(name, dist))
+            and dist.contains(proposed)
+        ):
             value = proposed
         elif name in self.params and dist.contains(self.params[name]):
             value = self.params[name]
@@ -138,12 +143,15 @@ class Trial:
         self.distributions[name] = dist
         return value
 
-    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False,
-                      step: float | None = None) -> float:
+    def suggest_float(
+        self, name: str, low: float, high: float, *, log: bool = False, step: float | None = None
+    ) -> float:
         """A float in [low, high] (log-uniform with ``log=True``, on a lattice with ``step``)."""
         return float(self._suggest(name, Float(low, high, log=log, step=step)))
 
-    def suggest_int(self, name: str, low: int, high: int, *, log: bool = False, step: int = 1) -> int:
+    def suggest_int(
+        self, name: str, low: int, high: int, *, log: bool = False, step: int = 1
+    ) -> int:
         """An int in [low, high] on a ``step`` lattice (log-uniform with ``log=True``)."""
         return int(self._suggest(name, Int(low, high, log=log, step=step)))
 
@@ -155,11 +163,15 @@ class Trial:
     def report(self, value: float, step: int) -> None:
         """Record an intermediate objective value at ``step`` (an int >= 0) for pruners."""
         if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
-            raise ValueError(f"The 'step' parameter of report must be an int >= 0. Got {step!r} instead.")
+            raise ValueError(
+                f"The 'step' parameter of report must be an int >= 0. Got {step!r} instead."
+            )
         try:
             v = float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"The 'value' parameter of report must be a number. Got {value!r} instead.") from None
+            raise ValueError(
+                f"The 'value' parameter of report must be a number. Got {value!r} instead."
+            ) from None
         self.intermediate[int(step)] = v
 
     def should_prune(self) -> bool:
@@ -173,30 +185,49 @@ class Trial:
         """Attach a JSON-serializable value to the trial record."""
         self.user_attrs[key] = value
 
-    def freeze(self, state: TrialState = TrialState.RUNNING, values: tuple[float, ...] | None = None,
-               error: str | None = None) -> FrozenTrial:
+    def freeze(
+        self,
+        state: TrialState = TrialState.RUNNING,
+        values: tuple[float, ...] | None = None,
+        error: str | None = None,
+    ) -> FrozenTrial:
         return FrozenTrial(
-            number=self.number, state=state, params=dict(self.params),
-            distributions=dict(self.distributions), values=values,
-            intermediate=dict(self.intermediate), user_attrs=dict(self.user_attrs),
-            error=error, trial_id=self.trial_id,
+            number=self.number,
+            state=state,
+            params=dict(self.params),
+            distributions=dict(self.distributions),
+            values=values,
+            intermediate=dict(self.intermediate),
+            user_attrs=dict(self.user_attrs),
+            error=error,
+            trial_id=self.trial_id,
         )
 
 
 def check_values(raw: Any, n_objectives: int) -> tuple[tuple[float, ...] | None, str | None]:
     """Turn an objective's return into finite floats, or give the reason it is unusable."""
-    if n_objectives == 1 and not isinstance(raw, (list, tuple, np.ndarray)) or (
-        n_objectives == 1 and isinstance(raw, np.ndarray) and raw.ndim == 0
+    if (
+        n_objectives == 1
+        and not isinstance(raw, (list, tuple, np.ndarray))
+        or (n_objectives == 1 and isinstance(raw, np.ndarray) and raw.ndim == 0)
     ):
         items = [raw]
     elif isinstance(raw, (list, tuple, np.ndarray)):
-        items = list(np.asarray(raw, dtype=object).ravel()) if isinstance(raw, np.ndarray) else list(raw)
+        items = (
+            list(np.asarray(raw, dtype=object).ravel())
+            if isinstance(raw, np.ndarray)
+            else list(raw)
+        )
         if len(items) != n_objectives:
-            return None, (f"The objective returned {len(items)} values; the study has "
-                          f"{n_objectives} direction(s).")
+            return None, (
+                f"The objective returned {len(items)} values; the study has "
+                f"{n_objectives} direction(s)."
+            )
     else:
-        return None, (f"The objective returned {raw!r}; the study has {n_objectives} directions, "
-                      f"so a sequence of {n_objectives} numbers is needed.")
+        return None, (
+            f"The objective returned {raw!r}; the study has {n_objectives} directions, "
+            f"so a sequence of {n_objectives} numbers is needed."
+        )
     out = []
     for item in items:
         if isinstance(item, (bool, np.bool_)) or item is None or isinstance(item, (str, bytes)):

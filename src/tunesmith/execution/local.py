@@ -38,7 +38,9 @@ def _describe(exc: BaseException) -> str:
     return text if len(text) < 2000 else text[:2000] + "..."
 
 
-def _failed(trial: Trial, exc: BaseException, catch: tuple[type[BaseException], ...]) -> TrialOutcome:
+def _failed(
+    trial: Trial, exc: BaseException, catch: tuple[type[BaseException], ...]
+) -> TrialOutcome:
     trial.set_user_attr("traceback", "".join(traceback.format_exception(exc))[-8000:])
     keep_going = isinstance(exc, catch) and not isinstance(exc, (KeyboardInterrupt, SystemExit))
     return TrialOutcome(trial, TrialState.FAIL, None, _describe(exc), None if keep_going else exc)
@@ -57,8 +59,12 @@ def _from_value(trial: Trial, raw: Any, n_objectives: int) -> TrialOutcome:
     return TrialOutcome(trial, TrialState.COMPLETE, values, None)
 
 
-def evaluate(objective: Callable[[Trial], Any], trial: Trial, n_objectives: int,
-             catch: tuple[type[BaseException], ...]) -> TrialOutcome:
+def evaluate(
+    objective: Callable[[Trial], Any],
+    trial: Trial,
+    n_objectives: int,
+    catch: tuple[type[BaseException], ...],
+) -> TrialOutcome:
     """Run ``objective(trial)``; any failure becomes a FAIL outcome with its reason."""
     try:
         raw = objective(trial)
@@ -69,15 +75,20 @@ def evaluate(objective: Callable[[Trial], Any], trial: Trial, n_objectives: int,
     return _from_value(trial, raw, n_objectives)
 
 
-def evaluate_batch(objective: Callable[[list[Trial]], Any], trials: list[Trial], n_objectives: int,
-                   catch: tuple[type[BaseException], ...]) -> list[TrialOutcome]:
+def evaluate_batch(
+    objective: Callable[[list[Trial]], Any],
+    trials: list[Trial],
+    n_objectives: int,
+    catch: tuple[type[BaseException], ...],
+) -> list[TrialOutcome]:
     """Run a batched objective ``objective(trials) -> list of values``, one outcome per trial."""
     try:
         raw = objective(trials)
         raw = list(raw)
         if len(raw) != len(trials):
-            raise ValueError(f"The batched objective returned {len(raw)} values for "
-                             f"{len(trials)} trials.")
+            raise ValueError(
+                f"The batched objective returned {len(raw)} values for {len(trials)} trials."
+            )
     except BaseException as exc:  # noqa: BLE001
         return [_failed(t, exc, catch) for t in trials]
     out = []
@@ -98,8 +109,14 @@ def _resolve_jobs(n_jobs: int) -> int:
 class Driver:
     """The ask -> evaluate -> tell loop for one ``optimize`` call."""
 
-    def __init__(self, study: Study, n_trials: int | None, timeout: float | None,
-                 callbacks: Sequence[Callable[..., Any]], progress: Any):
+    def __init__(
+        self,
+        study: Study,
+        n_trials: int | None,
+        timeout: float | None,
+        callbacks: Sequence[Callable[..., Any]],
+        progress: Any,
+    ):
         self.study = study
         self.n_trials = n_trials
         self.deadline = None if timeout is None else time.monotonic() + timeout
@@ -132,11 +149,14 @@ class Driver:
             self.asked += 1
             self._tell(evaluate(objective, trials[0], n_obj, catch))
 
-    def run_batched(self, objective: Callable[[list[Trial]], Any], batch_size: int,
-                    catch: tuple) -> None:
+    def run_batched(
+        self, objective: Callable[[list[Trial]], Any], batch_size: int, catch: tuple
+    ) -> None:
         n_obj = len(self.study.directions)
         while (budget := self._budget()) != 0:
-            trials = self.study._ask_for_run(batch_size if budget is None else min(batch_size, budget))
+            trials = self.study._ask_for_run(
+                batch_size if budget is None else min(batch_size, budget)
+            )
             if not trials:
                 return
             self.asked += len(trials)
@@ -150,8 +170,9 @@ class Driver:
             if pending is not None:
                 raise pending
 
-    def run_pool(self, objective: Callable[[Trial], Any], executor: cf.Executor, n_jobs: int,
-                 catch: tuple) -> None:
+    def run_pool(
+        self, objective: Callable[[Trial], Any], executor: cf.Executor, n_jobs: int, catch: tuple
+    ) -> None:
         n_obj = len(self.study.directions)
         in_flight: dict[cf.Future, Trial] = {}
         error: BaseException | None = None
@@ -162,10 +183,14 @@ class Driver:
                     if not trials:
                         break
                     self.asked += 1
-                    in_flight[executor.submit(evaluate, objective, trials[0], n_obj, catch)] = trials[0]
+                    in_flight[executor.submit(evaluate, objective, trials[0], n_obj, catch)] = (
+                        trials[0]
+                    )
                 if not in_flight:
                     return
-                timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+                timeout = (
+                    None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+                )
                 finished, _ = cf.wait(in_flight, timeout=timeout, return_when=cf.FIRST_COMPLETED)
                 if not finished and self.deadline is not None:
                     self.deadline = None  # out of time: ask no more, but collect what runs
@@ -196,6 +221,7 @@ def make_executor(kind: Any, n_jobs: int) -> tuple[cf.Executor, bool]:
         return cf.ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="tunesmith"), True
     if kind == "process":
         return cf.ProcessPoolExecutor(max_workers=n_jobs), True
-    raise ValueError("The 'executor' parameter of optimize must be 'thread', 'process' or a "
-                     f"concurrent.futures.Executor. Got {kind!r} instead.")
-
+    raise ValueError(
+        "The 'executor' parameter of optimize must be 'thread', 'process' or a "
+        f"concurrent.futures.Executor. Got {kind!r} instead."
+    )

@@ -81,7 +81,9 @@ ProposeFn = Callable[[list[FrozenTrial], int, int], Sequence[Proposal]]
 class Storage:
     """Interface every backend implements (memory, SQLite, PostgreSQL)."""
 
-    def create_study(self, name: str, directions: Sequence[str], attrs: dict[str, Any]) -> StudyInfo:
+    def create_study(
+        self, name: str, directions: Sequence[str], attrs: dict[str, Any]
+    ) -> StudyInfo:
         raise NotImplementedError
 
     def get_study(self, name: str) -> StudyInfo:

@@ -40,7 +40,9 @@ class InMemoryStorage(Storage):
         self._studies: dict[int, _StudyRecord] = {}
         self._names: dict[str, int] = {}
 
-    def create_study(self, name: str, directions: Sequence[str], attrs: dict[str, Any]) -> StudyInfo:
+    def create_study(
+        self, name: str, directions: Sequence[str], attrs: dict[str, Any]
+    ) -> StudyInfo:
         with self._lock:
             if name in self._names:
                 raise DuplicatedStudyError(f"A study named {name!r} already exists.")
@@ -60,10 +62,19 @@ class InMemoryStorage(Storage):
         with self._lock:
             return [replace(r.info, n_trials=len(r.trials)) for r in self._studies.values()]
 
-    def _add(self, rec: _StudyRecord, p: Proposal, state: TrialState, now: float | None) -> FrozenTrial:
+    def _add(
+        self, rec: _StudyRecord, p: Proposal, state: TrialState, now: float | None
+    ) -> FrozenTrial:
         number = len(rec.trials)
-        trial = FrozenTrial(number, state, p.params, p.distributions,
-                            system_attrs=p.system_attrs, started=now, trial_id=number)
+        trial = FrozenTrial(
+            number,
+            state,
+            p.params,
+            p.distributions,
+            system_attrs=p.system_attrs,
+            started=now,
+            trial_id=number,
+        )
         rec.trials.append(trial)
         rec.log.append(number)
         if state is TrialState.WAITING:
@@ -105,9 +116,15 @@ class InMemoryStorage(Storage):
                     f"Trial {trial.number} is already {current.state.value}; a finished trial is "
                     "never overwritten."
                 )
-            done = replace(trial, state=state, values=values, error=error, started=current.started,
-                           finished=finished, system_attrs={**current.system_attrs,
-                                                            **trial.system_attrs})
+            done = replace(
+                trial,
+                state=state,
+                values=values,
+                error=error,
+                started=current.started,
+                finished=finished,
+                system_attrs={**current.system_attrs, **trial.system_attrs},
+            )
             rec.trials[trial.number] = done
             rec.log.append(trial.number)
             return done

@@ -182,7 +182,9 @@ class SQLStorage(Storage):
         try:
             with self.engine.begin() as conn:
                 metadata.create_all(conn, checkfirst=True)
-                conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+                conn.execute(
+                    meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+                )
         except IntegrityError:
             pass  # another process created it at the same time
         except OperationalError as exc:
@@ -193,13 +195,19 @@ class SQLStorage(Storage):
             raise StorageError(f"{self.url}: could not create tables {sorted(missing)}.")
 
     # -- studies --------------------------------------------------------------------------
-    def create_study(self, name: str, directions: Sequence[str], attrs: dict[str, Any]) -> StudyInfo:
+    def create_study(
+        self, name: str, directions: Sequence[str], attrs: dict[str, Any]
+    ) -> StudyInfo:
         try:
             with self.engine.begin() as conn:
                 result = conn.execute(
                     studies_table.insert().values(
-                        name=name, directions=dumps(list(directions)), attrs=dumps(attrs),
-                        revision=0, next_number=0, created=time.time(),
+                        name=name,
+                        directions=dumps(list(directions)),
+                        attrs=dumps(attrs),
+                        revision=0,
+                        next_number=0,
+                        created=time.time(),
                     )
                 )
                 study_id = result.inserted_primary_key[0]
@@ -208,8 +216,13 @@ class SQLStorage(Storage):
         return StudyInfo(study_id, name, tuple(directions), dict(attrs))
 
     def _study_from_row(self, row: Any) -> StudyInfo:
-        return StudyInfo(row.id, row.name, tuple(json.loads(row.directions)),
-                         json.loads(row.attrs), row.next_number)
+        return StudyInfo(
+            row.id,
+            row.name,
+            tuple(json.loads(row.directions)),
+            json.loads(row.attrs),
+            row.next_number,
+        )
 
     def get_study(self, name: str) -> StudyInfo:
         with self.engine.connect().execution_options(tunesmith_read=True) as conn:
@@ -228,7 +241,9 @@ class SQLStorage(Storage):
     def _bump(conn: Connection, study_id: int) -> tuple[int, int]:
         """Take the study's write lock by bumping its revision; returns (revision, next_number)."""
         row = conn.execute(
-            update(studies_table).where(_S.id == study_id).values(revision=_S.revision + 1)
+            update(studies_table)
+            .where(_S.id == study_id)
+            .values(revision=_S.revision + 1)
             .returning(_S.revision, _S.next_number)
         ).first()
         if row is None:
@@ -238,33 +253,65 @@ class SQLStorage(Storage):
     @staticmethod
     def _changes(conn: Connection, study_id: int, since: int) -> list[FrozenTrial]:
         rows = conn.execute(
-            select(trials_table).where(_T.study_id == study_id, _T.revision > since)
+            select(trials_table)
+            .where(_T.study_id == study_id, _T.revision > since)
             .order_by(_T.number)
         ).all()
         return [_row_to_trial(r) for r in rows]
 
-    def _insert(self, conn: Connection, study_id: int, number: int, p: Proposal,
-                state: TrialState, started: float | None, revision: int) -> FrozenTrial:
-        params, dists, sys_attrs = dumps(p.params), _dists_json(p.distributions), dumps(p.system_attrs)
+    def _insert(
+        self,
+        conn: Connection,
+        study_id: int,
+        number: int,
+        p: Proposal,
+        state: TrialState,
+        started: float | None,
+        revision: int,
+    ) -> FrozenTrial:
+        params, dists, sys_attrs = (
+            dumps(p.params),
+            _dists_json(p.distributions),
+            dumps(p.system_attrs),
+        )
         result = conn.execute(
             trials_table.insert().values(
-                study_id=study_id, number=number, state=state.value, params=params,
-                distributions=dists, values_json=None, intermediate="{}", user_attrs="{}",
-                system_attrs=sys_attrs, error=None, started=started, finished=None,
-                heartbeat=started, revision=revision,
+                study_id=study_id,
+                number=number,
+                state=state.value,
+                params=params,
+                distributions=dists,
+                values_json=None,
+                intermediate="{}",
+                user_attrs="{}",
+                system_attrs=sys_attrs,
+                error=None,
+                started=started,
+                finished=None,
+                heartbeat=started,
+                revision=revision,
             )
         )
-        return FrozenTrial(number, state, json.loads(params), dict(p.distributions),
-                           system_attrs=json.loads(sys_attrs), started=started,
-                           trial_id=result.inserted_primary_key[0])
+        return FrozenTrial(
+            number,
+            state,
+            json.loads(params),
+            dict(p.distributions),
+            system_attrs=json.loads(sys_attrs),
+            started=started,
+            trial_id=result.inserted_primary_key[0],
+        )
 
     def enqueue(self, study_id: int, proposals: Sequence[Proposal]) -> list[FrozenTrial]:
         with self.engine.begin() as conn:
             revision, number = self._bump(conn, study_id)
-            out = [self._insert(conn, study_id, number + i, p, TrialState.WAITING, None, revision)
-                   for i, p in enumerate(proposals)]
-            conn.execute(update(studies_table).where(_S.id == study_id)
-                         .values(next_number=number + len(out)))
+            out = [
+                self._insert(conn, study_id, number + i, p, TrialState.WAITING, None, revision)
+                for i, p in enumerate(proposals)
+            ]
+            conn.execute(
+                update(studies_table).where(_S.id == study_id).values(next_number=number + len(out))
+            )
             return out
 
     def claim(self, study_id: int, since: int, n: int, propose: ProposeFn) -> Claim:
@@ -272,19 +319,31 @@ class SQLStorage(Storage):
             revision, number = self._bump(conn, study_id)
             changes = self._changes(conn, study_id, since)
             now = time.time()
-            waiting = conn.execute(
-                select(_T.id).where(_T.study_id == study_id, _T.state == TrialState.WAITING.value)
-                .order_by(_T.number).limit(n)
-            ).scalars().all()
+            waiting = (
+                conn.execute(
+                    select(_T.id)
+                    .where(_T.study_id == study_id, _T.state == TrialState.WAITING.value)
+                    .order_by(_T.number)
+                    .limit(n)
+                )
+                .scalars()
+                .all()
+            )
             claimed: list[FrozenTrial] = []
             if waiting:
                 conn.execute(
-                    update(trials_table).where(_T.id.in_(waiting)).values(
-                        state=TrialState.RUNNING.value, started=now, heartbeat=now,
-                        revision=revision)
+                    update(trials_table)
+                    .where(_T.id.in_(waiting))
+                    .values(
+                        state=TrialState.RUNNING.value,
+                        started=now,
+                        heartbeat=now,
+                        revision=revision,
+                    )
                 )
-                rows = conn.execute(select(trials_table).where(_T.id.in_(waiting))
-                                    .order_by(_T.number)).all()
+                rows = conn.execute(
+                    select(trials_table).where(_T.id.in_(waiting)).order_by(_T.number)
+                ).all()
                 claimed = [_row_to_trial(r) for r in rows]
             written: list[FrozenTrial] = []
             if len(claimed) < n:
@@ -292,38 +351,66 @@ class SQLStorage(Storage):
                 proposals = list(propose(changes, number, need))
                 for i, p in enumerate(proposals):
                     running = i < need
-                    trial = self._insert(conn, study_id, number + i, p,
-                                         TrialState.RUNNING if running else TrialState.WAITING,
-                                         now if running else None, revision)
+                    trial = self._insert(
+                        conn,
+                        study_id,
+                        number + i,
+                        p,
+                        TrialState.RUNNING if running else TrialState.WAITING,
+                        now if running else None,
+                        revision,
+                    )
                     (claimed if running else written).append(trial)
                 if proposals:
-                    conn.execute(update(studies_table).where(_S.id == study_id)
-                                 .values(next_number=number + len(proposals)))
+                    conn.execute(
+                        update(studies_table)
+                        .where(_S.id == study_id)
+                        .values(next_number=number + len(proposals))
+                    )
             return Claim(changes, claimed, written, revision)
 
     def finish(self, study_id, trial, state, values, error, finished) -> FrozenTrial:
         with self.engine.begin() as conn:
             revision, _ = self._bump(conn, study_id)
-            row = conn.execute(select(_T.state, _T.started, _T.system_attrs)
-                               .where(_T.id == trial.trial_id)).first()
+            row = conn.execute(
+                select(_T.state, _T.started, _T.system_attrs).where(_T.id == trial.trial_id)
+            ).first()
             if row is None or row.state != TrialState.RUNNING.value:
                 got = row.state if row is not None else "missing"
-                raise StorageError(f"Trial {trial.number} is {got}; a finished trial is never "
-                                   "overwritten.")
+                raise StorageError(
+                    f"Trial {trial.number} is {got}; a finished trial is never overwritten."
+                )
             sys_attrs = {**json.loads(row.system_attrs), **trial.system_attrs}
             conn.execute(
-                update(trials_table).where(_T.id == trial.trial_id).values(
-                    state=state.value, params=dumps(trial.params),
+                update(trials_table)
+                .where(_T.id == trial.trial_id)
+                .values(
+                    state=state.value,
+                    params=dumps(trial.params),
                     distributions=_dists_json(trial.distributions),
                     values_json=dumps(list(values)) if values is not None else None,
                     intermediate=dumps({str(k): v for k, v in trial.intermediate.items()}),
-                    user_attrs=dumps(trial.user_attrs), system_attrs=dumps(sys_attrs),
-                    error=error, finished=finished, revision=revision,
+                    user_attrs=dumps(trial.user_attrs),
+                    system_attrs=dumps(sys_attrs),
+                    error=error,
+                    finished=finished,
+                    revision=revision,
                 )
             )
-        return FrozenTrial(trial.number, state, trial.params, trial.distributions, values,
-                           trial.intermediate, trial.user_attrs, sys_attrs, error, row.started,
-                           finished, trial.trial_id)
+        return FrozenTrial(
+            trial.number,
+            state,
+            trial.params,
+            trial.distributions,
+            values,
+            trial.intermediate,
+            trial.user_attrs,
+            sys_attrs,
+            error,
+            row.started,
+            finished,
+            trial.trial_id,
+        )
 
     def read(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:
         with self.engine.connect().execution_options(tunesmith_read=True) as conn, conn.begin():
@@ -331,4 +418,3 @@ class SQLStorage(Storage):
             if revision <= since:
                 return [], revision
             return self._changes(conn, study_id, since), revision
-

@@ -17,7 +17,15 @@ import numpy as np
 from tunesmith.space import Distribution, Space
 from tunesmith.trial import FrozenTrial, TrialState
 
-__all__ = ["Strategy", "signed_values", "params_key", "completed", "encode", "decode", "sample_unit"]
+__all__ = [
+    "Strategy",
+    "signed_values",
+    "params_key",
+    "completed",
+    "encode",
+    "decode",
+    "sample_unit",
+]
 
 
 class Strategy:
@@ -29,6 +37,10 @@ class Strategy:
 
     name = "strategy"
     directions: tuple[str, ...] = ("minimize",)
+    # False for strategies whose proposals ignore the history (random search): they get only
+    # the declared space, and define-by-run parameters are drawn per trial and name, so the
+    # same seed gives the same trials however many run at once.
+    learns_space = True
 
     def propose(
         self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
@@ -36,7 +48,9 @@ class Strategy:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        fields = {k: v for k, v in vars(self).items() if not k.startswith("_") and k != "directions"}
+        fields = {
+            k: v for k, v in vars(self).items() if not k.startswith("_") and k != "directions"
+        }
         args = ", ".join(f"{k}={v!r}" for k, v in fields.items())
         return f"{type(self).__name__}({args})"
 

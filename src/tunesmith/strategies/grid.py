@@ -23,10 +23,13 @@ class Grid(Strategy):
     name = "grid"
 
     def __init__(self, n_points: int | None = None, retry_failed: bool = False):
-        if n_points is not None and (isinstance(n_points, bool) or not isinstance(n_points, int)
-                                     or n_points < 1):
-            raise ValueError(f"The 'n_points' parameter of Grid must be an int >= 1 or None. "
-                             f"Got {n_points!r} instead.")
+        if n_points is not None and (
+            isinstance(n_points, bool) or not isinstance(n_points, int) or n_points < 1
+        ):
+            raise ValueError(
+                f"The 'n_points' parameter of Grid must be an int >= 1 or None. "
+                f"Got {n_points!r} instead."
+            )
         self.n_points = n_points
         self.retry_failed = bool(retry_failed)
         self._cache: tuple[Any, list[dict[str, Any]], list[str]] | None = None
@@ -39,13 +42,17 @@ class Grid(Strategy):
     def points(self, space: Space) -> list[dict[str, Any]]:
         """The full grid of ``space`` in proposal order."""
         if not space:
-            raise ValueError("Grid search needs a declared space: pass space={...} to create_study.")
+            raise ValueError(
+                "Grid search needs a declared space: pass space={...} to create_study."
+            )
         key = tuple((k, repr(v)) for k, v in space.items())
         if self._cache is None or self._cache[0] != key:
             for name, dist in space.items():
                 if isinstance(dist, Float) and dist.step is None and self.n_points is None:
-                    raise ValueError(f"Parameter {name!r} is {dist!r} with no step, so its grid is "
-                                     "undefined: give it a step or use Grid(n_points=n).")
+                    raise ValueError(
+                        f"Parameter {name!r} is {dist!r} with no step, so its grid is "
+                        "undefined: give it a step or use Grid(n_points=n)."
+                    )
             pts = grid_points(space, self.n_points)
             self._cache = (key, pts, [params_key(p) for p in pts])
         return self._cache[1]
@@ -71,7 +78,7 @@ class Grid(Strategy):
         if self._seen > len(history) or self._space_key != self._cache[0]:  # type: ignore[index]
             self._taken, self._seen, self._open, self._next = {}, 0, {}, 0
             self._space_key = self._cache[0]  # type: ignore[index]
-        for t in history[self._seen:]:
+        for t in history[self._seen :]:
             if self.retry_failed and t.state is TrialState.FAIL:
                 continue
             k = params_key({name: t.params.get(name) for name in space})

@@ -17,6 +17,7 @@ class Random(Strategy):
     Optimization"); each trial's draw depends only on the study seed and its number."""
 
     name = "random"
+    learns_space = False
 
     def propose(
         self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
