@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect, select, update
+from sqlalchemy import bindparam, create_engine, event, inspect, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
@@ -47,6 +47,46 @@ _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 _T = trials_table.c
 _S = studies_table.c
+
+# Statements built once; SQLAlchemy caches their compiled form, so a trial costs only execution.
+_BUMP = (
+    update(studies_table)
+    .where(_S.id == bindparam("sid"))
+    .values(revision=_S.revision + 1)
+    .returning(_S.revision, _S.next_number)
+)
+_SET_NEXT = (
+    update(studies_table).where(_S.id == bindparam("sid")).values(next_number=bindparam("next"))
+)
+_CHANGES = (
+    select(trials_table)
+    .where(_T.study_id == bindparam("sid"), _T.revision > bindparam("since"))
+    .order_by(_T.number)
+)
+_WAITING = (
+    select(_T.id)
+    .where(_T.study_id == bindparam("sid"), _T.state == TrialState.WAITING.value)
+    .order_by(_T.number)
+    .limit(bindparam("n"))
+)
+_INSERT = trials_table.insert()
+_REVISION = select(_S.revision).where(_S.id == bindparam("sid"))
+_FINISH = (
+    update(trials_table)
+    .where(_T.id == bindparam("tid"), _T.state == TrialState.RUNNING.value)
+    .values(
+        state=bindparam("new_state"),
+        params=bindparam("new_params"),
+        distributions=bindparam("new_dists"),
+        values_json=bindparam("new_values"),
+        intermediate=bindparam("new_intermediate"),
+        user_attrs=bindparam("new_user_attrs"),
+        error=bindparam("new_error"),
+        finished=bindparam("new_finished"),
+        revision=bindparam("new_revision"),
+    )
+    .returning(_T.started, _T.system_attrs)
+)
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -177,8 +217,13 @@ class SQLStorage(Storage):
 
     def _create_schema(self) -> None:
         if self.engine.dialect.name == "sqlite":
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA journal_mode = WAL")  # outside any transaction
+            raw = (
+                self.engine.raw_connection()
+            )  # autocommit: the mode cannot change in a transaction
+            try:
+                raw.driver_connection.execute("PRAGMA journal_mode = WAL")
+            finally:
+                raw.close()
         try:
             with self.engine.begin() as conn:
                 metadata.create_all(conn, checkfirst=True)
@@ -240,23 +285,14 @@ class SQLStorage(Storage):
     @staticmethod
     def _bump(conn: Connection, study_id: int) -> tuple[int, int]:
         """Take the study's write lock by bumping its revision; returns (revision, next_number)."""
-        row = conn.execute(
-            update(studies_table)
-            .where(_S.id == study_id)
-            .values(revision=_S.revision + 1)
-            .returning(_S.revision, _S.next_number)
-        ).first()
+        row = conn.execute(_BUMP, {"sid": study_id}).first()
         if row is None:
             raise StudyNotFoundError(f"Study id {study_id} is not in {conn.engine.url}.")
         return row[0], row[1]
 
     @staticmethod
     def _changes(conn: Connection, study_id: int, since: int) -> list[FrozenTrial]:
-        rows = conn.execute(
-            select(trials_table)
-            .where(_T.study_id == study_id, _T.revision > since)
-            .order_by(_T.number)
-        ).all()
+        rows = conn.execute(_CHANGES, {"sid": study_id, "since": since}).all()
         return [_row_to_trial(r) for r in rows]
 
     def _insert(
@@ -274,24 +310,23 @@ class SQLStorage(Storage):
             _dists_json(p.distributions),
             dumps(p.system_attrs),
         )
-        result = conn.execute(
-            trials_table.insert().values(
-                study_id=study_id,
-                number=number,
-                state=state.value,
-                params=params,
-                distributions=dists,
-                values_json=None,
-                intermediate="{}",
-                user_attrs="{}",
-                system_attrs=sys_attrs,
-                error=None,
-                started=started,
-                finished=None,
-                heartbeat=started,
-                revision=revision,
-            )
-        )
+        row = {
+            "study_id": study_id,
+            "number": number,
+            "state": state.value,
+            "params": params,
+            "distributions": dists,
+            "values_json": None,
+            "intermediate": "{}",
+            "user_attrs": "{}",
+            "system_attrs": sys_attrs,
+            "error": None,
+            "started": started,
+            "finished": None,
+            "heartbeat": started,
+            "revision": revision,
+        }
+        result = conn.execute(_INSERT, row)
         return FrozenTrial(
             number,
             state,
@@ -309,9 +344,7 @@ class SQLStorage(Storage):
                 self._insert(conn, study_id, number + i, p, TrialState.WAITING, None, revision)
                 for i, p in enumerate(proposals)
             ]
-            conn.execute(
-                update(studies_table).where(_S.id == study_id).values(next_number=number + len(out))
-            )
+            conn.execute(_SET_NEXT, {"sid": study_id, "next": number + len(out)})
             return out
 
     def claim(self, study_id: int, since: int, n: int, propose: ProposeFn) -> Claim:
@@ -319,16 +352,7 @@ class SQLStorage(Storage):
             revision, number = self._bump(conn, study_id)
             changes = self._changes(conn, study_id, since)
             now = time.time()
-            waiting = (
-                conn.execute(
-                    select(_T.id)
-                    .where(_T.study_id == study_id, _T.state == TrialState.WAITING.value)
-                    .order_by(_T.number)
-                    .limit(n)
-                )
-                .scalars()
-                .all()
-            )
+            waiting = conn.execute(_WAITING, {"sid": study_id, "n": n}).scalars().all()
             claimed: list[FrozenTrial] = []
             if waiting:
                 conn.execute(
@@ -362,41 +386,31 @@ class SQLStorage(Storage):
                     )
                     (claimed if running else written).append(trial)
                 if proposals:
-                    conn.execute(
-                        update(studies_table)
-                        .where(_S.id == study_id)
-                        .values(next_number=number + len(proposals))
-                    )
+                    conn.execute(_SET_NEXT, {"sid": study_id, "next": number + len(proposals)})
             return Claim(changes, claimed, written, revision)
 
     def finish(self, study_id, trial, state, values, error, finished) -> FrozenTrial:
         with self.engine.begin() as conn:
             revision, _ = self._bump(conn, study_id)
             row = conn.execute(
-                select(_T.state, _T.started, _T.system_attrs).where(_T.id == trial.trial_id)
+                _FINISH,
+                {
+                    "tid": trial.trial_id,
+                    "new_state": state.value,
+                    "new_params": dumps(trial.params),
+                    "new_dists": _dists_json(trial.distributions),
+                    "new_values": dumps(list(values)) if values is not None else None,
+                    "new_intermediate": dumps({str(k): v for k, v in trial.intermediate.items()}),
+                    "new_user_attrs": dumps(trial.user_attrs),
+                    "new_error": error,
+                    "new_finished": finished,
+                    "new_revision": revision,
+                },
             ).first()
-            if row is None or row.state != TrialState.RUNNING.value:
-                got = row.state if row is not None else "missing"
+            if row is None:
                 raise StorageError(
-                    f"Trial {trial.number} is {got}; a finished trial is never overwritten."
+                    f"Trial {trial.number} is not RUNNING; a finished trial is never overwritten."
                 )
-            sys_attrs = {**json.loads(row.system_attrs), **trial.system_attrs}
-            conn.execute(
-                update(trials_table)
-                .where(_T.id == trial.trial_id)
-                .values(
-                    state=state.value,
-                    params=dumps(trial.params),
-                    distributions=_dists_json(trial.distributions),
-                    values_json=dumps(list(values)) if values is not None else None,
-                    intermediate=dumps({str(k): v for k, v in trial.intermediate.items()}),
-                    user_attrs=dumps(trial.user_attrs),
-                    system_attrs=dumps(sys_attrs),
-                    error=error,
-                    finished=finished,
-                    revision=revision,
-                )
-            )
         return FrozenTrial(
             trial.number,
             state,
@@ -405,7 +419,7 @@ class SQLStorage(Storage):
             values,
             trial.intermediate,
             trial.user_attrs,
-            sys_attrs,
+            json.loads(row.system_attrs),
             error,
             row.started,
             finished,
@@ -414,7 +428,7 @@ class SQLStorage(Storage):
 
     def read(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:
         with self.engine.connect().execution_options(tunesmith_read=True) as conn, conn.begin():
-            revision = conn.execute(select(_S.revision).where(_S.id == study_id)).scalar_one()
+            revision = conn.execute(_REVISION, {"sid": study_id}).scalar_one()
             if revision <= since:
                 return [], revision
             return self._changes(conn, study_id, since), revision
