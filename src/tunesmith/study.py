@@ -97,7 +97,9 @@ class Study(StudyResults):
     # -- ask ------------------------------------------------------------------------------
     def _propose(self, changes: list[FrozenTrial], first_number: int, n: int) -> list[Proposal]:
         self._sync(changes)
-        space = self.space or (dict(self._inferred) if self.strategy.learns_space else {})
+        space = self.space or (
+            dict(sorted(self._inferred.items())) if self.strategy.learns_space else {}
+        )
         rng = np.random.default_rng([self.seed, first_number])
         proposals = self.strategy.propose(self._trials, space, n, rng)
         tag = {"batch": first_number}
