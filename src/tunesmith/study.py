@@ -10,18 +10,23 @@ from typing import Any
 
 import numpy as np
 
+from tunesmith._checks import (
+    check_create_args,
+    check_directions,
+    check_optimize_args,
+    positive_or_none,
+)
 from tunesmith._progress import make_progress
-from tunesmith.execution.local import Driver, TrialOutcome, _resolve_jobs, make_executor
+from tunesmith.execution.heartbeat import Heartbeat
+from tunesmith.execution.local import Driver, TrialOutcome, _resolve_jobs, executor_factory
 from tunesmith.space import Distribution, space_from_json, space_to_json, validate_space
 from tunesmith.storage import Proposal, Storage, get_storage
-from tunesmith.storage.base import DuplicatedStudyError, StudyInfo, json_safe
+from tunesmith.storage.base import DuplicatedStudyError, StudyInfo, json_safe, retry_proposal
 from tunesmith.strategies import Strategy, resolve
 from tunesmith.study_results import StudyResults
 from tunesmith.trial import FrozenTrial, Trial, TrialState, check_values
 
 __all__ = ["Study", "create_study", "load_study", "StudyExhausted"]
-
-_DIRECTIONS = ("minimize", "maximize")
 
 
 class StudyExhausted(RuntimeError):
@@ -40,6 +45,13 @@ class Study(StudyResults):
         seed: int,
         pruner: Any = None,
     ):
+        attrs = info.attrs
+        self.heartbeat_interval: float | None = attrs.get("heartbeat_interval")
+        self.grace_period: float | None = attrs.get("grace_period")
+        self.retries: int = int(attrs.get("retries", 0))
+        self._heartbeat = (
+            Heartbeat(self, self.heartbeat_interval) if self.heartbeat_interval else None
+        )
         self._storage = storage
         self._info = info
         self.study_name = info.name
@@ -106,7 +118,10 @@ class Study(StudyResults):
         return [Proposal(p, {k: space[k] for k in p if k in space}, tag) for p in proposals]
 
     def _claim(self, n: int) -> list[Trial]:
-        claim = self._storage.claim(self._info.study_id, self._cursor, n, self._propose)
+        stale_before = None if self.grace_period is None else time.time() - self.grace_period
+        claim = self._storage.claim(
+            self._info.study_id, self._cursor, n, self._propose, stale_before, self.retries
+        )
         with self._lock:
             self._sync(claim.changes)
             self._sync(sorted(claim.claimed + claim.written, key=lambda t: t.number))
@@ -127,7 +142,19 @@ class Study(StudyResults):
             ]
             for trial in trials:
                 self._live[trial.number] = trial
+        if self._heartbeat is not None and trials:
+            self._heartbeat.ensure_running()
         return trials
+
+    def _live_trial_ids(self) -> list[int]:
+        with self._lock:
+            return [t.trial_id for t in self._live.values()]
+
+    def _requeue(self, failed: FrozenTrial) -> None:
+        """Queue a failed trial's parameters again, if the study allows retries and it has some."""
+        retry = retry_proposal(failed, self.retries)
+        if retry is not None:
+            self._storage.enqueue(self._info.study_id, [retry])
 
     def _exhausted(self) -> bool:
         return not any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in self._trials)
@@ -282,74 +309,28 @@ class Study(StudyResults):
         progress: bool = False,
         batch_size: int | None = None,
         executor: Any = None,
+        trial_timeout: float | None = None,
     ) -> None:
         """Run the loop until ``n_trials`` are done, ``timeout`` seconds pass, or the strategy
         is exhausted. An objective that raises an exception of a ``catch`` type, or returns a
-        non-number, NaN, inf or the wrong number of values, fails only its own trial."""
-        _check_optimize_args(objective, n_trials, timeout, n_jobs, catch, callbacks, batch_size)
+        non-number, NaN, inf or the wrong number of values, fails only its own trial.
+
+        ``executor`` is "thread" (default with ``n_jobs > 1``), "process", "ray", a
+        ``RayExecutor`` or any ``concurrent.futures.Executor``. A trial running longer than
+        ``trial_timeout`` seconds fails (its process is killed; a thread is abandoned)."""
+        check_optimize_args(objective, n_trials, timeout, n_jobs, catch, callbacks, batch_size)
+        positive_or_none("optimize", "trial_timeout", trial_timeout)
         n_jobs = _resolve_jobs(n_jobs)
         catch = tuple(catch)
         with make_progress(progress, n_trials, self.study_name) as bar:
             driver = Driver(self, n_trials, timeout, callbacks, bar)
             if batch_size is not None:
                 driver.run_batched(objective, batch_size, catch)
-            elif n_jobs == 1 and executor is None:
+            elif n_jobs == 1 and executor is None and trial_timeout is None:
                 driver.run_serial(objective, catch)
             else:
-                pool, owned = make_executor(executor, n_jobs)
-                try:
-                    driver.run_pool(objective, pool, n_jobs, catch)
-                finally:
-                    if owned:
-                        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _check_optimize_args(
-    objective, n_trials, timeout, n_jobs, catch, callbacks, batch_size
-) -> None:
-    def bad(name: str, rule: str, got: Any) -> ValueError:
-        return ValueError(f"The {name!r} parameter of optimize {rule}. Got {got!r} instead.")
-
-    def is_int(v: Any) -> bool:
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-    if not callable(objective):
-        raise bad("objective", "must be callable", objective)
-    if n_trials is not None and (not is_int(n_trials) or n_trials < 1):
-        raise bad("n_trials", "must be an int >= 1 or None", n_trials)
-    if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
-    ):
-        raise bad("timeout", "must be a number > 0 or None", timeout)
-    if not is_int(n_jobs) or (n_jobs < 1 and n_jobs != -1):
-        raise bad("n_jobs", "must be an int >= 1, or -1 for all cores", n_jobs)
-    if not isinstance(catch, (tuple, list)) or not all(
-        isinstance(c, type) and issubclass(c, BaseException) for c in catch
-    ):
-        raise bad("catch", "must be a tuple of exception classes", catch)
-    if not all(callable(c) for c in callbacks):
-        raise bad("callbacks", "must hold callables taking (study, trial)", callbacks)
-    if batch_size is not None and (not is_int(batch_size) or batch_size < 1):
-        raise bad("batch_size", "must be an int >= 1 or None", batch_size)
-
-
-def _check_directions(direction: Any, directions: Any) -> tuple[str, ...]:
-    if direction is not None and directions is not None:
-        raise ValueError("Give either 'direction' or 'directions' to create_study, not both.")
-    dirs = [direction or "minimize"] if directions is None else directions
-    if isinstance(dirs, str) or not isinstance(dirs, Sequence) or not dirs:
-        raise ValueError(
-            f"The 'directions' parameter of create_study must be a non-empty list of "
-            f"'minimize'/'maximize'. Got {directions!r} instead."
-        )
-    for d in dirs:
-        if d not in _DIRECTIONS:
-            name = "direction" if direction is not None else "directions"
-            raise ValueError(
-                f"The {name!r} parameter of create_study must be 'minimize' or "
-                f"'maximize'. Got {d!r} instead."
-            )
-    return tuple(dirs)
+                make = executor_factory(executor, n_jobs, trial_timeout)
+                driver.run_pool(objective, make, n_jobs, catch, trial_timeout)
 
 
 def _strategy_attrs(strategy: Strategy) -> dict[str, Any]:
@@ -381,27 +362,34 @@ def create_study(
     load_if_exists: bool = False,
     directions: Sequence[str] | None = None,
     pruner: Any = None,
+    heartbeat: float | None = None,
+    grace_period: float | None = None,
+    retries: int = 0,
 ) -> Study:
-    """Create a study (or reopen it with ``load_if_exists=True``)."""
-    dirs = _check_directions(direction, directions)
+    """Create a study (or reopen it with ``load_if_exists=True``).
+
+    With ``heartbeat=seconds`` every running trial tells the storage it is alive that often; one
+    silent for ``grace_period`` (default four heartbeats) is marked FAIL by the next ask, and is
+    run again with the same parameters up to ``retries`` times. Retries also cover trials whose
+    worker process died.
+    """
+    dirs = check_directions(direction, directions)
     space = validate_space(space)
     strat = resolve(strategy)
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
-    ):
-        raise ValueError(
-            f"The 'seed' parameter of create_study must be an int >= 0 or None. "
-            f"Got {seed!r} instead."
-        )
-    if name is not None and (not isinstance(name, str) or not name):
-        raise ValueError(
-            f"The 'name' parameter of create_study must be a non-empty string or "
-            f"None. Got {name!r} instead."
-        )
+    check_create_args(name, seed, heartbeat, grace_period, retries)
+    if heartbeat is not None and grace_period is None:
+        grace_period = 4.0 * heartbeat
     backend = get_storage(storage)
     name = name or f"study-{secrets.token_hex(4)}"
     seed = int(seed) if seed is not None else secrets.randbits(32)
-    attrs = {"space": space_to_json(space), "strategy": _strategy_attrs(strat), "seed": seed}
+    attrs = {
+        "space": space_to_json(space),
+        "strategy": _strategy_attrs(strat),
+        "seed": seed,
+        "heartbeat_interval": heartbeat,
+        "grace_period": grace_period,
+        "retries": int(retries),
+    }
     try:
         info = backend.create_study(name, dirs, attrs)
     except DuplicatedStudyError:

@@ -109,8 +109,8 @@ def test_sql_refuses_other_schema_version(tmp_path):
     con.execute("UPDATE tunesmith_meta SET value='99' WHERE key='schema_version'")
     con.commit()
     con.close()
-    from tunesmith.storage import sql
+    from tunesmith.storage import _sql_engine
 
-    sql._ENGINES.pop(url).dispose()
+    _sql_engine._ENGINES.pop(url).dispose()
     with pytest.raises(StorageError, match="schema version 99; this tunesmith reads version 1"):
         ts.load_study("x", storage=url)

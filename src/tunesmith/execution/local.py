@@ -11,15 +11,21 @@ import os
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tunesmith.execution.isolated import (
+    DaemonThreadExecutor,
+    IsolatedProcessExecutor,
+    WorkerDied,
+)
 from tunesmith.trial import Trial, TrialPruned, TrialState, check_values
 
 if TYPE_CHECKING:
     from tunesmith.study import Study
 
-__all__ = ["TrialOutcome", "evaluate", "evaluate_batch", "Driver", "make_executor"]
+__all__ = ["TrialOutcome", "evaluate", "evaluate_batch", "Driver", "executor_factory"]
 
 
 @dataclass
@@ -31,6 +37,7 @@ class TrialOutcome:
     values: tuple[float, ...] | None
     error: str | None
     reraise: BaseException | None = None
+    retry: bool = False  # the failure was the machine's, not the objective's: run it again
 
 
 def _describe(exc: BaseException) -> str:
@@ -133,6 +140,8 @@ class Driver:
 
     def _tell(self, outcome: TrialOutcome) -> None:
         frozen = self.study._tell_outcome(outcome)
+        if outcome.retry:
+            self.study._requeue(frozen)
         self.done += 1
         self.progress.advance(self.study)
         for callback in self.callbacks:
@@ -171,57 +180,128 @@ class Driver:
                 raise pending
 
     def run_pool(
-        self, objective: Callable[[Trial], Any], executor: cf.Executor, n_jobs: int, catch: tuple
+        self,
+        objective: Callable[[Trial], Any],
+        new_executor: Callable[[], cf.Executor],
+        n_jobs: int,
+        catch: tuple,
+        trial_timeout: float | None = None,
     ) -> None:
         n_obj = len(self.study.directions)
-        in_flight: dict[cf.Future, Trial] = {}
+        executor = new_executor()
+        in_flight: dict[cf.Future, tuple[Trial, float | None]] = {}
         error: BaseException | None = None
         try:
             while True:
                 while error is None and len(in_flight) < n_jobs and self._budget() != 0:
-                    trials = self.study._ask_for_run(1, wait=bool(in_flight))
+                    trials = self.study._ask_for_run(
+                        1, wait=bool(in_flight), deadline=self.deadline
+                    )
                     if not trials:
                         break
                     self.asked += 1
-                    in_flight[executor.submit(evaluate, objective, trials[0], n_obj, catch)] = (
-                        trials[0]
-                    )
+                    try:
+                        future = executor.submit(evaluate, objective, trials[0], n_obj, catch)
+                    except BrokenProcessPool:  # a worker died since the last check: new pool
+                        executor.shutdown(wait=False, cancel_futures=True)
+                        executor = new_executor()
+                        future = executor.submit(evaluate, objective, trials[0], n_obj, catch)
+                    ends = None if trial_timeout is None else time.monotonic() + trial_timeout
+                    in_flight[future] = (trials[0], ends)
                 if not in_flight:
                     return
-                timeout = (
-                    None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+                finished, _ = cf.wait(
+                    in_flight, timeout=self._wait_time(in_flight), return_when=cf.FIRST_COMPLETED
                 )
-                finished, _ = cf.wait(in_flight, timeout=timeout, return_when=cf.FIRST_COMPLETED)
-                if not finished and self.deadline is not None:
-                    self.deadline = None  # out of time: ask no more, but collect what runs
-                    self.n_trials = self.asked
-                    continue
-                for future in finished:
-                    trial = in_flight.pop(future)
-                    try:
-                        outcome = future.result()
-                    except BaseException as exc:  # noqa: BLE001 - the worker itself died
-                        outcome = _failed(trial, exc, (Exception,))
+                outcomes = [self._collect(f, in_flight.pop(f)[0]) for f in finished]
+                outcomes += self._expire(in_flight, executor, trial_timeout)
+                if any(o.retry for o in outcomes) and isinstance(executor, cf.ProcessPoolExecutor):
+                    executor.shutdown(wait=False, cancel_futures=True)  # a dead worker broke it
+                    executor = new_executor()
+                for outcome in outcomes:
                     try:
                         self._tell(outcome)
-                    except BaseException as exc:  # noqa: BLE001
+                    except BaseException as exc:  # noqa: BLE001 - tell the rest, then raise
                         error = error or exc
                 if error is not None and not in_flight:
                     raise error
         finally:
             for future in in_flight:
                 future.cancel()
+                getattr(executor, "kill", lambda f: None)(future)
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def _wait_time(self, in_flight: dict) -> float | None:
+        ends = [end for _, end in in_flight.values() if end is not None]
+        if self.deadline is not None:
+            ends.append(self.deadline)
+        return None if not ends else max(0.0, min(ends) - time.monotonic())
+
+    def _collect(self, future: cf.Future, trial: Trial) -> TrialOutcome:
+        try:
+            return future.result()
+        except (BrokenProcessPool, WorkerDied) as exc:
+            # The process running the trial died (killed, out of memory): retry if allowed.
+            return TrialOutcome(
+                trial, TrialState.FAIL, None, f"Worker process died: {_describe(exc)}", retry=True
+            )
+        except BaseException as exc:  # noqa: BLE001 - the trial could not even be shipped
+            return _failed(trial, exc, (Exception,))
+
+    def _expire(
+        self, in_flight: dict, executor: cf.Executor, trial_timeout: float | None
+    ) -> list[TrialOutcome]:
+        """Fail (and kill, where the executor can) trials that overran ``trial_timeout``."""
+        if trial_timeout is None:
+            return []
+        now, out = time.monotonic(), []
+        for future, (trial, ends) in list(in_flight.items()):
+            if ends is not None and now >= ends and not future.done():
+                getattr(executor, "kill", lambda f: None)(future)
+                del in_flight[future]
+                out.append(
+                    TrialOutcome(
+                        trial,
+                        TrialState.FAIL,
+                        None,
+                        f"Timed out after {trial_timeout:g} s (trial_timeout).",
+                    )
+                )
+        return out
 
 
-def make_executor(kind: Any, n_jobs: int) -> tuple[cf.Executor, bool]:
-    """An executor for ``kind`` ("thread", "process" or an Executor) and whether we own it."""
+def executor_factory(
+    kind: Any, n_jobs: int, trial_timeout: float | None
+) -> Callable[[], cf.Executor]:
+    """A maker of executors for ``kind``: "thread", "process", "ray", or an Executor."""
     if isinstance(kind, cf.Executor):
-        return kind, False
+        return lambda: _Borrowed(kind)
+    if kind == "ray" or type(kind).__name__ == "RayExecutor":
+        from tunesmith.execution.ray import as_executor
+
+        return lambda: as_executor(kind, n_jobs)
     if kind in (None, "thread"):
-        return cf.ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="tunesmith"), True
+        if trial_timeout is not None:
+            return DaemonThreadExecutor
+        return lambda: cf.ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="tunesmith")
     if kind == "process":
-        return cf.ProcessPoolExecutor(max_workers=n_jobs), True
+        if trial_timeout is not None:
+            return lambda: IsolatedProcessExecutor(n_jobs)
+        return lambda: cf.ProcessPoolExecutor(max_workers=n_jobs)
     raise ValueError(
-        "The 'executor' parameter of optimize must be 'thread', 'process' or a "
-        f"concurrent.futures.Executor. Got {kind!r} instead."
+        "The 'executor' parameter of optimize must be 'thread', 'process', 'ray', "
+        f"a RayExecutor or a concurrent.futures.Executor. Got {kind!r} instead."
     )
+
+
+class _Borrowed(cf.Executor):
+    """A user's executor: used, never shut down by tunesmith."""
+
+    def __init__(self, inner: cf.Executor):
+        self._inner = inner
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        return self._inner.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        return None

@@ -18,6 +18,8 @@ from tunesmith.space import Distribution
 from tunesmith.trial import FrozenTrial, TrialState
 
 __all__ = [
+    "LOST_HEARTBEAT",
+    "retry_proposal",
     "Storage",
     "StudyInfo",
     "Proposal",
@@ -27,6 +29,11 @@ __all__ = [
     "StudyNotFoundError",
     "dumps",
 ]
+
+
+LOST_HEARTBEAT = (
+    "Lost heartbeat: the process running this trial stopped (killed, or its host vanished)."
+)
 
 
 class StorageError(RuntimeError):
@@ -96,8 +103,22 @@ class Storage:
         """Add WAITING trials that the next asks hand out before proposing anything new."""
         raise NotImplementedError
 
-    def claim(self, study_id: int, since: int, n: int, propose: ProposeFn) -> Claim:
-        """In one transaction: hand out up to ``n`` WAITING trials, proposing more if needed."""
+    def claim(
+        self,
+        study_id: int,
+        since: int,
+        n: int,
+        propose: ProposeFn,
+        stale_before: float | None = None,
+        retries: int = 0,
+    ) -> Claim:
+        """In one transaction: fail RUNNING trials whose heartbeat is older than
+        ``stale_before`` (queueing their retries), then hand out up to ``n`` WAITING trials,
+        proposing more if needed."""
+        raise NotImplementedError
+
+    def heartbeat(self, study_id: int, trial_ids: Sequence[int], now: float) -> None:
+        """Mark RUNNING trials as alive at ``now``."""
         raise NotImplementedError
 
     def finish(
@@ -115,6 +136,15 @@ class Storage:
     def read(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:
         """Trials changed after revision ``since``, and the current revision."""
         raise NotImplementedError
+
+
+def retry_proposal(trial: FrozenTrial, retries: int) -> Proposal | None:
+    """The same parameters queued again, if the trial has retries left; else None."""
+    done = int(trial.system_attrs.get("retry", 0))
+    if done >= retries:
+        return None
+    attrs = {**trial.system_attrs, "retry": done + 1, "retry_of": trial.number}
+    return Proposal(dict(trial.params), dict(trial.distributions), attrs)
 
 
 def _json_default(obj: Any) -> Any:

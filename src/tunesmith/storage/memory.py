@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from tunesmith.storage.base import (
+    LOST_HEARTBEAT,
     Claim,
     DuplicatedStudyError,
     Proposal,
@@ -18,18 +19,22 @@ from tunesmith.storage.base import (
     StorageError,
     StudyInfo,
     StudyNotFoundError,
+    retry_proposal,
 )
 from tunesmith.trial import FrozenTrial, TrialState
 
 
 class _StudyRecord:
-    __slots__ = ("info", "trials", "log", "waiting")
+    __slots__ = ("info", "trials", "log", "waiting", "heartbeats")
 
     def __init__(self, info: StudyInfo):
         self.info = info
         self.trials: list[FrozenTrial] = []  # index == trial number
         self.log: list[int] = []  # trial number changed at each revision
-        self.waiting: deque[int] = deque()  # numbers of WAITING trials, oldest first
+        self.waiting: deque[int] = deque()
+        self.heartbeats: dict[
+            int, float
+        ] = {}  # RUNNING trial number -> last heartbeat  # numbers of WAITING trials, oldest first
 
 
 class InMemoryStorage(Storage):
@@ -66,6 +71,8 @@ class InMemoryStorage(Storage):
         self, rec: _StudyRecord, p: Proposal, state: TrialState, now: float | None
     ) -> FrozenTrial:
         number = len(rec.trials)
+        if state is TrialState.RUNNING:
+            rec.heartbeats[number] = now  # type: ignore[assignment]
         trial = FrozenTrial(
             number,
             state,
@@ -86,17 +93,28 @@ class InMemoryStorage(Storage):
             rec = self._studies[study_id]
             return [self._add(rec, p, TrialState.WAITING, None) for p in proposals]
 
-    def claim(self, study_id: int, since: int, n: int, propose: ProposeFn) -> Claim:
+    def claim(
+        self,
+        study_id: int,
+        since: int,
+        n: int,
+        propose: ProposeFn,
+        stale_before: float | None = None,
+        retries: int = 0,
+    ) -> Claim:
         with self._lock:
             rec = self._studies[study_id]
-            changes = self._changes(rec, since)
             now = time.time()
+            if stale_before is not None:
+                self._reap_stale(rec, stale_before, retries, now)
+            changes = self._changes(rec, since)
             claimed: list[FrozenTrial] = []
             written: list[FrozenTrial] = []
             while rec.waiting and len(claimed) < n:
                 number = rec.waiting.popleft()
                 trial = replace(rec.trials[number], state=TrialState.RUNNING, started=now)
                 rec.trials[number] = trial
+                rec.heartbeats[number] = now
                 rec.log.append(number)
                 claimed.append(trial)
             if len(claimed) < n:
@@ -106,6 +124,28 @@ class InMemoryStorage(Storage):
                     trial = self._add(rec, p, state, now if i < need else None)
                     (claimed if i < need else written).append(trial)
             return Claim(changes, claimed, written, len(rec.log))
+
+    def _reap_stale(self, rec: _StudyRecord, before: float, retries: int, now: float) -> None:
+        for number, beat in list(rec.heartbeats.items()):
+            trial = rec.trials[number]
+            if trial.state is not TrialState.RUNNING:
+                del rec.heartbeats[number]
+            elif beat < before:
+                del rec.heartbeats[number]
+                rec.trials[number] = replace(
+                    trial, state=TrialState.FAIL, error=LOST_HEARTBEAT, finished=now
+                )
+                rec.log.append(number)
+                retry = retry_proposal(trial, retries)
+                if retry is not None:
+                    self._add(rec, retry, TrialState.WAITING, None)
+
+    def heartbeat(self, study_id: int, trial_ids: Sequence[int], now: float) -> None:
+        with self._lock:
+            rec = self._studies[study_id]
+            for number in trial_ids:  # in memory, a trial's id is its number
+                if number in rec.heartbeats:
+                    rec.heartbeats[number] = now
 
     def finish(self, study_id, trial, state, values, error, finished) -> FrozenTrial:
         with self._lock:
@@ -127,6 +167,7 @@ class InMemoryStorage(Storage):
             )
             rec.trials[trial.number] = done
             rec.log.append(trial.number)
+            rec.heartbeats.pop(trial.number, None)
             return done
 
     def read(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:

@@ -4,25 +4,25 @@ Each ask is one transaction and each tell is one. Writers first bump the study's
 SQLite the transaction begins IMMEDIATE (the write lock is taken up front, so concurrent
 processes queue on ``busy_timeout`` instead of failing with "database is locked"), and on
 PostgreSQL the bump's row lock serializes writers of one study. Readers ask only for rows whose
-revision is newer than the last one they saw.
+revision is newer than the last one they saw. Transactions survive lost connections (retried
+with backoff, then a clear error).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import threading
 import time
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, create_engine, event, inspect, select, update
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
-from tunesmith.space import Distribution
+from tunesmith.storage import _sql_rows as q
+from tunesmith.storage._sql_engine import engine_for, run_transaction
 from tunesmith.storage.base import (
+    LOST_HEARTBEAT,
     Claim,
     DuplicatedStudyError,
     Proposal,
@@ -32,6 +32,7 @@ from tunesmith.storage.base import (
     StudyInfo,
     StudyNotFoundError,
     dumps,
+    retry_proposal,
 )
 from tunesmith.storage.schema import (
     SCHEMA_VERSION,
@@ -39,164 +40,41 @@ from tunesmith.storage.schema import (
     meta_table,
     metadata,
     studies_table,
-    trials_table,
 )
 from tunesmith.trial import FrozenTrial, TrialState
-
-_ENGINES: dict[str, Engine] = {}
-_ENGINES_LOCK = threading.Lock()
-_T = trials_table.c
-_S = studies_table.c
-
-# Statements built once; SQLAlchemy caches their compiled form, so a trial costs only execution.
-_BUMP = (
-    update(studies_table)
-    .where(_S.id == bindparam("sid"))
-    .values(revision=_S.revision + 1)
-    .returning(_S.revision, _S.next_number)
-)
-_SET_NEXT = (
-    update(studies_table).where(_S.id == bindparam("sid")).values(next_number=bindparam("next"))
-)
-_CHANGES = (
-    select(trials_table)
-    .where(_T.study_id == bindparam("sid"), _T.revision > bindparam("since"))
-    .order_by(_T.number)
-)
-_WAITING = (
-    select(_T.id)
-    .where(_T.study_id == bindparam("sid"), _T.state == TrialState.WAITING.value)
-    .order_by(_T.number)
-    .limit(bindparam("n"))
-)
-_INSERT = trials_table.insert()
-_REVISION = select(_S.revision).where(_S.id == bindparam("sid"))
-_FINISH = (
-    update(trials_table)
-    .where(_T.id == bindparam("tid"), _T.state == TrialState.RUNNING.value)
-    .values(
-        state=bindparam("new_state"),
-        params=bindparam("new_params"),
-        distributions=bindparam("new_dists"),
-        values_json=bindparam("new_values"),
-        intermediate=bindparam("new_intermediate"),
-        user_attrs=bindparam("new_user_attrs"),
-        error=bindparam("new_error"),
-        finished=bindparam("new_finished"),
-        revision=bindparam("new_revision"),
-    )
-    .returning(_T.started, _T.system_attrs)
-)
-
-
-def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": 600, "check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout = 600000")
-        cur.execute("PRAGMA synchronous = NORMAL")
-        cur.execute("PRAGMA foreign_keys = ON")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        mode = "DEFERRED" if conn.get_execution_options().get("tunesmith_read") else "IMMEDIATE"
-        conn.exec_driver_sql(f"BEGIN {mode}")
-
-    return engine
-
-
-def _postgres_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    try:
-        return create_engine(parsed, pool_pre_ping=True)
-    except ModuleNotFoundError as exc:
-        raise ImportError(
-            'PostgreSQL storage needs psycopg: pip install "tunesmith[postgres]"'
-        ) from exc
-
-
-def engine_for(url: str) -> Engine:
-    """One engine per URL and process (engines are dropped in a forked child)."""
-    with _ENGINES_LOCK:
-        engine = _ENGINES.get(url)
-        if engine is None:
-            if url.startswith("sqlite"):
-                engine = _sqlite_engine(url)
-            elif url.startswith("postgresql"):
-                engine = _postgres_engine(url)
-            else:
-                raise ValueError(
-                    "The 'storage' parameter must be None, a Storage, 'sqlite:///PATH' or "
-                    f"'postgresql://...'. Got {url!r} instead."
-                )
-            _ENGINES[url] = engine
-        return engine
-
-
-def _forget_engines_in_child() -> None:
-    for engine in _ENGINES.values():
-        engine.dispose(close=False)
-    _ENGINES.clear()
-
-
-os.register_at_fork(after_in_child=_forget_engines_in_child)
-
-
-@lru_cache(maxsize=4096)
-def _dists(text_: str) -> dict[str, Distribution]:
-    return {k: Distribution.from_json(v) for k, v in json.loads(text_).items()}
-
-
-def _row_to_trial(row: Any) -> FrozenTrial:
-    values = json.loads(row.values_json) if row.values_json is not None else None
-    return FrozenTrial(
-        number=row.number,
-        state=TrialState(row.state),
-        params=json.loads(row.params),
-        distributions=dict(_dists(row.distributions)),
-        values=tuple(values) if values is not None else None,
-        intermediate={int(k): v for k, v in json.loads(row.intermediate).items()},
-        user_attrs=json.loads(row.user_attrs),
-        system_attrs=json.loads(row.system_attrs),
-        error=row.error,
-        started=row.started,
-        finished=row.finished,
-        trial_id=row.id,
-    )
-
-
-def _dists_json(dists: dict[str, Distribution]) -> str:
-    return dumps({k: d.to_json() for k, d in dists.items()})
 
 
 class SQLStorage(Storage):
     """Studies in a SQL database: ``sqlite:///path.db`` or ``postgresql://user@host/db``."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, retry_seconds: float = 60.0):
         self.url = url
+        self.retry_seconds = retry_seconds
         self.engine = engine_for(url)
         self._check_schema()
 
     def __repr__(self) -> str:
         return f"SQLStorage({self.url!r})"
 
+    def _write(self, work):
+        return run_transaction(self.engine, work, retry_seconds=self.retry_seconds)
+
+    def _read(self, work):
+        return run_transaction(self.engine, work, read=True, retry_seconds=self.retry_seconds)
+
     # -- schema ---------------------------------------------------------------------------
     def _check_schema(self) -> None:
+        def look(conn: Connection) -> tuple[set[str], Any]:
+            tables = set(inspect(conn).get_table_names())
+            version = None
+            if meta_table.name in tables:
+                version = conn.execute(
+                    select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+                ).scalar()
+            return tables, version
+
         try:
-            with self.engine.connect().execution_options(tunesmith_read=True) as conn:
-                tables = set(inspect(conn).get_table_names())
-                version = None
-                if meta_table.name in tables:
-                    row = conn.execute(
-                        select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-                    ).first()
-                    version = row[0] if row else None
+            tables, version = self._read(look)
         except DatabaseError as exc:
             raise StorageError(
                 f"{self.url} cannot be opened as a tunesmith database: {exc.orig}"
@@ -224,15 +102,18 @@ class SQLStorage(Storage):
                 raw.driver_connection.execute("PRAGMA journal_mode = WAL")
             finally:
                 raw.close()
+
+        def create(conn: Connection) -> None:
+            metadata.create_all(conn, checkfirst=True)
+            conn.execute(
+                meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+            )
+
         try:
-            with self.engine.begin() as conn:
-                metadata.create_all(conn, checkfirst=True)
-                conn.execute(
-                    meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
-                )
+            self._write(create)
         except IntegrityError:
             pass  # another process created it at the same time
-        except OperationalError as exc:
+        except (OperationalError, StorageError) as exc:
             if "already exists" not in str(exc):
                 raise
         missing = TABLE_NAMES - set(inspect(self.engine).get_table_names())
@@ -243,24 +124,26 @@ class SQLStorage(Storage):
     def create_study(
         self, name: str, directions: Sequence[str], attrs: dict[str, Any]
     ) -> StudyInfo:
+        row = {
+            "name": name,
+            "directions": dumps(list(directions)),
+            "attrs": dumps(attrs),
+            "revision": 0,
+            "next_number": 0,
+            "created": time.time(),
+        }
         try:
-            with self.engine.begin() as conn:
-                result = conn.execute(
-                    studies_table.insert().values(
-                        name=name,
-                        directions=dumps(list(directions)),
-                        attrs=dumps(attrs),
-                        revision=0,
-                        next_number=0,
-                        created=time.time(),
-                    )
-                )
-                study_id = result.inserted_primary_key[0]
+            study_id = self._write(
+                lambda conn: conn.execute(
+                    studies_table.insert().values(**row)
+                ).inserted_primary_key[0]
+            )
         except IntegrityError:
             raise DuplicatedStudyError(f"A study named {name!r} already exists.") from None
         return StudyInfo(study_id, name, tuple(directions), dict(attrs))
 
-    def _study_from_row(self, row: Any) -> StudyInfo:
+    @staticmethod
+    def _study_from_row(row: Any) -> StudyInfo:
         return StudyInfo(
             row.id,
             row.name,
@@ -270,33 +153,33 @@ class SQLStorage(Storage):
         )
 
     def get_study(self, name: str) -> StudyInfo:
-        with self.engine.connect().execution_options(tunesmith_read=True) as conn:
-            row = conn.execute(select(studies_table).where(_S.name == name)).first()
+        row = self._read(
+            lambda conn: conn.execute(select(studies_table).where(q._S.name == name)).first()
+        )
         if row is None:
             raise StudyNotFoundError(f"No study named {name!r} in {self.url}.")
         return self._study_from_row(row)
 
     def list_studies(self) -> list[StudyInfo]:
-        with self.engine.connect().execution_options(tunesmith_read=True) as conn:
-            rows = conn.execute(select(studies_table).order_by(_S.id)).all()
+        rows = self._read(lambda conn: conn.execute(select(studies_table).order_by(q._S.id)).all())
         return [self._study_from_row(r) for r in rows]
 
     # -- trials ---------------------------------------------------------------------------
     @staticmethod
     def _bump(conn: Connection, study_id: int) -> tuple[int, int]:
         """Take the study's write lock by bumping its revision; returns (revision, next_number)."""
-        row = conn.execute(_BUMP, {"sid": study_id}).first()
+        row = conn.execute(q.BUMP, {"sid": study_id}).first()
         if row is None:
-            raise StudyNotFoundError(f"Study id {study_id} is not in {conn.engine.url}.")
+            raise StudyNotFoundError(f"Study id {study_id} is not in the storage.")
         return row[0], row[1]
 
     @staticmethod
     def _changes(conn: Connection, study_id: int, since: int) -> list[FrozenTrial]:
-        rows = conn.execute(_CHANGES, {"sid": study_id, "since": since}).all()
-        return [_row_to_trial(r) for r in rows]
+        rows = conn.execute(q.CHANGES, {"sid": study_id, "since": since}).all()
+        return [q.row_to_trial(r) for r in rows]
 
+    @staticmethod
     def _insert(
-        self,
         conn: Connection,
         study_id: int,
         number: int,
@@ -307,26 +190,11 @@ class SQLStorage(Storage):
     ) -> FrozenTrial:
         params, dists, sys_attrs = (
             dumps(p.params),
-            _dists_json(p.distributions),
+            q.dists_json(p.distributions),
             dumps(p.system_attrs),
         )
-        row = {
-            "study_id": study_id,
-            "number": number,
-            "state": state.value,
-            "params": params,
-            "distributions": dists,
-            "values_json": None,
-            "intermediate": "{}",
-            "user_attrs": "{}",
-            "system_attrs": sys_attrs,
-            "error": None,
-            "started": started,
-            "finished": None,
-            "heartbeat": started,
-            "revision": revision,
-        }
-        result = conn.execute(_INSERT, row)
+        row = q.insert_row(study_id, number, params, dists, sys_attrs, state, started, revision)
+        trial_id = conn.execute(q.INSERT, row).inserted_primary_key[0]
         return FrozenTrial(
             number,
             state,
@@ -334,83 +202,130 @@ class SQLStorage(Storage):
             dict(p.distributions),
             system_attrs=json.loads(sys_attrs),
             started=started,
-            trial_id=result.inserted_primary_key[0],
+            trial_id=trial_id,
         )
 
     def enqueue(self, study_id: int, proposals: Sequence[Proposal]) -> list[FrozenTrial]:
-        with self.engine.begin() as conn:
+        def work(conn: Connection) -> list[FrozenTrial]:
             revision, number = self._bump(conn, study_id)
             out = [
                 self._insert(conn, study_id, number + i, p, TrialState.WAITING, None, revision)
                 for i, p in enumerate(proposals)
             ]
-            conn.execute(_SET_NEXT, {"sid": study_id, "next": number + len(out)})
+            conn.execute(q.SET_NEXT, {"sid": study_id, "next": number + len(out)})
             return out
 
-    def claim(self, study_id: int, since: int, n: int, propose: ProposeFn) -> Claim:
-        with self.engine.begin() as conn:
-            revision, number = self._bump(conn, study_id)
-            changes = self._changes(conn, study_id, since)
+        return self._write(work)
+
+    def _reap_stale(
+        self,
+        conn: Connection,
+        study_id: int,
+        stale_before: float,
+        retries: int,
+        revision: int,
+        number: int,
+        now: float,
+    ) -> int:
+        """Fail RUNNING trials whose heartbeat stopped; queue retries. Returns the next number."""
+        for row in conn.execute(q.STALE, {"sid": study_id, "before": stale_before}).all():
+            stale = q.row_to_trial(row)
+            conn.execute(
+                q.MARK_FAILED,
+                {
+                    "tid": stale.trial_id,
+                    "new_revision": revision,
+                    "new_finished": now,
+                    "new_error": LOST_HEARTBEAT,
+                },
+            )
+            retry = retry_proposal(stale, retries)
+            if retry is not None:
+                self._insert(conn, study_id, number, retry, TrialState.WAITING, None, revision)
+                number += 1
+        return number
+
+    def claim(
+        self,
+        study_id: int,
+        since: int,
+        n: int,
+        propose: ProposeFn,
+        stale_before: float | None = None,
+        retries: int = 0,
+    ) -> Claim:
+        def work(conn: Connection) -> Claim:
+            revision, first = self._bump(conn, study_id)
             now = time.time()
-            waiting = conn.execute(_WAITING, {"sid": study_id, "n": n}).scalars().all()
+            number = first
+            if stale_before is not None:
+                number = self._reap_stale(
+                    conn, study_id, stale_before, retries, revision, number, now
+                )
+            changes = self._changes(conn, study_id, since)
+            waiting = conn.execute(q.WAITING, {"sid": study_id, "n": n}).scalars().all()
             claimed: list[FrozenTrial] = []
             if waiting:
                 conn.execute(
-                    update(trials_table)
-                    .where(_T.id.in_(waiting))
-                    .values(
-                        state=TrialState.RUNNING.value,
-                        started=now,
-                        heartbeat=now,
-                        revision=revision,
-                    )
+                    q.CLAIM_WAITING, {"ids": list(waiting), "now": now, "new_revision": revision}
                 )
-                rows = conn.execute(
-                    select(trials_table).where(_T.id.in_(waiting)).order_by(_T.number)
-                ).all()
-                claimed = [_row_to_trial(r) for r in rows]
+                claimed = [
+                    q.row_to_trial(r) for r in conn.execute(q.BY_IDS, {"ids": list(waiting)})
+                ]
             written: list[FrozenTrial] = []
             if len(claimed) < n:
                 need = n - len(claimed)
-                proposals = list(propose(changes, number, need))
-                for i, p in enumerate(proposals):
+                for i, p in enumerate(propose(changes, number, need)):
                     running = i < need
                     trial = self._insert(
                         conn,
                         study_id,
-                        number + i,
+                        number,
                         p,
                         TrialState.RUNNING if running else TrialState.WAITING,
                         now if running else None,
                         revision,
                     )
                     (claimed if running else written).append(trial)
-                if proposals:
-                    conn.execute(_SET_NEXT, {"sid": study_id, "next": number + len(proposals)})
+                    number += 1
+            if number != first:
+                conn.execute(q.SET_NEXT, {"sid": study_id, "next": number})
             return Claim(changes, claimed, written, revision)
 
+        return self._write(work)
+
     def finish(self, study_id, trial, state, values, error, finished) -> FrozenTrial:
-        with self.engine.begin() as conn:
+        args = {
+            "tid": trial.trial_id,
+            "new_state": state.value,
+            "new_params": dumps(trial.params),
+            "new_dists": q.dists_json(trial.distributions),
+            "new_values": dumps(list(values)) if values is not None else None,
+            "new_intermediate": dumps({str(k): v for k, v in trial.intermediate.items()}),
+            "new_user_attrs": dumps(trial.user_attrs),
+            "new_error": error,
+            "new_finished": finished,
+        }
+
+        def work(conn: Connection) -> Any:
             revision, _ = self._bump(conn, study_id)
-            row = conn.execute(
-                _FINISH,
-                {
-                    "tid": trial.trial_id,
-                    "new_state": state.value,
-                    "new_params": dumps(trial.params),
-                    "new_dists": _dists_json(trial.distributions),
-                    "new_values": dumps(list(values)) if values is not None else None,
-                    "new_intermediate": dumps({str(k): v for k, v in trial.intermediate.items()}),
-                    "new_user_attrs": dumps(trial.user_attrs),
-                    "new_error": error,
-                    "new_finished": finished,
-                    "new_revision": revision,
-                },
-            ).first()
-            if row is None:
-                raise StorageError(
-                    f"Trial {trial.number} is not RUNNING; a finished trial is never overwritten."
-                )
+            row = conn.execute(q.FINISH, {**args, "new_revision": revision}).first()
+            if row is not None:
+                return row
+            current = conn.execute(q.BY_IDS, {"ids": [trial.trial_id]}).first()
+            if (
+                current is not None
+                and current.finished == finished
+                and current.state == state.value
+            ):
+                return current  # our own commit, whose acknowledgement a lost connection ate
+            got = current.state if current is not None else "missing"
+            raise StorageError(
+                f"Trial {trial.number} is {got}, not RUNNING; a finished trial is "
+                "never overwritten."
+            )
+
+        row = self._write(work)
         return FrozenTrial(
             trial.number,
             state,
@@ -426,9 +341,17 @@ class SQLStorage(Storage):
             trial.trial_id,
         )
 
+    def heartbeat(self, study_id: int, trial_ids: Sequence[int], now: float) -> None:
+        if trial_ids:
+            self._write(
+                lambda conn: conn.execute(q.HEARTBEAT, {"ids": list(trial_ids), "now": now})
+            )
+
     def read(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:
-        with self.engine.connect().execution_options(tunesmith_read=True) as conn, conn.begin():
-            revision = conn.execute(_REVISION, {"sid": study_id}).scalar_one()
+        def work(conn: Connection) -> tuple[list[FrozenTrial], int]:
+            revision = conn.execute(q.REVISION, {"sid": study_id}).scalar_one()
             if revision <= since:
                 return [], revision
             return self._changes(conn, study_id, since), revision
+
+        return self._read(work)

@@ -1,0 +1,150 @@
+"""Prepared statements and row conversion for the SQL storage."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+
+from tunesmith.space import Distribution
+from tunesmith.storage.base import dumps
+from tunesmith.storage.schema import studies_table, trials_table
+from tunesmith.trial import FrozenTrial, TrialState
+
+_T = trials_table.c
+_S = studies_table.c
+
+# Statements built once; SQLAlchemy caches their compiled form, so a trial costs only execution.
+BUMP = (
+    update(studies_table)
+    .where(_S.id == bindparam("sid"))
+    .values(revision=_S.revision + 1)
+    .returning(_S.revision, _S.next_number)
+)
+SET_NEXT = (
+    update(studies_table).where(_S.id == bindparam("sid")).values(next_number=bindparam("next"))
+)
+CHANGES = (
+    select(trials_table)
+    .where(_T.study_id == bindparam("sid"), _T.revision > bindparam("since"))
+    .order_by(_T.number)
+)
+WAITING = (
+    select(_T.id)
+    .where(_T.study_id == bindparam("sid"), _T.state == TrialState.WAITING.value)
+    .order_by(_T.number)
+    .limit(bindparam("n"))
+)
+INSERT = trials_table.insert()
+REVISION = select(_S.revision).where(_S.id == bindparam("sid"))
+FINISH = (
+    update(trials_table)
+    .where(_T.id == bindparam("tid"), _T.state == TrialState.RUNNING.value)
+    .values(
+        state=bindparam("new_state"),
+        params=bindparam("new_params"),
+        distributions=bindparam("new_dists"),
+        values_json=bindparam("new_values"),
+        intermediate=bindparam("new_intermediate"),
+        user_attrs=bindparam("new_user_attrs"),
+        error=bindparam("new_error"),
+        finished=bindparam("new_finished"),
+        revision=bindparam("new_revision"),
+    )
+    .returning(_T.started, _T.system_attrs)
+)
+
+
+@lru_cache(maxsize=4096)
+def _parse_dists(text_: str) -> dict[str, Distribution]:
+    return {k: Distribution.from_json(v) for k, v in json.loads(text_).items()}
+
+
+def row_to_trial(row: Any) -> FrozenTrial:
+    values = json.loads(row.values_json) if row.values_json is not None else None
+    return FrozenTrial(
+        number=row.number,
+        state=TrialState(row.state),
+        params=json.loads(row.params),
+        distributions=dict(_parse_dists(row.distributions)),
+        values=tuple(values) if values is not None else None,
+        intermediate={int(k): v for k, v in json.loads(row.intermediate).items()},
+        user_attrs=json.loads(row.user_attrs),
+        system_attrs=json.loads(row.system_attrs),
+        error=row.error,
+        started=row.started,
+        finished=row.finished,
+        trial_id=row.id,
+    )
+
+
+def dists_json(dists: dict[str, Distribution]) -> str:
+    return dumps({k: d.to_json() for k, d in dists.items()})
+
+
+HEARTBEAT = (
+    update(trials_table)
+    .where(_T.id.in_(bindparam("ids", expanding=True)), _T.state == TrialState.RUNNING.value)
+    .values(heartbeat=bindparam("now"))
+)
+STALE = (
+    select(trials_table)
+    .where(
+        _T.study_id == bindparam("sid"),
+        _T.state == TrialState.RUNNING.value,
+        _T.heartbeat < bindparam("before"),
+    )
+    .order_by(_T.number)
+)
+MARK_FAILED = (
+    update(trials_table)
+    .where(_T.id == bindparam("tid"), _T.state == TrialState.RUNNING.value)
+    .values(
+        state=TrialState.FAIL.value,
+        error=bindparam("new_error"),
+        finished=bindparam("new_finished"),
+        revision=bindparam("new_revision"),
+    )
+)
+CLAIM_WAITING = (
+    update(trials_table)
+    .where(_T.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state=TrialState.RUNNING.value,
+        started=bindparam("now"),
+        heartbeat=bindparam("now"),
+        revision=bindparam("new_revision"),
+    )
+)
+BY_IDS = select(trials_table).where(_T.id.in_(bindparam("ids", expanding=True))).order_by(_T.number)
+
+
+def insert_row(
+    study_id: int,
+    number: int,
+    params: str,
+    dists: str,
+    sys_attrs: str,
+    state: TrialState,
+    started: float | None,
+    revision: int,
+) -> dict[str, Any]:
+    """The column values of a new trial row."""
+    return {
+        "study_id": study_id,
+        "number": number,
+        "state": state.value,
+        "params": params,
+        "distributions": dists,
+        "values_json": None,
+        "intermediate": "{}",
+        "user_attrs": "{}",
+        "system_attrs": sys_attrs,
+        "error": None,
+        "started": started,
+        "finished": None,
+        "heartbeat": started,
+        "revision": revision,
+    }

@@ -1,0 +1,100 @@
+"""Workers that die or hang: finished trials kept, lost ones FAIL and are retried."""
+
+import multiprocessing as mp
+import os
+import signal
+import time
+
+import pytest
+
+import tunesmith as ts
+from tunesmith import TrialState
+
+SPACE = {"x": ts.Int(0, 1000)}
+
+
+def _dies_once(trial):
+    """SIGKILLs its own process the first time it sees an even x (a worker lost mid-trial)."""
+    marker = os.path.join(os.environ["TUNESMITH_TEST_DIR"], f"seen-{trial.params['x']}")
+    if trial.params["x"] % 2 == 0 and not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return float(trial.params["x"])
+
+
+@pytest.mark.parametrize("trial_timeout", [None, 30.0])
+def test_killed_worker_process_fails_and_is_retried(tmp_path, monkeypatch, trial_timeout):
+    monkeypatch.setenv("TUNESMITH_TEST_DIR", str(tmp_path))
+    study = ts.create_study(
+        storage=f"sqlite:///{tmp_path / 'k.db'}", space=SPACE, seed=1, retries=2
+    )
+    study.optimize(
+        _dies_once, n_trials=24, n_jobs=2, executor="process", trial_timeout=trial_timeout
+    )
+    trials = study.trials
+    assert sum(t.state is not TrialState.WAITING for t in trials) == 24  # retries left may wait
+    died = [t for t in trials if t.state is TrialState.FAIL]
+    assert died and all("Worker process died" in t.error for t in died)
+    done = [t for t in trials if t.state is TrialState.COMPLETE]
+    assert all(t.value == t.params["x"] for t in done)
+    # every lost trial was queued again with the same parameters (the last may still wait)
+    retried = {t.system_attrs["retry_of"]: t for t in trials if "retry_of" in t.system_attrs}
+    for t in died:
+        if t.number in retried:
+            assert retried[t.number].params == t.params
+    assert len(retried) >= len(died) - 2
+
+
+def _hangs(trial):
+    if trial.params["x"] % 3 == 0:
+        time.sleep(3600)  # an objective that hangs; trial_timeout must end it
+    return 1.0
+
+
+@pytest.mark.parametrize("executor", ["process", "thread"])
+def test_trial_timeout_fails_hanging_trials(executor):
+    study = ts.create_study(space=SPACE, seed=3)
+    t0 = time.monotonic()
+    study.optimize(_hangs, n_trials=8, n_jobs=2, executor=executor, trial_timeout=0.5)
+    assert time.monotonic() - t0 < 30
+    states = {t.number: t.state for t in study.trials}
+    assert len(states) == 8
+    for t in study.trials:
+        if t.params["x"] % 3 == 0:
+            assert t.state is TrialState.FAIL and "Timed out after 0.5 s" in t.error
+        else:
+            assert t.state is TrialState.COMPLETE
+
+
+def _ask_and_hang(url, ready):
+    study = ts.load_study("hb", storage=url)
+    trial = study.ask()
+    ready.put(trial.number)
+    time.sleep(3600)  # killed by the test while "running"
+
+
+def test_killed_driver_trial_fails_after_grace_and_is_retried(tmp_path):
+    url = f"sqlite:///{tmp_path / 'hb.db'}"
+    ts.create_study(
+        name="hb", storage=url, space=SPACE, seed=0, heartbeat=0.1, grace_period=0.5, retries=1
+    )
+    ctx = mp.get_context("fork")
+    ready = ctx.Queue()
+    proc = ctx.Process(target=_ask_and_hang, args=(url, ready))
+    proc.start()
+    number = ready.get(timeout=60)
+    beat_seen = ts.load_study("hb", storage=url)
+    time.sleep(0.7)  # past the grace period: a live process keeps beating meanwhile
+    beat_seen.optimize(lambda t: 1.0, n_trials=1)
+    assert beat_seen.trials[number].state is TrialState.RUNNING  # still alive: not reaped
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join()
+    time.sleep(0.7)  # let the dead trial's heartbeat age past the grace period
+    study = ts.load_study("hb", storage=url)
+    study.optimize(lambda t: float(t.params["x"]), n_trials=3)
+    trials = study.trials
+    lost = trials[number]
+    assert lost.state is TrialState.FAIL and "Lost heartbeat" in lost.error
+    retry = [t for t in trials if t.system_attrs.get("retry_of") == number]
+    assert len(retry) == 1 and retry[0].params == lost.params
+    assert retry[0].state is TrialState.COMPLETE
