@@ -24,6 +24,7 @@ __all__ = [
     "TrialPruned",
     "StudyExhausted",
     "StorageError",
+    "RayExecutor",
     "strategies",
     "optim",
     "population",
@@ -34,6 +35,10 @@ _SUBMODULES = {"strategies", "optim", "population", "pruners", "viz", "compare",
 
 
 def __getattr__(name: str) -> Any:
+    if name == "RayExecutor":
+        from tunesmith.execution.ray import RayExecutor
+
+        return RayExecutor
     if name in _SUBMODULES:
         import importlib
 

@@ -325,11 +325,13 @@ class Study(StudyResults):
         with make_progress(progress, n_trials, self.study_name) as bar:
             driver = Driver(self, n_trials, timeout, callbacks, bar)
             if batch_size is not None:
-                driver.run_batched(objective, batch_size, catch)
+                make = None if executor is None else executor_factory(executor, 1, None)
+                driver.run_batched(objective, batch_size, catch, make)
             elif n_jobs == 1 and executor is None and trial_timeout is None:
                 driver.run_serial(objective, catch)
             else:
                 make = executor_factory(executor, n_jobs, trial_timeout)
+                n_jobs = getattr(executor, "max_concurrent", None) or n_jobs
                 driver.run_pool(objective, make, n_jobs, catch, trial_timeout)
 
 

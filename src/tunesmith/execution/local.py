@@ -159,25 +159,50 @@ class Driver:
             self._tell(evaluate(objective, trials[0], n_obj, catch))
 
     def run_batched(
-        self, objective: Callable[[list[Trial]], Any], batch_size: int, catch: tuple
+        self,
+        objective: Callable[[list[Trial]], Any],
+        batch_size: int,
+        catch: tuple,
+        new_executor: Callable[[], cf.Executor] | None = None,
     ) -> None:
         n_obj = len(self.study.directions)
-        while (budget := self._budget()) != 0:
-            trials = self.study._ask_for_run(
-                batch_size if budget is None else min(batch_size, budget)
-            )
-            if not trials:
-                return
-            self.asked += len(trials)
-            outcomes = evaluate_batch(objective, trials, n_obj, catch)
-            pending = None
-            for outcome in outcomes:
-                try:
-                    self._tell(outcome)
-                except BaseException as exc:  # noqa: BLE001 - tell every trial before raising
-                    pending = pending or exc
-            if pending is not None:
-                raise pending
+        executor = new_executor() if new_executor is not None else None
+        try:
+            while (budget := self._budget()) != 0:
+                size = batch_size if budget is None else min(batch_size, budget)
+                trials = self.study._ask_for_run(size, deadline=self.deadline)
+                if not trials:
+                    return
+                self.asked += len(trials)
+                if executor is None:
+                    outcomes = evaluate_batch(objective, trials, n_obj, catch)
+                else:
+                    outcomes = self._remote_batch(executor, objective, trials, n_obj, catch)
+                pending = None
+                for outcome in outcomes:
+                    try:
+                        self._tell(outcome)
+                    except BaseException as exc:  # noqa: BLE001 - tell every trial, then raise
+                        pending = pending or exc
+                if pending is not None:
+                    raise pending
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
+
+    @staticmethod
+    def _remote_batch(
+        executor: cf.Executor, objective: Callable, trials: list[Trial], n_obj: int, catch: tuple
+    ) -> list[TrialOutcome]:
+        """Evaluate one batch as one task on ``executor`` (a Ray task on a GPU, say)."""
+        future = executor.submit(evaluate_batch, objective, trials, n_obj, catch)
+        try:
+            return future.result()
+        except (BrokenProcessPool, WorkerDied) as exc:
+            reason = f"Worker process died: {_describe(exc)}"
+            return [TrialOutcome(t, TrialState.FAIL, None, reason, retry=True) for t in trials]
+        except BaseException as exc:  # noqa: BLE001
+            return [_failed(t, exc, (Exception,)) for t in trials]
 
     def run_pool(
         self,
