@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -347,10 +348,16 @@ def _strategy_attrs(strategy: Strategy) -> dict[str, Any]:
 
 
 def _strategy_from_attrs(attrs: Mapping[str, Any]) -> Strategy:
+    """The stored strategy rebuilt; random search (with a warning) if it cannot be."""
     try:
         base = resolve(attrs["name"])
         return type(base)(**attrs.get("config", {}))
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, ImportError) as exc:
+        warnings.warn(
+            f"The stored strategy {attrs.get('name')!r} could not be rebuilt ({exc}); this "
+            "study continues with random search. Pass strategy=... to load_study to choose.",
+            stacklevel=3,
+        )
         return resolve("random")
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from tunesmith.trial import FrozenTrial, TrialState
 
-__all__ = ["StudyResults", "pareto_front"]
+__all__ = ["StudyResults", "pareto_front", "best_trials", "trial_rows"]
 
 
 def _losses(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> np.ndarray:
@@ -28,6 +28,17 @@ def pareto_front(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> li
         if not dominated:
             keep.append(trials[i])
     return keep
+
+
+def best_trials(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
+    """The best completed trial (one objective) or the Pareto front (several); [] if none."""
+    done = [t for t in trials if t.state is TrialState.COMPLETE and t.values is not None]
+    if not done:
+        return []
+    if len(directions) == 1:
+        pick = max if directions[0] == "maximize" else min
+        return [pick(done, key=lambda t: t.values[0])]  # type: ignore[index]
+    return pareto_front(done, directions)
 
 
 class StudyResults:
@@ -75,7 +86,7 @@ class StudyResults:
     def best_trials(self) -> list[FrozenTrial]:
         """The Pareto front of the completed trials (the best trial for one objective)."""
         self._refresh()
-        return pareto_front(self._completed(), self.directions)
+        return best_trials(self._trials, self.directions)
 
     def _best_text(self) -> str:
         done = self._completed()

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 
 from tunesmith.storage.base import StorageError
 
@@ -52,8 +52,24 @@ def _postgres_engine(url: str) -> Engine:
         ) from exc
 
 
+def normalize_url(url: str) -> str:
+    """The URL with a relative SQLite path made absolute, so a later chdir cannot redirect it."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(
+            "The 'storage' parameter must be None, a Storage, 'sqlite:///PATH' or "
+            f"'postgresql://...'. Got {url!r} instead."
+        ) from None
+    db = parsed.database
+    if parsed.get_backend_name() == "sqlite" and db and db != ":memory:" and not os.path.isabs(db):
+        return parsed.set(database=os.path.abspath(db)).render_as_string(hide_password=False)
+    return url
+
+
 def engine_for(url: str) -> Engine:
     """One engine per URL and process (engines are dropped in a forked child)."""
+    url = normalize_url(url)
     with _ENGINES_LOCK:
         engine = _ENGINES.get(url)
         if engine is None:

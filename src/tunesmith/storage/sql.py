@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from tunesmith.storage import _sql_rows as q
-from tunesmith.storage._sql_engine import engine_for, run_transaction
+from tunesmith.storage._sql_engine import engine_for, normalize_url, run_transaction
 from tunesmith.storage.base import (
     LOST_HEARTBEAT,
     Claim,
@@ -48,7 +48,7 @@ class SQLStorage(Storage):
     """Studies in a SQL database: ``sqlite:///path.db`` or ``postgresql://user@host/db``."""
 
     def __init__(self, url: str, retry_seconds: float = 60.0):
-        self.url = url
+        self.url = normalize_url(url)
         self.retry_seconds = retry_seconds
         self.engine = engine_for(url)
         self._check_schema()
