@@ -110,7 +110,9 @@ def test_studies_trials_and_best_outputs(work: Path) -> None:
 
     studies = list(csv.DictReader(io.StringIO(invoke("studies", "--format", "csv").stdout)))
     assert [(s["name"], s["trials"], s["strategy"]) for s in studies] == [
-        ("q", "5", "random"), ("quad-by_run", "3", "random")]
+        ("q", "5", "random"),
+        ("quad-by_run", "3", "random"),
+    ]
     table = invoke("studies").stdout
     assert "q" in table and "quad-by_run" in table
 
@@ -141,24 +143,30 @@ def test_direction_from_the_file_and_from_the_flag(work: Path) -> None:
     assert best["directions"] == ["maximize"]
     assert best["value"] == pytest.approx(max(r["value"] for r in rows))
     invoke("run", "up.py", "--trials", "2", "--direction", "minimize", "--name", "down")
-    assert json.loads(invoke("best", "down", "--format", "json").stdout)["directions"] == \
-        ["minimize"]
+    assert json.loads(invoke("best", "down", "--format", "json").stdout)["directions"] == [
+        "minimize"
+    ]
 
 
 def test_multi_objective_best_is_the_pareto_front(work: Path) -> None:
-    (work / "two.py").write_text(textwrap.dedent("""
+    (work / "two.py").write_text(
+        textwrap.dedent("""
         import tunesmith as ts
         space = {"x": ts.Float(0.0, 1.0)}
         directions = ["minimize", "minimize"]
         def objective(trial):
             x = trial.params["x"]
             return x, (1 - x) ** 2 + 0.1 * (x > 0.5)
-    """))
+    """)
+    )
     invoke("run", "two.py", "--trials", "12", "--seed", "4")
     rows = trials_json("two-objective")
     points = [(r["number"], r["values_0"], r["values_1"]) for r in rows]
-    front = {n for n, a, b in points
-             if not any(a2 <= a and b2 <= b and (a2, b2) != (a, b) for _, a2, b2 in points)}
+    front = {
+        n
+        for n, a, b in points
+        if not any(a2 <= a and b2 <= b and (a2, b2) != (a, b) for _, a2, b2 in points)
+    }
     best = json.loads(invoke("best", "two-objective", "--format", "json").stdout)
     assert best["directions"] == ["minimize", "minimize"]
     assert {t["number"] for t in best["best_trials"]} == front
@@ -185,13 +193,15 @@ def test_the_file_can_import_its_neighbours(work: Path) -> None:
     sub = work / "proj"
     sub.mkdir()
     (sub / "helper_for_cli_test.py").write_text("def score(x):\n    return 2 * x\n")
-    (sub / "proj_main.py").write_text(textwrap.dedent("""
+    (sub / "proj_main.py").write_text(
+        textwrap.dedent("""
         import tunesmith as ts
         from helper_for_cli_test import score
         space = {"x": ts.Float(0.0, 1.0)}
         def objective(trial):
             return score(trial.params["x"])
-    """))
+    """)
+    )
     invoke("run", "proj/proj_main.py", "--trials", "2")
     rows = trials_json("proj_main-objective")
     assert len(rows) == 2 and all(r["value"] == pytest.approx(2 * r["params_x"]) for r in rows)
@@ -207,34 +217,37 @@ BAD_FILES = {
 }
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["run", "missing.py"], "does not exist"),
-    (["run", "quad.py:nothing"], "no function 'nothing'"),
-    (["run", "not_callable.py"], "must be a function"),
-    (["run", "quad.py", "--strategy", "bogus"], "'--strategy'"),
-    (["run", "quad.py", "--trials", "0"], "'--trials'"),
-    (["run", "quad.py", "--trials", "many"], "'--trials'"),
-    (["run", "quad.py", "--jobs", "0"], "'--jobs'"),
-    (["run", "quad.py", "--timeout", "0"], "'--timeout'"),
-    (["run", "quad.py", "--batch-size", "0"], "'--batch-size'"),
-    (["run", "quad.py", "--seed", "-1"], "'--seed'"),
-    (["run", "quad.py", "--name", ""], "'--name'"),
-    (["run", "quad.py", "--direction", "up"], "'--direction'"),
-    (["run", "quad.py", "--executor", "ray"], "'--executor'"),
-    (["run", "quad.py", "--batch-size", "2", "--jobs", "2"], "--batch-size"),
-    (["run", "quad.py", "--storage", "mysql://x"], "--storage"),
-    (["run", "quad.py", "--storage", "sqlite:/nonsense"], "--storage"),
-    (["run", "quad.py", "--storage", "sqlite:////no/such/dir/x.db"], "cannot be opened"),
-    (["run", "bad_space.py"], "'space'"),
-    (["run", "bad_direction.py"], "'direction'"),
-    (["run", "raises.py"], "JSONDecodeError"),
-    (["run", "syntax.py"], "SyntaxError while loading (line 1)"),
-    (["run"], "Missing argument"),
-    (["frobnicate"], "No such command"),
-    (["trials", "nobody"], "No tunesmith database"),
-    (["best", "nobody", "--format", "csv"], "'--format'"),
-    (["studies"], "No tunesmith database"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["run", "missing.py"], "does not exist"),
+        (["run", "quad.py:nothing"], "no function 'nothing'"),
+        (["run", "not_callable.py"], "must be a function"),
+        (["run", "quad.py", "--strategy", "bogus"], "'--strategy'"),
+        (["run", "quad.py", "--trials", "0"], "'--trials'"),
+        (["run", "quad.py", "--trials", "many"], "'--trials'"),
+        (["run", "quad.py", "--jobs", "0"], "'--jobs'"),
+        (["run", "quad.py", "--timeout", "0"], "'--timeout'"),
+        (["run", "quad.py", "--batch-size", "0"], "'--batch-size'"),
+        (["run", "quad.py", "--seed", "-1"], "'--seed'"),
+        (["run", "quad.py", "--name", ""], "'--name'"),
+        (["run", "quad.py", "--direction", "up"], "'--direction'"),
+        (["run", "quad.py", "--executor", "ray"], "'--executor'"),
+        (["run", "quad.py", "--batch-size", "2", "--jobs", "2"], "--batch-size"),
+        (["run", "quad.py", "--storage", "mysql://x"], "--storage"),
+        (["run", "quad.py", "--storage", "sqlite:/nonsense"], "--storage"),
+        (["run", "quad.py", "--storage", "sqlite:////no/such/dir/x.db"], "cannot be opened"),
+        (["run", "bad_space.py"], "'space'"),
+        (["run", "bad_direction.py"], "'direction'"),
+        (["run", "raises.py"], "JSONDecodeError"),
+        (["run", "syntax.py"], "SyntaxError while loading (line 1)"),
+        (["run"], "Missing argument"),
+        (["frobnicate"], "No such command"),
+        (["trials", "nobody"], "No tunesmith database"),
+        (["best", "nobody", "--format", "csv"], "'--format'"),
+        (["studies"], "No tunesmith database"),
+    ],
+)
 def test_errors_are_one_line_and_exit_2(work: Path, args: list[str], needle: str) -> None:
     for name, text in BAD_FILES.items():
         (work / name).write_text(text)
@@ -270,19 +283,36 @@ def test_study_errors(work: Path) -> None:
 
 # -- real processes -----------------------------------------------------------------------------
 def tunesmith_cmd(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tunesmith.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tunesmith.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_subprocess_run_with_process_workers_and_errors(work: Path) -> None:
-    done = tunesmith_cmd("run", "quad.py", "--trials", "6", "--jobs", "2", "--executor",
-                         "process", "--seed", "5", cwd=work)
+    done = tunesmith_cmd(
+        "run",
+        "quad.py",
+        "--trials",
+        "6",
+        "--jobs",
+        "2",
+        "--executor",
+        "process",
+        "--seed",
+        "5",
+        cwd=work,
+    )
     assert done.returncode == 0, done.stderr
     assert "6 COMPLETE" in done.stdout and (work / "tunesmith.db").is_file()
     shown = tunesmith_cmd("trials", "quad-objective", "--format", "json", cwd=work)
     rows = json.loads(shown.stdout)
-    assert len(rows) == 6 and all(r["value"] == pytest.approx(quad(
-        {"x": r["params_x"], "k": r["params_k"]})) for r in rows)
+    assert len(rows) == 6 and all(
+        r["value"] == pytest.approx(quad({"x": r["params_x"], "k": r["params_k"]})) for r in rows
+    )
     bad = tunesmith_cmd("run", "quad.py", "--trials", "0", cwd=work)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     version = tunesmith_cmd("--version", cwd=work)
@@ -319,8 +349,16 @@ def rastrigin(x: list[float]) -> float:
 def test_rastrigin_example(work: Path, strategy: str) -> None:
     if strategy == "genetic":
         pytest.importorskip("tunesmith.strategies.genetic")
-    invoke("run", str(EXAMPLES / "rastrigin.py"), "--strategy", strategy, "--trials", "40",
-           "--seed", "0")
+    invoke(
+        "run",
+        str(EXAMPLES / "rastrigin.py"),
+        "--strategy",
+        strategy,
+        "--trials",
+        "40",
+        "--seed",
+        "0",
+    )
     rows = [r for r in trials_json("rastrigin-objective") if r["state"] == "COMPLETE"]
     assert len(rows) == 40
     for r in rows:
