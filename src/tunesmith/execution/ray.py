@@ -63,6 +63,8 @@ class RayExecutor(cf.Executor):
         self.max_concurrent = max_concurrent
         self.init_kwargs = dict(init_kwargs or {})
         self._refs: dict[cf.Future, Any] = {}
+        self._remotes: dict[Any, Any] = {}  # function -> its Ray remote, exported once
+        self._puts: dict[int, tuple[Any, Any]] = {}  # id(callable arg) -> (arg, object ref)
 
     def _options(self) -> dict[str, Any]:
         res = dict(self.resources_per_trial)
@@ -90,12 +92,23 @@ class RayExecutor(cf.Executor):
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
         ray = self._ensure_started()
-        remote = ray.remote(fn).options(**self._options())
-        ref = remote.remote(*args, **kwargs)
+        remote = self._remotes.get(fn)
+        if remote is None:
+            remote = self._remotes[fn] = ray.remote(fn).options(**self._options())
+        ref = remote.remote(*(self._shared(ray, a) for a in args), **kwargs)
         future: cf.Future = cf.Future()
         self._refs[future] = ref
         ref.future().add_done_callback(lambda inner: self._settle(future, inner))
         return future
+
+    def _shared(self, ray: Any, arg: Any) -> Any:
+        """The objective goes to Ray's object store once, not with every trial."""
+        if not callable(arg):
+            return arg
+        held = self._puts.get(id(arg))
+        if held is None or held[0] is not arg:
+            held = self._puts[id(arg)] = (arg, ray.put(arg))
+        return held[1]
 
     def _settle(self, future: cf.Future, inner: cf.Future) -> None:
         self._refs.pop(future, None)

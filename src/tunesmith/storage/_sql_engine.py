@@ -45,7 +45,9 @@ def _postgres_engine(url: str) -> Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        # No pre-ping: a dead pooled connection fails its transaction, which run_transaction
+        # retries on a fresh one; pinging every checkout would cost a round trip per transaction.
+        return create_engine(parsed, pool_size=4, max_overflow=16)
     except ModuleNotFoundError as exc:
         raise ImportError(
             'PostgreSQL storage needs psycopg: pip install "tunesmith[postgres]"'
