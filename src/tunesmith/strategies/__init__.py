@@ -9,13 +9,23 @@ from tunesmith.strategies.base import Strategy
 from tunesmith.strategies.grid import Grid
 from tunesmith.strategies.random import Random
 
-__all__ = ["Strategy", "Grid", "Random", "Genetic", "resolve", "STRATEGY_NAMES"]
+__all__ = [
+    "Strategy",
+    "Grid",
+    "Random",
+    "Genetic",
+    "NSGA2",
+    "hypervolume",
+    "resolve",
+    "STRATEGY_NAMES",
+]
 
 # name -> (module, class); modules load on first use so optional extras stay optional.
 _REGISTRY: dict[str, tuple[str, str]] = {
     "grid": ("tunesmith.strategies.grid", "Grid"),
     "random": ("tunesmith.strategies.random", "Random"),
     "genetic": ("tunesmith.strategies.genetic", "Genetic"),
+    "nsga2": ("tunesmith.strategies.nsga2", "NSGA2"),
 }
 STRATEGY_NAMES = tuple(_REGISTRY)
 
@@ -40,6 +50,10 @@ def resolve(strategy: Any, owner: str = "create_study") -> Strategy:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "hypervolume":
+        from tunesmith.strategies._pareto import hypervolume
+
+        return hypervolume
     for key, (_module, cls) in _REGISTRY.items():
         if cls == name:
             return _load(key)

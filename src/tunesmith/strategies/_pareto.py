@@ -1,0 +1,87 @@
+"""Pareto tools: non-dominated sorting, crowding distance, hypervolume (all minimizing)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["nondominated_ranks", "crowding_distance", "hypervolume"]
+
+
+def nondominated_ranks(losses: np.ndarray) -> np.ndarray:
+    """Front index of each row (0 = not dominated): Deb et al. 2002, fast non-dominated sort."""
+    losses = np.asarray(losses, dtype=float)
+    n = len(losses)
+    le = np.all(losses[:, None, :] <= losses[None, :, :], axis=2)
+    lt = np.any(losses[:, None, :] < losses[None, :, :], axis=2)
+    dominates = le & lt  # dominates[i, j]: i dominates j
+    count = dominates.sum(axis=0)  # how many dominate j
+    ranks = np.full(n, -1, dtype=np.int64)
+    front = np.flatnonzero(count == 0)
+    level = 0
+    while front.size:
+        ranks[front] = level
+        count = count - dominates[front].sum(axis=0)
+        count[ranks >= 0] = -1
+        front = np.flatnonzero(count == 0)
+        level += 1
+    return ranks
+
+
+def crowding_distance(losses: np.ndarray) -> np.ndarray:
+    """Crowding distance inside one front (Deb et al. 2002); the extremes get infinity."""
+    losses = np.asarray(losses, dtype=float)
+    n, m = losses.shape
+    if n <= 2:
+        return np.full(n, np.inf)
+    dist = np.zeros(n)
+    for k in range(m):
+        order = np.argsort(losses[:, k], kind="stable")
+        span = losses[order[-1], k] - losses[order[0], k]
+        dist[order[0]] = dist[order[-1]] = np.inf
+        if span > 0:
+            dist[order[1:-1]] += (losses[order[2:], k] - losses[order[:-2], k]) / span
+    return dist
+
+
+def hypervolume(losses: np.ndarray, reference: np.ndarray) -> float:
+    """Volume dominated by ``losses`` and bounded by ``reference`` (minimizing every column).
+
+    Two objectives: an exact sweep. More: exact slicing over the first objective (Hypervolume
+    by Slicing Objectives, While et al. 2006), fine for the front sizes a study produces.
+    """
+    pts = np.asarray(losses, dtype=float)
+    ref = np.asarray(reference, dtype=float)
+    if pts.ndim != 2 or pts.shape[1] != ref.shape[0]:
+        raise ValueError(
+            f"The 'losses' parameter of hypervolume must be (n, {ref.shape[0]}). "
+            f"Got shape {pts.shape} instead."
+        )
+    pts = pts[np.all(pts < ref, axis=1)]
+    if len(pts) == 0:
+        return 0.0
+    pts = pts[nondominated_ranks(pts) == 0]
+    return _hv(pts, ref)
+
+
+def _hv(pts: np.ndarray, ref: np.ndarray) -> float:
+    if pts.shape[1] == 1:
+        return float(ref[0] - pts[:, 0].min())
+    if pts.shape[1] == 2:
+        order = np.argsort(pts[:, 0], kind="stable")
+        volume, best_y = 0.0, ref[1]
+        for x, y in pts[order]:
+            if y < best_y:
+                volume += (ref[0] - x) * (best_y - y)
+                best_y = y
+        return float(volume)
+    order = np.argsort(pts[:, 0], kind="stable")
+    pts = pts[order]
+    volume = 0.0
+    for i in range(len(pts)):
+        upper = pts[i + 1, 0] if i + 1 < len(pts) else ref[0]
+        width = upper - pts[i, 0]
+        if width > 0:
+            rest = pts[: i + 1, 1:]
+            rest = rest[nondominated_ranks(rest) == 0]
+            volume += width * _hv(rest, ref[1:])
+    return float(volume)

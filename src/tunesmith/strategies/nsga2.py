@@ -1,0 +1,135 @@
+"""NSGA-II: the genetic algorithm for several objectives, selecting on Pareto rank and crowding."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tunesmith.space import Space
+from tunesmith.strategies._pareto import crowding_distance, hypervolume, nondominated_ranks
+from tunesmith.strategies.base import encode, params_key, signed_values, usable
+from tunesmith.strategies.genetic import Genetic, _Taken
+from tunesmith.trial import FrozenTrial, TrialState
+
+__all__ = ["NSGA2", "hypervolume"]
+
+
+def rank_and_crowd(losses: np.ndarray) -> np.ndarray:
+    """Selection keys (Pareto rank, minus crowding distance); lower is better."""
+    ranks = nondominated_ranks(losses)
+    crowd = np.zeros(len(losses))
+    for level in np.unique(ranks):
+        members = np.flatnonzero(ranks == level)
+        crowd[members] = crowding_distance(losses[members])
+    return np.column_stack([ranks, -crowd])
+
+
+def select_survivors(losses: np.ndarray, size: int) -> np.ndarray:
+    """Indices of the ``size`` best rows by rank then crowding (NSGA-II environmental selection)."""
+    keys = rank_and_crowd(losses)
+    order = np.lexsort((np.arange(len(keys)), keys[:, 1], keys[:, 0]))
+    return np.sort(order[:size])
+
+
+class NSGA2(Genetic):
+    """Non-dominated sorting genetic algorithm II (Deb, Pratap, Agarwal & Meyarivan 2002).
+
+    Generational: the survivors of each generation are the best ``population_size`` of the
+    previous survivors and the new complete members, by Pareto rank and then crowding distance;
+    parents are drawn from the survivors by tournament on the same keys, and bred with the
+    Genetic operators (SBX crossover and mutation in the unit cube, choices never averaged).
+    Survivors are recomputed from the stored trials alone, so a reloaded study goes on the same.
+    """
+
+    name = "nsga2"
+
+    def __init__(
+        self,
+        population_size: int = 20,
+        crossover: str = "sbx",
+        crossover_prob: float = 0.9,
+        crossover_eta: float = 15.0,
+        blend_alpha: float = 0.5,
+        mutation: str = "polynomial",
+        mutation_prob: float | None = None,
+        mutation_scale: float = 0.1,
+        mutation_eta: float = 20.0,
+        tournament_size: int = 2,
+    ):
+        super().__init__(
+            population_size=population_size,
+            crossover=crossover,
+            crossover_prob=crossover_prob,
+            crossover_eta=crossover_eta,
+            blend_alpha=blend_alpha,
+            mutation=mutation,
+            mutation_prob=mutation_prob,
+            mutation_scale=mutation_scale,
+            mutation_eta=mutation_eta,
+            tournament_size=tournament_size,
+            elitism=0,
+            steady_state=False,
+        )
+        del self.elitism, self.steady_state  # NSGA-II is elitist by construction
+        self._survivor_cache: dict[Any, list[int]] = {}
+
+    def _children(
+        self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
+    ) -> list[dict[str, Any]]:
+        batches: dict[int, list[FrozenTrial]] = {}
+        loose: list[FrozenTrial] = []
+        for t in history:
+            batch = t.system_attrs.get("batch")
+            (batches.setdefault(batch, []) if batch is not None else loose).append(t)
+        if batches and any(not t.state.finished for t in batches[max(batches)]):
+            return []  # the generation is still running
+        size = self.population_size
+        if not space:
+            return [{} for _ in range(size)]
+        taken = _Taken({params_key({k: t.params.get(k) for k in space}) for t in history}, set())
+        survivors = self._survivors(batches, loose, space)
+        if len(survivors) < 2:
+            return self._novel_random(size, space, taken, rng)
+        losses = np.array([signed_values(t, self.directions) for t in survivors])
+        units = np.array([encode(t.params, space) for t in survivors])
+        return self._breed(units, rank_and_crowd(losses), size, space, taken, rng)
+
+    def _survivors(
+        self, batches: dict[int, list[FrozenTrial]], loose: list[FrozenTrial], space: Space
+    ) -> list[FrozenTrial]:
+        """Replay environmental selection generation by generation (cached per generation)."""
+
+        def parent(t: FrozenTrial) -> bool:
+            return t.state is TrialState.COMPLETE and t.values is not None and usable(t, space)
+
+        key_space = tuple((k, repr(v)) for k, v in space.items())
+        survivors: list[FrozenTrial] = []
+        by_number = {t.number: t for ts_ in batches.values() for t in ts_}
+        by_number.update({t.number: t for t in loose})
+        done_loose = 0
+        for batch in sorted(batches):
+            cache_key = (key_space, self.directions, batch)
+            cached = self._survivor_cache.get(cache_key)
+            newcomers = [t for t in batches[batch] if parent(t)]
+            # enqueued trials join the selection of the generation that follows them
+            while done_loose < len(loose) and loose[done_loose].number < batch:
+                if parent(loose[done_loose]):
+                    newcomers.append(loose[done_loose])
+                done_loose += 1
+            if cached is not None:
+                survivors = [by_number[k] for k in cached]
+                continue
+            pool = survivors + newcomers
+            if pool:
+                losses = np.array([signed_values(t, self.directions) for t in pool])
+                pool = [pool[i] for i in select_survivors(losses, self.population_size)]
+            survivors = pool
+            self._survivor_cache[cache_key] = [t.number for t in survivors]
+        tail = [t for t in loose[done_loose:] if parent(t)]
+        if tail:
+            pool = survivors + tail
+            losses = np.array([signed_values(t, self.directions) for t in pool])
+            survivors = [pool[i] for i in select_survivors(losses, self.population_size)]
+        return survivors
