@@ -323,6 +323,7 @@ class Study(StudyResults):
         positive_or_none("optimize", "trial_timeout", trial_timeout)
         n_jobs = _resolve_jobs(n_jobs)
         catch = tuple(catch)
+        self.strategy.plan(n_trials)
         with make_progress(progress, n_trials, self.study_name) as bar:
             driver = Driver(self, n_trials, timeout, callbacks, bar)
             if batch_size is not None:

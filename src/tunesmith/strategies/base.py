@@ -47,6 +47,10 @@ class Strategy:
     ) -> list[dict[str, Any]]:
         raise NotImplementedError
 
+    def plan(self, n_trials: int | None) -> None:
+        """Hear the budget of the coming ``optimize`` call (optional; most ignore it)."""
+        return None
+
     def __repr__(self) -> str:
         fields = {
             k: v for k, v in vars(self).items() if not k.startswith("_") and k != "directions"

@@ -1,0 +1,100 @@
+"""strategy="auto": pick a technique from the space, the budget and the number of objectives."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tunesmith.space import Choice, Float, Space
+from tunesmith.strategies.base import Strategy
+from tunesmith.trial import FrozenTrial
+
+__all__ = ["Auto", "choose"]
+
+logger = logging.getLogger("tunesmith")
+
+CMAES_MIN_BUDGET = 100  # below this a covariance estimate has too few generations to learn
+
+
+def grid_size(space: Space) -> float:
+    """Number of grid points, or infinity when a Float has no step."""
+    size = 1.0
+    for dist in space.values():
+        if isinstance(dist, Choice):
+            size *= len(dist.options)
+        elif isinstance(dist, Float):
+            if dist.step is None:
+                return math.inf
+            size *= round((dist.high - dist.low) / dist.step) + 1
+        else:
+            size *= dist.size
+    return size
+
+
+def choose(space: Space, budget: int | None, n_objectives: int) -> tuple[str, str]:
+    """The technique's name, and the reason in words."""
+    if n_objectives > 1:
+        return "nsga2", f"{n_objectives} objectives: NSGA-II searches the Pareto front"
+    if not space:
+        return "tpe", "define-by-run space: TPE models parameters as they appear"
+    size = grid_size(space)
+    if budget is not None and size <= budget:
+        return "grid", f"the grid has {int(size)} points and the budget of {budget} covers it"
+    numeric = not any(isinstance(d, Choice) for d in space.values())
+    large = budget is None or budget >= CMAES_MIN_BUDGET
+    if numeric and len(space) >= 2 and large and importlib.util.find_spec("cmaes") is not None:
+        return "cmaes", (
+            f"{len(space)} numeric parameters and a budget of "
+            f"{budget or 'unbounded'}: CMA-ES adapts to their correlations"
+        )
+    kind = "mixed" if not numeric else "small-budget numeric"
+    return "tpe", f"a {kind} space: TPE handles it sample-efficiently"
+
+
+class Auto(Strategy):
+    """Delegates to the technique ``choose`` picks when the first proposal is asked for:
+    grid when the grid is small and the budget covers it, NSGA2 for several objectives,
+    CMA-ES for numeric spaces with large budgets, TPE otherwise. ``chosen`` and ``reason``
+    say which and why (also logged on the "tunesmith" logger)."""
+
+    name = "auto"
+
+    def __init__(self) -> None:
+        self._budget: int | None = None
+        self._inner: Strategy | None = None
+        self._chosen: str | None = None
+        self._reason: str | None = None
+
+    @property
+    def chosen(self) -> str | None:
+        """The technique picked (None before the first proposal)."""
+        return self._chosen
+
+    @property
+    def reason(self) -> str | None:
+        return self._reason
+
+    @property
+    def learns_space(self) -> bool:  # type: ignore[override]
+        return self._inner.learns_space if self._inner is not None else True
+
+    def plan(self, n_trials: int | None) -> None:
+        if self._inner is None:
+            self._budget = n_trials
+
+    def propose(
+        self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
+    ) -> list[dict[str, Any]]:
+        if self._inner is None:
+            from tunesmith.strategies import resolve
+
+            self._chosen, self._reason = choose(space, self._budget, len(self.directions))
+            self._inner = resolve(self._chosen)
+            logger.info("strategy='auto' picked %s: %s", self._chosen, self._reason)
+        self._inner.directions = self.directions
+        return self._inner.propose(history, space, n, rng)

@@ -1,0 +1,41 @@
+import pytest
+
+import tunesmith as ts
+from tunesmith.strategies.auto import choose, grid_size
+
+NUMERIC = {"a": ts.Float(0, 1), "b": ts.Float(1e-3, 1, log=True), "c": ts.Int(1, 50)}
+MIXED = {**NUMERIC, "k": ts.Choice(["x", "y"])}
+SMALL_GRID = {"n": ts.Int(1, 5), "k": ts.Choice(["x", "y"]), "s": ts.Float(0, 1, step=0.5)}
+
+
+def test_grid_size():
+    assert grid_size(SMALL_GRID) == 30
+    assert grid_size(NUMERIC) == float("inf")
+
+
+@pytest.mark.parametrize(
+    "space, budget, n_obj, expected",
+    [
+        (SMALL_GRID, 30, 1, "grid"),
+        (SMALL_GRID, 29, 1, "tpe"),
+        (NUMERIC, 200, 1, "cmaes"),
+        (NUMERIC, 50, 1, "tpe"),
+        (MIXED, 500, 1, "tpe"),
+        ({}, 100, 1, "tpe"),
+        (NUMERIC, 200, 2, "nsga2"),
+    ],
+)
+def test_choose_rules(space, budget, n_obj, expected):
+    name, reason = choose(space, budget, n_obj)
+    assert name == expected and reason
+
+
+def test_auto_in_a_study_says_what_it_picked(caplog):
+    study = ts.create_study(space=SMALL_GRID, strategy="auto", seed=0)
+    with caplog.at_level("INFO", logger="tunesmith"):
+        study.optimize(lambda t: t.params["n"], n_trials=40)
+    assert study.strategy.chosen == "grid" and "30 points" in study.strategy.reason
+    assert "picked grid" in caplog.text
+    assert len(study.trials) == 30  # the grid ran out before the budget did
+    reloaded = ts.load_study(study.study_name, storage=study._storage)
+    assert reloaded.strategy.name == "auto"
