@@ -16,6 +16,7 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 
 import tunesmith as ts
+from tunesmith.cli_compare import compare as compare_command
 from tunesmith.cli_load import (
     DIRECTIONS,
     FileObjective,
@@ -150,6 +151,9 @@ def _read_study(url: str, name: str) -> tuple[StudyInfo, list[FrozenTrial]]:
 @click.version_option(ts.__version__, prog_name="tunesmith", message="%(prog)s %(version)s")
 def cli() -> None:
     """Search hyperparameters from the command line; results live in a SQL storage."""
+
+
+cli.add_command(compare_command)
 
 
 # -- run ----------------------------------------------------------------------------------------
@@ -333,6 +337,9 @@ def run(
         sys.exit(130)
     except (ValueError, StorageError, ImportError) as exc:
         _fail(str(exc))
+    chosen = getattr(study.strategy, "chosen", None)
+    if chosen:
+        console.print(f"strategy 'auto' picked {chosen}: {study.strategy.reason}", highlight=False)
     print_run_summary(console, name, study.directions, study.trials)
 
 
