@@ -1,0 +1,172 @@
+"""SGDHD and AdamHD: torch optimizers that tune their own learning rate by hypergradient descent.
+
+Baydin, Cornish, Martínez Rubio, Schmidt & Wood 2018, "Online Learning Rate Adaptation with
+Hypergradient Descent". Each step first moves the learning rate along the hypergradient,
+η ← clip(η + β g·d_prev), then takes the base rule's step θ ← θ − η d. The current rate is
+``param_groups[i]["lr"]``, rewritten every step (a float, or the population array it was given).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._rules_hypergradient import ADAM_HD_TABLE, SGD_HD_TABLE
+from ._torch_base import (
+    HyperparameterLike,
+    Tensor,
+    TunesmithOptimizer,
+    add_scaled_,
+    as_real,
+    elementwise,
+    is_zero,
+    per_tensor,
+    signed_grads,
+    state_tensors,
+    torch,
+    zeros,
+)
+from ._validation import check_nesterov
+from .torch import Params, _decayed, adam_moments, sgd_directions
+
+
+def _ndim(value: Any) -> int:
+    return value.ndim if hasattr(value, "ndim") else np.ndim(value)
+
+
+class _HypergradientOptimizer(TunesmithOptimizer):
+    """Shared hypergradient step: update group["lr"], then θ ← θ − η d, remembering d."""
+
+    def _directions(self, group: dict[str, Any], params: list[Tensor]) -> tuple[list, list]:
+        raise NotImplementedError
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        reals = as_real(params)
+        grads, directions = self._directions(group, params)
+        group["lr"] = self._adapted_lr(group, params, grads)
+        add_scaled_(reals, directions, elementwise(lambda a: -a, per_tensor(group["lr"], reals)))
+        previous = state_tensors(self, params, "previous_direction", zeros)
+        torch._foreach_copy_(previous, directions)
+
+    def _adapted_lr(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> Any:
+        lr = group["lr"]
+        if _ndim(lr) == 0 and _ndim(group["hypergrad_lr"]) == 1:
+            lr = np.full(len(group["hypergrad_lr"]), float(lr))
+        pairs = [
+            (g, as_real([self.state[p]["previous_direction"]])[0])
+            for p, g in zip(params, grads, strict=True)
+            if "previous_direction" in self.state[p]
+        ]
+        if pairs:
+            lr = lr + group["hypergrad_lr"] * self._dot(lr, pairs)
+        if group["lr_bounds"] is not None:
+            lr = (
+                np.clip(lr, *group["lr_bounds"])
+                if not isinstance(lr, Tensor)
+                else lr.clamp(*group["lr_bounds"])
+            )
+        return float(lr) if _ndim(lr) == 0 and not isinstance(lr, Tensor) else lr
+
+    @staticmethod
+    def _dot(lr: Any, pairs: list[tuple[Tensor, Tensor]]) -> Any:
+        """g·d_prev summed over the group, per population member when ``lr`` is an array."""
+        if _ndim(lr) == 0:
+            return sum(torch.vdot(g.reshape(-1), d.reshape(-1)) for g, d in pairs).item()
+        size = len(lr)
+        total = sum((g * d).reshape(size, -1).sum(1) for g, d in pairs)
+        if isinstance(lr, Tensor):
+            return total.to(device=lr.device, dtype=lr.dtype)
+        return total.double().cpu().numpy()
+
+
+class SGDHD(_HypergradientOptimizer):
+    """SGD-HD: SGD with momentum whose lr follows its hypergradient (functional.sgd_hd)."""
+
+    hyperparameter_table = SGD_HD_TABLE
+
+    def __init__(
+        self,
+        params: Params,
+        lr: HyperparameterLike = 1e-3,
+        hypergrad_lr: HyperparameterLike = 1e-3,
+        momentum: HyperparameterLike = 0.0,
+        dampening: HyperparameterLike = 0.0,
+        weight_decay: HyperparameterLike = 0.0,
+        nesterov: bool = False,
+        *,
+        lr_bounds: tuple[float, float] | None = None,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "hypergrad_lr": hypergrad_lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "lr_bounds": lr_bounds,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _check_options(self, group: dict[str, Any]) -> None:
+        owner = type(self).__name__
+        check_nesterov(owner, group["nesterov"], group["momentum"], group["dampening"])
+
+    def _directions(self, group: dict[str, Any], params: list[Tensor]) -> tuple[list, list]:
+        reals = as_real(params)
+        grads = _decayed(group, signed_grads(params, group["maximize"]), reals)
+        return grads, sgd_directions(self, group, params, reals, grads)
+
+
+class AdamHD(_HypergradientOptimizer):
+    """Adam-HD: Adam whose learning rate follows its hypergradient (functional.adam_hd)."""
+
+    hyperparameter_table = ADAM_HD_TABLE
+
+    def __init__(
+        self,
+        params: Params,
+        lr: HyperparameterLike = 1e-3,
+        hypergrad_lr: HyperparameterLike = 1e-7,
+        betas: tuple[HyperparameterLike, HyperparameterLike] = (0.9, 0.999),
+        eps: HyperparameterLike = 1e-8,
+        weight_decay: HyperparameterLike = 0.0,
+        amsgrad: bool = False,
+        *,
+        lr_bounds: tuple[float, float] | None = None,
+        decoupled_weight_decay: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "hypergrad_lr": hypergrad_lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "lr_bounds": lr_bounds,
+            "decoupled_weight_decay": decoupled_weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _directions(self, group: dict[str, Any], params: list[Tensor]) -> tuple[list, list]:
+        reals = as_real(params)
+        grads = signed_grads(params, group["maximize"])
+        decoupled = group["decoupled_weight_decay"]
+        if not decoupled:
+            grads = _decayed(group, grads, reals)
+        steps, exp_avgs, second = adam_moments(self, group, params, grads)
+        beta1, beta2 = (per_tensor(beta, reals) for beta in group["betas"])
+        correction1 = elementwise(lambda b, t: 1 - b**t, beta1, steps)
+        correction2 = elementwise(lambda b, t: (1 - b**t) ** 0.5, beta2, steps)
+        denominators = torch._foreach_sqrt(second)
+        torch._foreach_div_(denominators, correction2)
+        torch._foreach_add_(denominators, per_tensor(group["eps"], reals))
+        directions = torch._foreach_div(exp_avgs, correction1)
+        torch._foreach_div_(directions, denominators)
+        if decoupled and not is_zero(group["weight_decay"]):
+            add_scaled_(directions, reals, per_tensor(group["weight_decay"], reals))
+        return grads, directions

@@ -1,0 +1,332 @@
+"""torch.optim drop-ins (SGD, RMSprop, Adam, AdamW, Adagrad) updating whole groups with foreach ops.
+
+Each class follows the rule of the same name in ``tunesmith.optim.functional``; the state keys
+match torch.optim's, so state dicts move between the two. Hyperparameters may be population
+arrays: a list or NumPy array (which torch's lr schedulers can scale) or a 1-D tensor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ._rules_adam import ADAM_TABLE
+from ._rules_adaptive import ADAGRAD_TABLE, RMSPROP_TABLE
+from ._rules_sgd import SGD_TABLE
+from ._torch_base import (
+    HyperparameterLike,
+    Tensor,
+    TunesmithOptimizer,
+    add_scaled_,
+    addcdiv_,
+    addcmul_,
+    added_scaled,
+    advance_steps,
+    as_real,
+    elementwise,
+    is_zero,
+    new_step,
+    per_tensor,
+    signed_grads,
+    square_roots,
+    state_tensors,
+    torch,
+    zeros,
+)
+from ._validation import Flag, check_nesterov
+
+Params = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+def _negated(scale: Any) -> Any:
+    return elementwise(lambda value: -value, scale)
+
+
+def _one_minus(scale: Any) -> Any:
+    return elementwise(lambda value: 1 - value, scale)
+
+
+def _subset(scale: Any, indices: list[int]) -> Any:
+    return [scale[i] for i in indices] if isinstance(scale, list) else scale
+
+
+def _decayed(group: dict[str, Any], grads: list[Tensor], params: list[Tensor]) -> list[Tensor]:
+    """g + λθ (the L2 term of coupled weight decay), or g itself when λ = 0."""
+    if is_zero(group["weight_decay"]):
+        return grads
+    return added_scaled(grads, params, per_tensor(group["weight_decay"], params))
+
+
+class SGD(TunesmithOptimizer):
+    """SGD with momentum (Polyak 1964; Nesterov per Sutskever et al. 2013): functional.sgd."""
+
+    hyperparameter_table = SGD_TABLE
+
+    def __init__(
+        self,
+        params: Params,
+        lr: HyperparameterLike = 1e-3,
+        momentum: HyperparameterLike = 0.0,
+        dampening: HyperparameterLike = 0.0,
+        weight_decay: HyperparameterLike = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _check_options(self, group: dict[str, Any]) -> None:
+        owner = type(self).__name__
+        check_nesterov(owner, group["nesterov"], group["momentum"], group["dampening"])
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        reals = as_real(params)
+        grads = _decayed(group, signed_grads(params, group["maximize"]), reals)
+        directions = sgd_directions(self, group, params, reals, grads)
+        add_scaled_(reals, directions, _negated(per_tensor(group["lr"], reals)))
+
+
+def sgd_directions(
+    optimizer: TunesmithOptimizer,
+    group: dict[str, Any],
+    params: list[Tensor],
+    reals: list[Tensor],
+    grads: list[Tensor],
+) -> list[Tensor]:
+    """SGD's step directions d for ``grads`` (already signed and decayed), updating buffers.
+
+    ``reals`` are the parameters as real views. A buffer starts as a copy of the first gradient
+    (no dampening on the first step); afterwards b ← μ b + (1 − τ) g.
+    """
+    if is_zero(group["momentum"]):
+        return grads
+    momentum = per_tensor(group["momentum"], reals)
+    states = [optimizer.state[p] for p in params]
+    previous = [state.get("momentum_buffer") for state in states]
+    existing = [index for index, buffer in enumerate(previous) if buffer is not None]
+    if len(existing) < len(params):
+        for index, (p, g) in enumerate(zip(params, grads, strict=True)):
+            if previous[index] is None:
+                fresh = g.clone()
+                states[index]["momentum_buffer"] = (
+                    torch.view_as_complex(fresh) if p.is_complex() else fresh
+                )
+    buffers = as_real([state["momentum_buffer"] for state in states])
+    if existing:
+        old = buffers if len(existing) == len(params) else [buffers[i] for i in existing]
+        old_grads = grads if len(existing) == len(params) else [grads[i] for i in existing]
+        torch._foreach_mul_(old, _subset(momentum, existing))
+        one_minus_dampening = _one_minus(per_tensor(group["dampening"], reals))
+        add_scaled_(old, old_grads, _subset(one_minus_dampening, existing))
+    directions = added_scaled(grads, buffers, momentum) if group["nesterov"] else buffers
+    if isinstance(momentum, list):
+        directions = [
+            torch.where(m != 0, d, g) for m, d, g in zip(momentum, directions, grads, strict=True)
+        ]
+    return directions
+
+
+class RMSprop(TunesmithOptimizer):
+    """RMSprop (Hinton et al. 2012; centered per Graves 2013): the rule of functional.rmsprop."""
+
+    hyperparameter_table = RMSPROP_TABLE
+
+    def __init__(
+        self,
+        params: Params,
+        lr: HyperparameterLike = 1e-2,
+        alpha: HyperparameterLike = 0.99,
+        eps: HyperparameterLike = 1e-8,
+        weight_decay: HyperparameterLike = 0.0,
+        momentum: HyperparameterLike = 0.0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "alpha": alpha,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "centered": centered,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        reals = as_real(params)
+        advance_steps(state_tensors(self, params, "step", new_step))
+        grads = _decayed(group, signed_grads(params, group["maximize"]), reals)
+        alpha = per_tensor(group["alpha"], reals)
+        square_avgs = state_tensors(self, params, "square_avg", zeros)
+        torch._foreach_mul_(square_avgs, alpha)
+        addcmul_(square_avgs, grads, grads, _one_minus(alpha))
+        if group["centered"]:
+            grad_avgs = state_tensors(self, params, "grad_avg", zeros)
+            torch._foreach_lerp_(grad_avgs, grads, _one_minus(alpha))
+            denominators = torch._foreach_addcmul(square_avgs, grad_avgs, grad_avgs, value=-1)
+            torch._foreach_sqrt_(denominators)
+        else:
+            denominators = square_roots(self, params, square_avgs)
+        torch._foreach_add_(denominators, per_tensor(group["eps"], reals))
+        step = _negated(per_tensor(group["lr"], reals))
+        if is_zero(group["momentum"]):
+            addcdiv_(reals, grads, denominators, step)
+            return
+        buffers = state_tensors(self, params, "momentum_buffer", zeros)
+        torch._foreach_mul_(buffers, per_tensor(group["momentum"], reals))
+        torch._foreach_addcdiv_(buffers, grads, denominators)
+        add_scaled_(reals, buffers, step)
+
+
+class Adam(TunesmithOptimizer):
+    """Adam (Kingma & Ba 2015) with AMSGrad (Reddi et al. 2018): the rule of functional.adam."""
+
+    hyperparameter_table = {**ADAM_TABLE, "decoupled_weight_decay": Flag()}
+
+    def __init__(
+        self,
+        params: Params,
+        lr: HyperparameterLike = 1e-3,
+        betas: tuple[HyperparameterLike, HyperparameterLike] = (0.9, 0.999),
+        eps: HyperparameterLike = 1e-8,
+        weight_decay: HyperparameterLike = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        reals = as_real(params)
+        lr = per_tensor(group["lr"], reals)
+        grads = signed_grads(params, group["maximize"])
+        if group["decoupled_weight_decay"]:
+            if not is_zero(group["weight_decay"]):
+                decay = per_tensor(group["weight_decay"], reals)
+                torch._foreach_mul_(reals, elementwise(lambda a, b: 1 - a * b, lr, decay))
+        else:
+            grads = _decayed(group, grads, reals)
+        steps, exp_avgs, second = adam_moments(self, group, params, grads)
+        beta1, beta2 = (per_tensor(beta, reals) for beta in group["betas"])
+        # θ ← θ − η/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε), written with one pass fewer as
+        # θ ← θ − η√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε√(1−β₂ᵗ)).
+        correction2 = elementwise(lambda b, t: (1 - b**t) ** 0.5, beta2, steps)
+        denominators = square_roots(self, params, second)
+        eps = per_tensor(group["eps"], reals)
+        torch._foreach_add_(denominators, elementwise(lambda e, c: e * c, eps, correction2))
+        step = elementwise(lambda a, b, t, c: -a * c / (1 - b**t), lr, beta1, steps, correction2)
+        if isinstance(step, list) and isinstance(step[0], Tensor):
+            # per-member steps: fold them into the scratch denominators instead of scaling m
+            torch._foreach_div_(denominators, step)
+            step = 1.0
+        addcdiv_(reals, exp_avgs, denominators, step)
+
+
+def adam_moments(
+    optimizer: TunesmithOptimizer, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]
+) -> tuple[list[float], list[Tensor], list[Tensor]]:
+    """Advance t, m and v (and AMSGrad's max of v); return t, m and the v to normalize by."""
+    reals = as_real(params)
+    beta1, beta2 = (per_tensor(beta, reals) for beta in group["betas"])
+    steps = advance_steps(state_tensors(optimizer, params, "step", new_step))
+    exp_avgs = state_tensors(optimizer, params, "exp_avg", zeros)
+    exp_avg_sqs = state_tensors(optimizer, params, "exp_avg_sq", zeros)
+    torch._foreach_lerp_(exp_avgs, grads, _one_minus(beta1))
+    torch._foreach_mul_(exp_avg_sqs, beta2)
+    addcmul_(exp_avg_sqs, grads, grads, _one_minus(beta2))
+    if not group["amsgrad"]:
+        return steps, exp_avgs, exp_avg_sqs
+    maxima = state_tensors(optimizer, params, "max_exp_avg_sq", zeros)
+    torch._foreach_maximum_(maxima, exp_avg_sqs)
+    return steps, exp_avgs, maxima
+
+
+class AdamW(Adam):
+    """AdamW, Adam with decoupled weight decay (Loshchilov & Hutter 2019): functional.adamw."""
+
+    def __init__(
+        self,
+        params: Params,
+        lr: HyperparameterLike = 1e-3,
+        betas: tuple[HyperparameterLike, HyperparameterLike] = (0.9, 0.999),
+        eps: HyperparameterLike = 1e-8,
+        weight_decay: HyperparameterLike = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )
+
+
+class Adagrad(TunesmithOptimizer):
+    """Adagrad (Duchi, Hazan & Singer 2011): the rule of functional.adagrad."""
+
+    hyperparameter_table = ADAGRAD_TABLE
+
+    def __init__(
+        self,
+        params: Params,
+        lr: HyperparameterLike = 1e-2,
+        lr_decay: HyperparameterLike = 0.0,
+        weight_decay: HyperparameterLike = 0.0,
+        initial_accumulator_value: HyperparameterLike = 0.0,
+        eps: HyperparameterLike = 1e-10,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        reals = as_real(params)
+        steps = advance_steps(state_tensors(self, params, "step", new_step))
+        grads = _decayed(group, signed_grads(params, group["maximize"]), reals)
+
+        def initial_sum(p: Tensor) -> Tensor:
+            start = per_tensor(group["initial_accumulator_value"], [p])
+            return zeros(p) + (start if isinstance(start, float) else start[0])
+
+        sums = state_tensors(self, params, "sum", initial_sum)
+        addcmul_(sums, grads, grads, 1.0)
+        denominators = square_roots(self, params, sums)
+        torch._foreach_add_(denominators, per_tensor(group["eps"], reals))
+        lr = per_tensor(group["lr"], reals)
+        lr_decay = per_tensor(group["lr_decay"], reals)
+        step = elementwise(lambda a, d, t: -a / (1 + (t - 1) * d), lr, lr_decay, steps)
+        addcdiv_(reals, grads, denominators, step)
