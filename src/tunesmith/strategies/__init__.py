@@ -26,6 +26,9 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "random": ("tunesmith.strategies.random", "Random"),
     "genetic": ("tunesmith.strategies.genetic", "Genetic"),
     "nsga2": ("tunesmith.strategies.nsga2", "NSGA2"),
+    "tpe": ("tunesmith.strategies.tpe", "TPE"),
+    "cmaes": ("tunesmith.strategies.cmaes", "CMAES"),
+    "gradient": ("tunesmith.strategies.gradient", "GradientDescent"),
     "auto": ("tunesmith.strategies.auto", "Auto"),
 }
 STRATEGY_NAMES = tuple(_REGISTRY)

@@ -1,0 +1,247 @@
+"""CMA-ES over the numeric parameters, in the unit cube, with IPOP or BIPOP restarts.
+
+The CMA state is never stored: it is rebuilt by telling the finished generations of the history
+to a fresh optimizer, so a study reloaded from storage continues exactly as it would have. The
+optimizer is cached with the number of the next trial to read, so a normal call tells one
+generation; any other history is replayed from scratch.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tunesmith.space import Choice, Space
+from tunesmith.strategies._batches import extends, next_batch, trial_key
+from tunesmith.strategies.base import (
+    Strategy,
+    decode,
+    encode,
+    params_key,
+    sample_unit,
+    signed_values,
+    usable,
+)
+from tunesmith.trial import FrozenTrial, TrialState
+
+__all__ = ["CMAES"]
+
+_RESTARTS = ("ipop", "bipop", None)
+_MIN_POPSIZE = 4  # the smallest population whose recombination weights are all defined
+
+
+def _load_cma() -> type:
+    try:
+        from cmaes import CMA
+    except ImportError as exc:
+        raise ImportError(
+            'CMAES needs the cmaes package; install it with pip install "tunesmith[cmaes]".'
+        ) from exc
+    return CMA
+
+
+def _fail(name: str, rule: str, got: Any) -> ValueError:
+    return ValueError(f"The {name!r} parameter of CMAES must be {rule}. Got {got!r} instead.")
+
+
+def _real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def default_popsize(d: int) -> int:
+    """The default population 4 + floor(3 ln d) (Hansen 2016, "The CMA Evolution Strategy")."""
+    return max(_MIN_POPSIZE, 4 + math.floor(3 * math.log(d)))
+
+
+@dataclass
+class _Replay:
+    """The CMA state after the generations before trial ``pos``; a cache, never authoritative."""
+
+    signature: Any
+    mean: np.ndarray  # where the next run starts
+    sigma: float  # and its step size
+    popsize: int  # and its population
+    pos: int = 0
+    anchor: tuple[int, str] | None = None  # trial_key of the last trial told
+    cma: Any = None  # None: the next generation starts a run
+    cats: dict[str, Any] = field(default_factory=dict)  # Choice values of the current run
+    runs: int = 0  # runs ended so far
+    large_runs: int = 0  # IPOP doublings (BIPOP: runs in the large-population regime)
+    small: bool = False  # whether the current run is in BIPOP's small-population regime
+    evals: dict[bool, int] = field(default_factory=lambda: {False: 0, True: 0})
+
+
+class CMAES(Strategy):
+    """Covariance matrix adaptation evolution strategy (Hansen & Ostermeier 2001) via ``cmaes``.
+
+    Int, Float and log parameters are coordinates of the unit cube (log ones already log there);
+    Int and stepped Float values are rounded when decoded, and the optimizer is told the rounded
+    points. Choice parameters are not adapted: each run draws them uniformly and holds them
+    fixed (a space of Choice parameters only is searched at random). The first run starts at the
+    centre of the cube with step size ``sigma0`` and ``population_size`` (default
+    4 + floor(3 ln d)). A run ends when the optimizer's own termination tests fire or a whole
+    generation decodes to one point; with ``restart="ipop"`` the next run starts at a uniform
+    random point with the population multiplied by ``inc_popsize`` (Auger & Hansen 2005); with
+    ``"bipop"`` it alternates that regime with small populations and step sizes, whichever has
+    used fewer evaluations (Hansen 2009); with None the run never ends. The random draws of a
+    restart come from a generator seeded by the last generation's parameters, a function of the
+    history, so reloading a study replays them.
+
+    Generational: each call proposes a whole generation, sampled from a generator seeded by the
+    study's rng, and returns [] while a member is unfinished. Failed and pruned members are
+    ranked after every complete one (failed last); a generation without a complete member is
+    skipped and sampled again. Trials outside the strategy's generations (enqueued, other
+    strategies, retries) are ignored. One objective only. Needs ``pip install
+    "tunesmith[cmaes]"``.
+    """
+
+    name = "cmaes"
+
+    def __init__(
+        self,
+        sigma0: float = 0.2,
+        population_size: int | None = None,
+        restart: str | None = "ipop",
+        inc_popsize: float = 2.0,
+    ):
+        _load_cma()
+        if not _real(sigma0) or not 0 < sigma0 <= 1:
+            raise _fail("sigma0", "a float in (0, 1]", sigma0)
+        if population_size is not None and (
+            not isinstance(population_size, numbers.Integral)
+            or isinstance(population_size, bool)
+            or population_size < _MIN_POPSIZE
+        ):
+            raise _fail("population_size", f"an int >= {_MIN_POPSIZE} or None", population_size)
+        if restart not in _RESTARTS:
+            raise _fail("restart", "one of 'ipop', 'bipop', None", restart)
+        if not _real(inc_popsize) or inc_popsize < 1:
+            raise _fail("inc_popsize", "a float >= 1", inc_popsize)
+        self.sigma0 = float(sigma0)
+        self.population_size = None if population_size is None else int(population_size)
+        self.restart = restart
+        self.inc_popsize = float(inc_popsize)
+        self._cache: _Replay | None = None
+
+    # -- proposing ------------------------------------------------------------------------
+    def propose(
+        self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
+    ) -> list[dict[str, Any]]:
+        if len(self.directions) != 1:
+            raise ValueError(
+                f"CMAES optimizes one objective; this study has {len(self.directions)} "
+                "directions (NSGA2 searches Pareto fronts)."
+            )
+        if not space:  # define-by-run, nothing complete yet: the trial draws its own params
+            return [{}]
+        ordered = dict(sorted(space.items()))  # inferred spaces list names in finishing order
+        numeric = {k: d for k, d in ordered.items() if not isinstance(d, Choice)}
+        if not numeric:
+            return sample_unit(space, n, rng)
+        state = self._replay(history, ordered, numeric)
+        if state is None:
+            return []
+        if state.cma is None:
+            sampler = self._new_cma(state.mean, state.sigma, state.popsize)
+            choices = {k: d for k, d in ordered.items() if k not in numeric}
+            cats = decode(rng.random(len(choices)), choices)
+        else:
+            sampler, cats = copy.deepcopy(state.cma), state.cats
+        sampler.reseed_rng(int(rng.integers(2**32 - 1)))
+        points = [sampler.ask() for _ in range(sampler.population_size)]
+        members = [{**decode(x, numeric), **cats} for x in points]
+        return [{name: params[name] for name in space} for params in members]
+
+    def _new_cma(self, mean: np.ndarray, sigma: float, popsize: int) -> Any:
+        bounds = np.tile([0.0, 1.0], (len(mean), 1))
+        return _load_cma()(mean=mean, sigma=sigma, bounds=bounds, population_size=popsize, seed=0)
+
+    # -- replaying the history ------------------------------------------------------------
+    def _replay(
+        self, history: Sequence[FrozenTrial], space: Space, numeric: Space
+    ) -> _Replay | None:
+        """The state after every finished generation; None while one is unfinished."""
+        signature = (tuple(space.items()), tuple(self.directions))
+        state = self._cache
+        if (
+            state is None
+            or state.signature != signature
+            or not extends(history, state.pos, state.anchor)
+        ):
+            d = len(numeric)
+            popsize = self.population_size or default_popsize(d)
+            state = _Replay(signature, np.full(d, 0.5), self.sigma0, popsize)
+            self._cache = state
+        while True:
+            members, end, waiting = next_batch(history, state.pos)
+            if waiting:
+                return None
+            state.pos = end
+            if members is None:
+                return state
+            self._tell(state, members, space, numeric)
+            state.anchor = trial_key(members[-1])
+
+    def _tell(
+        self, state: _Replay, members: list[FrozenTrial], space: Space, numeric: Space
+    ) -> None:
+        """Tell one finished generation (ignore a batch that is not one), then maybe restart."""
+        size = state.popsize if state.cma is None else state.cma.population_size
+        if len(members) != size or not all(usable(m, space) for m in members):
+            return
+        if state.cma is None:
+            state.cma = self._new_cma(state.mean, state.sigma, state.popsize)
+            state.cats = {k: members[0].params[k] for k in space if k not in numeric}
+        state.evals[state.small] += len(members)
+        solutions = self._solutions(members, numeric)
+        if solutions is None:
+            return
+        state.cma.tell(solutions)
+        stuck = len({params_key(m.params) for m in members}) == 1
+        if self.restart is not None and (stuck or state.cma.should_stop()):
+            self._restart(state, members)
+
+    def _solutions(
+        self, members: list[FrozenTrial], numeric: Space
+    ) -> list[tuple[np.ndarray, float]] | None:
+        """(point, loss) pairs, failed and pruned members ranked after the complete ones."""
+        rank = {TrialState.COMPLETE: 0, TrialState.PRUNED: 1}
+        ordered = sorted(members, key=lambda m: rank.get(m.state, 2))  # stable: keeps order
+        losses = [
+            signed_values(m, self.directions)[0] if m.state is TrialState.COMPLETE else None
+            for m in ordered
+        ]
+        if losses[0] is None:
+            return None
+        worst = max(f for f in losses if f is not None)
+        return [
+            (encode(m.params, numeric), worst if f is None else f) for m, f in zip(ordered, losses)
+        ]
+
+    def _restart(self, state: _Replay, members: list[FrozenTrial]) -> None:
+        """Plan the next run: IPOP (Auger & Hansen 2005) or BIPOP (Hansen 2009)."""
+        state.runs += 1
+        seed = zlib.crc32(params_key({"g": [m.params for m in members]}).encode())
+        draw = np.random.default_rng([state.runs, seed])
+        base = self.population_size or default_popsize(len(state.mean))
+        state.cma = None
+        state.mean = draw.random(len(state.mean))
+        small = self.restart == "bipop" and state.evals[True] < state.evals[False]
+        if small:
+            u = draw.random()
+            large = base * self.inc_popsize**state.large_runs
+            popsize = math.floor(base * (0.5 * large / base) ** (u * u))
+            state.popsize = max(_MIN_POPSIZE, popsize)
+            state.sigma = self.sigma0 * 10 ** (-2 * u)
+        else:
+            state.large_runs += 1
+            state.popsize = max(_MIN_POPSIZE, round(base * self.inc_popsize**state.large_runs))
+            state.sigma = self.sigma0
+        state.small = small
