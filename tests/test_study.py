@@ -307,3 +307,17 @@ def test_reopen_after_the_process_ends(tmp_path):
     assert math.isclose(study.best_value, float(out.stdout), rel_tol=1e-12)
     study.optimize(lambda t: t.params["x"], n_trials=3)
     assert [t.number for t in study.trials] == list(range(15))
+
+
+def test_define_by_run_trials_record_only_the_parameters_they_suggest():
+    def objective(trial):
+        kind = trial.suggest_categorical("kind", ["tree", "linear"])
+        if kind == "tree":
+            return trial.suggest_int("depth", 1, 8)
+        return trial.suggest_float("c", 1e-3, 1.0, log=True)
+
+    study = ts.create_study(strategy="genetic", seed=1)
+    study.optimize(objective, n_trials=60)
+    for t in study.trials:
+        expected = {"kind", "depth"} if t.params["kind"] == "tree" else {"kind", "c"}
+        assert set(t.params) == expected

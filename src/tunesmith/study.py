@@ -25,7 +25,7 @@ from tunesmith.storage import Proposal, Storage, get_storage
 from tunesmith.storage.base import DuplicatedStudyError, StudyInfo, json_safe, retry_proposal
 from tunesmith.strategies import Strategy, resolve
 from tunesmith.study_results import StudyResults
-from tunesmith.trial import FrozenTrial, Trial, TrialState, check_values
+from tunesmith.trial import FrozenTrial, Trial, TrialState, check_values, split_gradient
 
 __all__ = ["Study", "create_study", "load_study", "StudyExhausted"]
 
@@ -138,6 +138,7 @@ class Study(StudyResults):
                     history,
                     self.directions,
                     t.trial_id,
+                    declared=bool(self.space),
                 )
                 for t in claim.claimed
             ]
@@ -271,7 +272,7 @@ class Study(StudyResults):
         live = self._live_trial(trial)
         n_obj = len(self.directions)
         if state is None or state is TrialState.COMPLETE:
-            checked, reason = check_values(values, n_obj)
+            checked, reason = check_values(split_gradient(live, values, n_obj), n_obj)
             outcome = TrialOutcome(
                 live, TrialState.FAIL if reason else TrialState.COMPLETE, checked, reason
             )

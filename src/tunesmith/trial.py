@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +93,7 @@ class Trial:
         pruner_history: Sequence[FrozenTrial] = (),
         directions: Sequence[str] = ("minimize",),
         trial_id: int = -1,
+        declared: bool = True,
     ):
         self.number = number
         self.trial_id = trial_id
@@ -100,10 +101,14 @@ class Trial:
         self._proposed_dists = dict(distributions)
         self.params: dict[str, Any] = {}
         self.distributions: dict[str, Distribution] = {}
-        for name, dist in distributions.items():
-            if name in params:
-                self.params[name] = params[name]
-                self.distributions[name] = dist
+        # With a declared space the trial holds every proposed parameter from the start; with
+        # define-by-run only those the objective suggests (a proposal may cover parameters of
+        # branches this trial never takes).
+        if declared:
+            for name, dist in distributions.items():
+                if name in params:
+                    self.params[name] = params[name]
+                    self.distributions[name] = dist
         self.intermediate: dict[int, float] = {}
         self.user_attrs: dict[str, Any] = {}
         self._seed = seed
@@ -202,6 +207,21 @@ class Trial:
             error=error,
             trial_id=self.trial_id,
         )
+
+
+def split_gradient(trial: Trial, raw: Any, n_objectives: int) -> Any:
+    """Accept ``(value, {name: d value / d param})`` from a single-objective objective: the
+    gradient is kept as the trial's "gradient" user attribute (hypergradients for
+    GradientDescent) and the value is returned."""
+    if (
+        n_objectives == 1
+        and isinstance(raw, tuple)
+        and len(raw) == 2
+        and isinstance(raw[1], Mapping)
+    ):
+        trial.set_user_attr("gradient", {str(k): float(v) for k, v in raw[1].items()})
+        return raw[0]
+    return raw
 
 
 def check_values(raw: Any, n_objectives: int) -> tuple[tuple[float, ...] | None, str | None]:

@@ -20,7 +20,7 @@ from tunesmith.execution.isolated import (
     IsolatedProcessExecutor,
     WorkerDied,
 )
-from tunesmith.trial import Trial, TrialPruned, TrialState, check_values
+from tunesmith.trial import Trial, TrialPruned, TrialState, check_values, split_gradient
 
 if TYPE_CHECKING:
     from tunesmith.study import Study
@@ -60,6 +60,10 @@ def _pruned(trial: Trial, n_objectives: int) -> TrialOutcome:
 
 
 def _from_value(trial: Trial, raw: Any, n_objectives: int) -> TrialOutcome:
+    try:
+        raw = split_gradient(trial, raw, n_objectives)
+    except (TypeError, ValueError) as exc:
+        return TrialOutcome(trial, TrialState.FAIL, None, f"Unusable gradient: {exc}")
     values, reason = check_values(raw, n_objectives)
     if reason is not None:
         return TrialOutcome(trial, TrialState.FAIL, None, reason)
