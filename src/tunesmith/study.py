@@ -74,6 +74,18 @@ class Study(StudyResults):
             f"strategy={self.strategy!r})"
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its lock and heartbeat thread (rebuilt on load)."""
+        state = self.__dict__.copy()
+        del state["_lock"], state["_heartbeat"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+        interval = self.heartbeat_interval
+        self._heartbeat = Heartbeat(self, interval) if interval else None
+
     @property
     def direction(self) -> str:
         if len(self.directions) != 1:

@@ -114,3 +114,14 @@ def test_sql_refuses_other_schema_version(tmp_path):
     _sql_engine._ENGINES.pop(url).dispose()
     with pytest.raises(StorageError, match="schema version 99; this tunesmith reads version 1"):
         ts.load_study("x", storage=url)
+
+
+def test_a_study_pickles_and_keeps_working(storage):
+    import pickle
+
+    study = ts.create_study(storage=storage, space=SPACE, seed=5, heartbeat=30.0)
+    study.optimize(lambda t: t.params["x"], n_trials=4)
+    copy = pickle.loads(pickle.dumps(study))
+    assert [t.params for t in copy.trials] == [t.params for t in study.trials]
+    copy.optimize(lambda t: t.params["x"], n_trials=2)
+    assert len(copy.trials) == 6

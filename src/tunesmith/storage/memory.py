@@ -45,6 +45,15 @@ class InMemoryStorage(Storage):
         self._studies: dict[int, _StudyRecord] = {}
         self._names: dict[str, int] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
     def create_study(
         self, name: str, directions: Sequence[str], attrs: dict[str, Any]
     ) -> StudyInfo:

@@ -56,6 +56,13 @@ class SQLStorage(Storage):
     def __repr__(self) -> str:
         return f"SQLStorage({self.url!r})"
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled as its URL; the engine is rebuilt (or shared) in the new process."""
+        return {"url": self.url, "retry_seconds": self.retry_seconds}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["url"], state["retry_seconds"])  # type: ignore[misc]
+
     def _write(self, work):
         return run_transaction(self.engine, work, retry_seconds=self.retry_seconds)
 
