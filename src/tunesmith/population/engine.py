@@ -1,0 +1,216 @@
+"""One sub-population of equal shape trained in lockstep on one device.
+
+Weights live in one flat tensor (P, N), penalized weights first, members sorted by update rule
+so each optimizer group is a contiguous block of rows; each layer's weight is a (P, ...) view of
+it. A step is one forward pass of all members, one backward pass of the summed member losses
+(members share no weights, so each gets exactly its own gradient), L1/L2 penalty gradients
+added in closed form, and one functional update per optimizer group. Members whose loss or
+update stops being finite are frozen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from tunesmith.population.data import TrainingData
+from tunesmith.population.layers import Dropout, uniform_init
+from tunesmith.population.models import Model, ParamSpec
+from tunesmith.population.optimizers import RULE_ORDER, build_groups, rule_of
+
+__all__ = ["PopulationRun", "initial_weights"]
+
+_EVAL_FLOATS = 1 << 22  # activations per evaluation slice, unless a training batch is larger
+
+
+def initial_weights(specs: Sequence[ParamSpec], generator: torch.Generator) -> dict[str, Tensor]:
+    """One member's starting weights (float64, CPU), shared by every member before scaling."""
+    out = {}
+    for spec in specs:
+        if spec.init == "zeros":
+            out[spec.name] = torch.zeros(spec.shape, dtype=torch.float64)
+        else:
+            out[spec.name] = uniform_init(spec.shape, spec.fan_in, generator)
+    return out
+
+
+def _loss(task: str, out: Tensor, target: Tensor) -> Tensor:
+    """Each member's mean loss over the batch from outputs (P, K, B): cross-entropy over the
+    K classes, logistic loss for one output, or squared error for regression."""
+    members = out.shape[0]
+    if task == "regression":
+        return (out - target.T).square().mean(dim=(1, 2))
+    if out.shape[1] == 1:
+        labels = target.to(out.dtype).expand(members, -1)
+        return F.binary_cross_entropy_with_logits(out[:, 0], labels, reduction="none").mean(1)
+    return F.cross_entropy(out, target.expand(members, -1), reduction="none").mean(1)
+
+
+class PopulationRun:
+    """Members of one shape: their weights, optimizer groups, activity and loss curves."""
+
+    def __init__(
+        self,
+        model: Model,
+        data: TrainingData,
+        members: Sequence[int],
+        hypers: Sequence[Mapping[str, Any]],
+        base: Mapping[str, Tensor],
+    ):
+        order = sorted(range(len(members)), key=lambda i: RULE_ORDER.index(rule_of(hypers[i])))
+        self.model, self.data = model, data
+        self.members = [members[i] for i in order]
+        self.hypers = [hypers[i] for i in order]
+        device, dtype = data.device, data.dtype
+        self.specs = sorted(model.params(data.input_shape, data.n_outputs), key=_penalized_first)
+        self.n_penalized = sum(s.size for s in self.specs if s.penalized)
+        size = len(self.members)
+        scale = torch.tensor([h["init_scale"] for h in self.hypers], dtype=torch.float64)
+        columns = [base[s.name].reshape(1, -1) * scale.unsqueeze(1) for s in self.specs]
+        self.flat = torch.cat(columns, dim=1).to(device=device, dtype=dtype)
+        self.groups = build_groups(self.flat, self.hypers, device)
+        per_member = lambda name: torch.tensor(  # noqa: E731
+            [h[name] for h in self.hypers], dtype=dtype, device=device
+        )
+        self.rates, self.l1, self.l2 = per_member("dropout"), per_member("l1"), per_member("l2")
+        self.active = torch.ones(size, dtype=torch.bool, device=device)
+        self.failed_epoch = torch.full((size,), -1, dtype=torch.long, device=device)
+        self.curve: list[Tensor] = []
+        self.epoch = 0
+        self._bind()
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    # -- weights ------------------------------------------------------------------------
+    def weights(self) -> dict[str, Tensor]:
+        """Every layer's weights as (P, ...) views of the flat tensor, in layout order."""
+        out, offset = {}, 0
+        for spec in self.specs:
+            out[spec.name] = self.flat[:, offset : offset + spec.size].view(-1, *spec.shape)
+            offset += spec.size
+        return out
+
+    def _bind(self) -> None:
+        """Make each layer's view of the flat weights a leaf that autograd differentiates.
+
+        Views, not slices of one differentiated tensor: each gradient comes back on its own
+        and is written once into the flat gradient, instead of being scattered into a
+        full-size zero tensor per layer.
+        """
+        self.leaves = {name: w.requires_grad_(True) for name, w in self.weights().items()}
+
+    def member_weights(self) -> list[dict[str, np.ndarray]]:
+        """Each member's weights as NumPy arrays of the shapes in ``model.params``."""
+        host = self.flat.cpu().numpy()
+        out = []
+        for row in host:
+            weights, offset = {}, 0
+            for spec in self.specs:
+                weights[spec.name] = row[offset : offset + spec.size].reshape(spec.shape).copy()
+                offset += spec.size
+            out.append(weights)
+        return out
+
+    # -- training -----------------------------------------------------------------------
+    def _add_penalty_gradient(self, grad: Tensor, l1: bool, l2: bool) -> None:
+        """∇ of l1_p ‖W_p‖₁ + l2_p ‖W_p‖₂² over weights (biases are not penalized), added in
+        place: l1_p sign(W_p) + 2 l2_p W_p, exactly 0 for a member whose coefficients are 0."""
+        weights, target = self.flat[:, : self.n_penalized], grad[:, : self.n_penalized]
+        if l1:
+            target.addcmul_(self.l1.unsqueeze(1), torch.sign(weights))
+        if l2:
+            target.addcmul_(self.l2.unsqueeze(1), weights, value=2.0)
+
+    def _step(
+        self, x: Tensor, y: Tensor, dropout: Dropout | None, penalties: tuple[bool, bool]
+    ) -> Tensor:
+        leaves = list(self.leaves.values())
+        data_loss = _loss(self.data.task, self.model.forward(self.leaves, x, dropout), y)
+        grads = torch.autograd.grad(data_loss.sum(), leaves)
+        with torch.no_grad():
+            grad = torch.cat([g.reshape(len(self), -1) for g in grads], dim=1)
+            if any(penalties):
+                self._add_penalty_gradient(grad, *penalties)
+            self.active &= torch.isfinite(data_loss)
+            for group in self.groups:
+                group.step(self.flat, grad, self.active)
+        return data_loss.detach()
+
+    def advance(self, until: int, lr_scale: Callable[[int], float] | None = None) -> None:
+        """Train every member up to epoch ``until`` (exclusive), from where the run stands;
+        ``lr_scale(epoch)`` multiplies every learning rate during that epoch."""
+        penalties = (bool((self.l1 > 0).any()), bool((self.l2 > 0).any()))
+        use_dropout = self.model.has_hidden and bool((self.rates > 0).any())
+        for epoch in range(self.epoch, until):
+            dropout = Dropout(self.rates, self.data.noise(epoch)) if use_dropout else None
+            for group in self.groups:
+                group.scale_lr(1.0 if lr_scale is None else lr_scale(epoch))
+            before = self.active.clone()
+            total = torch.zeros_like(self.rates)
+            for x, y in self.data.batches(epoch):
+                total += self._step(x, y, dropout, penalties) * x.shape[0]
+            self.curve.append(total / self.data.n)
+            self.failed_epoch = torch.where(before & ~self.active, epoch, self.failed_epoch)
+            self.epoch = epoch + 1
+
+    @torch.no_grad()
+    def evaluate(self, X: Tensor | None = None, y: Tensor | None = None) -> Tensor:
+        """Each member's accuracy (classification) or mean squared error on (X, y), default
+        the validation data, without dropout."""
+        X = self.data.X_val if X is None else X
+        y = self.data.y_val if y is None else y
+        weights = self.weights()
+        per_row = len(self) * self.model.activation_size(self.data.input_shape, self.data.n_outputs)
+        rows = max(self.data.batch_size, _EVAL_FLOATS // max(1, per_row))
+        total = torch.zeros(len(self), dtype=torch.float64, device=X.device)
+        for start in range(0, X.shape[0], rows):
+            out = self.model.forward(weights, X[start : start + rows], None)
+            target = y[start : start + rows]
+            if self.data.task == "regression":
+                total += (out - target.T).square().sum(dim=(1, 2)).double()
+            elif out.shape[1] == 1:
+                total += ((out[:, 0] > 0).long() == target).sum(1).double()
+            else:
+                total += (out.argmax(1) == target).sum(1).double()
+        scale = X.shape[0] * (y.shape[1] if self.data.task == "regression" else 1)
+        return total / scale
+
+    # -- members --------------------------------------------------------------------------
+    def keep(self, local_rows: Sequence[int]) -> None:
+        """Keep only some members (sorted local rows), with their weights and optimizer state."""
+        rows = sorted(local_rows)
+        index = torch.tensor(rows, dtype=torch.long, device=self.flat.device)
+        self.flat = self.flat[index]
+        groups, start = [], 0
+        for group in self.groups:
+            mine = [r - group.start for r in rows if group.start <= r < group.stop]
+            if mine:
+                local = torch.tensor(mine, dtype=torch.long, device=self.flat.device)
+                groups.append(group.take(local, start))
+                start += len(mine)
+        self.groups = groups
+        self.members = [self.members[r] for r in rows]
+        self.hypers = [self.hypers[r] for r in rows]
+        self.rates, self.l1, self.l2 = self.rates[index], self.l1[index], self.l2[index]
+        self.active, self.failed_epoch = self.active[index], self.failed_epoch[index]
+        self.curve = [c[index] for c in self.curve]
+        self._bind()
+
+    def records(self) -> dict[str, Any]:
+        """Host copies of the per-member bookkeeping: curves, activity, failure epochs."""
+        curve = torch.stack(self.curve, 1) if self.curve else torch.zeros((len(self), 0))
+        return {
+            "curve": curve.double().cpu().numpy(),
+            "active": self.active.cpu().numpy(),
+            "failed_epoch": self.failed_epoch.cpu().numpy(),
+        }
+
+
+def _penalized_first(spec: ParamSpec) -> int:
+    return 0 if spec.penalized else 1

@@ -1,0 +1,181 @@
+"""A study objective that trains a whole batch of trials as one population.
+
+``study.optimize(objective(MLP(), X, y, ...), n_trials=256, batch_size=64)`` asks 64 trials,
+trains their 64 configs in one ``train`` call and tells them all. A member that diverged is
+returned as an exception (the study records the trial as failed, with the reason); one stopped
+by successive halving as a ``TrialPruned`` (recorded as pruned, its last metric kept).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+
+from tunesmith.population.config import member_config
+from tunesmith.population.data import TrainingData, resolve_device
+from tunesmith.population.models import Model
+from tunesmith.population.results import MemberResult
+from tunesmith.population.train import check_arguments, train
+from tunesmith.space import Distribution, Float, Int
+from tunesmith.trial import Trial, TrialPruned
+
+__all__ = ["PopulationObjective", "objective"]
+
+_METRICS = {"accuracy": "classification", "mse": "regression", "loss": None}
+
+
+def _bad(name: str, rule: str, got: Any) -> ValueError:
+    return ValueError(f"The {name!r} parameter of objective must be {rule}. Got {got!r} instead.")
+
+
+def _finite_or_none(values: Sequence[float]) -> list[float | None]:
+    return [v if math.isfinite(v) else None for v in values]
+
+
+class PopulationObjective:
+    """``objective(trials) -> values``: one population trained per batch of trials.
+
+    ``space`` maps a trial to its config: None uses ``trial.params`` as they are; a dict of
+    distributions (``{"lr": ts.Float(1e-4, 1e-1, log=True)}``) suggests each one on the trial
+    (define-by-run, or the study's declared space); a callable ``space(trial) -> dict`` may do
+    anything (rename, derive, fix values). ``last_results`` holds the latest batch's results.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        X: Any,
+        y: Any,
+        *,
+        X_val: Any = None,
+        y_val: Any = None,
+        epochs: int = 10,
+        batch_size: int | None = 32,
+        metric: str | None = None,
+        space: Mapping[str, Distribution] | Callable[[Trial], Mapping[str, Any]] | None = None,
+        early_stopping: str | None = None,
+        eta: int = 3,
+        min_epochs: int = 1,
+        schedule: str | None = None,
+        device: Any = "cpu",
+        seed: int = 0,
+        memory_budget: int | None = None,
+        dtype: torch.dtype = torch.float32,
+    ):
+        if not isinstance(model, Model):
+            raise _bad("model", "a tunesmith.population model (MLP(), ...)", model)
+        metric = metric or ("accuracy" if model.task == "classification" else "mse")
+        if metric not in _METRICS or _METRICS[metric] not in (None, model.task):
+            allowed = [m for m, task in _METRICS.items() if task in (None, model.task)]
+            raise _bad("metric", f"one of {allowed} for a {model.task} model", metric)
+        if not (space is None or callable(space) or _is_distributions(space)):
+            raise _bad("space", "None, a dict of distributions, or a callable(trial)", space)
+        # Bad data is reported now, not by the first batch.
+        TrainingData(
+            model,
+            X,
+            y,
+            X_val,
+            y_val,
+            None,
+            0,
+            resolve_device(device, "objective"),
+            dtype,
+            "objective",
+        )
+        self.model, self.metric, self.space = model, metric, space
+        self.data = {"X": X, "y": y, "X_val": X_val, "y_val": y_val}
+        self.options = {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "device": device,
+            "seed": seed,
+            "memory_budget": memory_budget,
+            "early_stopping": early_stopping,
+            "eta": eta,
+            "min_epochs": min_epochs,
+            "schedule": schedule,
+            "dtype": dtype,
+        }
+        self.last_results: list[MemberResult] | None = None
+        options = {k: v for k, v in self.options.items() if k != "device"}
+        check_arguments(model, [{}], options, "objective")
+
+    def config(self, trial: Trial) -> dict[str, Any]:
+        """The config a trial stands for, through ``space``."""
+        if self.space is None:
+            return dict(trial.params)
+        if callable(self.space):
+            return dict(self.space(trial))
+        return {name: _suggest(trial, name, dist) for name, dist in self.space.items()}
+
+    def _checked(self, trials: Sequence[Trial]) -> list[dict[str, Any] | Exception]:
+        out: list[dict[str, Any] | Exception] = []
+        for index, trial in enumerate(trials):
+            try:
+                config = self.config(trial)
+                _, structure = member_config(
+                    config, index, self.model.structure_keys, self.model.dropout, "objective"
+                )
+                self.model.resolve(structure, index)
+                out.append(config)
+            except Exception as exc:  # noqa: BLE001 - a bad config fails its own trial only
+                out.append(exc)
+        return out
+
+    def _value(self, trial: Trial, result: MemberResult) -> Any:
+        trial.set_user_attr("loss_curve", _finite_or_none(result.loss_curve))
+        trial.set_user_attr("epochs", result.epochs)
+        for step, value in result.intermediate.items():
+            if math.isfinite(value):
+                trial.report(value, step)
+        if result.failed:
+            return FloatingPointError(result.error)
+        value = result.metric(self.metric)
+        if result.pruned:
+            if value is not None:
+                trial.report(value, result.epochs)
+            return TrialPruned(f"Stopped by successive halving after {result.epochs} epochs.")
+        return value
+
+    def __call__(self, trials: Sequence[Trial]) -> list[Any]:
+        configs = self._checked(trials)
+        good = [c for c in configs if not isinstance(c, Exception)]
+        results = iter(train(self.model, **self.data, configs=good, **self.options) if good else [])
+        self.last_results = []
+        values: list[Any] = []
+        for trial, config in zip(trials, configs):
+            if isinstance(config, Exception):
+                values.append(config)
+                continue
+            result = next(results)
+            self.last_results.append(result)
+            values.append(self._value(trial, result))
+        return values
+
+
+def _suggest(trial: Trial, name: str, dist: Distribution) -> Any:
+    """``trial.suggest_*`` for one distribution of a space."""
+    if isinstance(dist, Float):
+        return trial.suggest_float(name, dist.low, dist.high, log=dist.log, step=dist.step)
+    if isinstance(dist, Int):
+        return trial.suggest_int(name, dist.low, dist.high, log=dist.log, step=dist.step)
+    return trial.suggest_categorical(name, dist.options)
+
+
+def _is_distributions(space: Any) -> bool:
+    return isinstance(space, Mapping) and all(isinstance(d, Distribution) for d in space.values())
+
+
+def objective(model: Model, X: Any, y: Any, **kwargs: Any) -> PopulationObjective:
+    """A batched study objective training each batch of trials as one population of ``model``.
+
+    Keyword arguments: ``X_val``, ``y_val``, ``epochs``, ``batch_size``, ``metric``
+    ("accuracy", "mse" or "loss"; default accuracy for classification, mse for regression),
+    ``space`` (trial → config), ``early_stopping="halving"`` with ``eta`` and ``min_epochs``,
+    ``schedule``, ``device``, ``seed``, ``memory_budget``, ``dtype``, as for ``train``.
+    """
+    return PopulationObjective(model, X, y, **kwargs)
