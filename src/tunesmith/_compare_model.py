@@ -1,0 +1,147 @@
+"""What a comparison holds: every evaluation of every run, by technique and seed."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tunesmith.space import Distribution
+
+__all__ = ["Evaluation", "RunRecord", "Comparison", "study_name", "parse_study_name"]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One call of the objective: its value (None when it failed), time inside it, parameters.
+
+    ``wall`` is the time of the run spent on this evaluation: from the end of the previous one
+    (or the start of the run) to the end of this one, so it includes the framework's work.
+    """
+
+    value: float | None
+    seconds: float
+    params: dict[str, Any] = field(default_factory=dict)
+    wall: float | None = None
+
+
+@dataclass
+class RunRecord:
+    """One technique run once with one seed: its evaluations in order, and its wall time."""
+
+    technique: str
+    seed: int
+    evaluations: list[Evaluation]
+    wall: float
+    note: str = ""
+
+    @property
+    def objective_seconds(self) -> float:
+        """Time spent inside the objective."""
+        return float(sum(e.seconds for e in self.evaluations))
+
+    @property
+    def overhead(self) -> float:
+        """Wall time minus time inside the objective: what the technique itself cost."""
+        return max(self.wall - self.objective_seconds, 0.0)
+
+
+@dataclass
+class Comparison:
+    """The runs of several techniques on one objective, same budget and seeds for each.
+
+    ``skipped`` names the techniques that could not run and why. ``objective`` is kept (when
+    known) so a report can draw the objective's contours; it is never stored.
+    """
+
+    name: str
+    direction: str
+    space: dict[str, Distribution]
+    budget: int
+    seeds: list[int]
+    techniques: list[str]
+    records: list[RunRecord]
+    skipped: dict[str, str] = field(default_factory=dict)
+    objective: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
+
+    def runs(self, technique: str) -> list[RunRecord]:
+        """The runs of ``technique``, by seed."""
+        return sorted((r for r in self.records if r.technique == technique), key=lambda r: r.seed)
+
+    def summary(self) -> Any:
+        """The measured table: one row per technique (see ``tunesmith.compare.summarize``)."""
+        from tunesmith._compare_stats import summarize
+
+        return summarize(self)
+
+    def report(self, directory: Any, contours: bool | None = None) -> Any:
+        """Write report.md, report.html and the PNGs into ``directory``; returns their paths."""
+        from tunesmith._compare_report import write_report
+
+        return write_report(self, directory, contours=contours)
+
+    def print_summary(self, console: Any = None) -> None:
+        """The measured table in the terminal (rich)."""
+        from tunesmith._compare_report import print_summary
+
+        print_summary(self, console)
+
+
+def study_name(comparison: str, technique: str, seed: int) -> str:
+    """The storage name of one run: ``{comparison}/{technique}/seed{seed}``."""
+    return f"{comparison}/{technique}/seed{seed}"
+
+
+def parse_study_name(name: str, comparison: str) -> tuple[str, int] | None:
+    """(technique, seed) of a study of ``comparison``; None for any other study."""
+    prefix = f"{comparison}/"
+    if not name.startswith(prefix):
+        return None
+    technique, sep, tail = name[len(prefix) :].rpartition("/seed")
+    if not sep or not technique or "/" in technique or not tail.isdigit():
+        return None
+    return technique, int(tail)
+
+
+def loss(value: float | None, direction: str) -> float:
+    """A value as a loss (maximized values negated); NaN for a failed evaluation."""
+    if value is None or not math.isfinite(value):
+        return math.nan
+    return -value if direction == "maximize" else value
+
+
+def check_space(space: Mapping[str, Any] | None, owner: str) -> dict[str, Distribution]:
+    """A declared, non-empty space (compare needs one: grids and peers read it)."""
+    from tunesmith.space import validate_space
+
+    checked = validate_space(space, owner)
+    if not checked:
+        raise ValueError(
+            f"The 'space' parameter of {owner} must be a non-empty dict of names to Float, "
+            "Int or Choice: every technique, grids and peers included, searches the same "
+            f"declared space. Got {space!r} instead."
+        )
+    return checked
+
+
+def sequence_of_ints(seeds: int | Sequence[int], owner: str) -> list[int]:
+    """``seeds`` as a list: K means seeds 0 .. K-1."""
+    if isinstance(seeds, bool):
+        raise ValueError(f"The 'seeds' parameter of {owner} must be an int >= 1. Got {seeds!r}.")
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise ValueError(
+                f"The 'seeds' parameter of {owner} must be an int >= 1 or a list of ints. "
+                f"Got {seeds!r} instead."
+            )
+        return list(range(seeds))
+    out = list(seeds)
+    if not out or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in out):
+        raise ValueError(
+            f"The 'seeds' parameter of {owner} must be an int >= 1 or a non-empty list of "
+            f"ints >= 0. Got {seeds!r} instead."
+        )
+    if len(set(out)) != len(out):
+        raise ValueError(f"The 'seeds' parameter of {owner} must not repeat a seed. Got {out}.")
+    return out

@@ -1,0 +1,237 @@
+"""The comparison's figures (matplotlib, Agg): convergence, final values, evaluated points."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tunesmith._compare_model import Comparison, loss
+from tunesmith._compare_stats import NEAR, Reference, best_so_far
+from tunesmith.space import Float, Int
+from tunesmith.trial import Trial, check_values, split_gradient
+
+__all__ = ["convergence", "final_values", "points", "can_draw_points", "contour_cost"]
+
+CONTOUR_RESOLUTION = {1: 200, 2: 60}
+CONTOUR_SECONDS = 2.0  # "cheap": the contour grid is drawn by default under this estimate
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ModuleNotFoundError:
+        raise ImportError(
+            'The comparison report draws with matplotlib: pip install "tunesmith[plot]"'
+        ) from None
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _sign(direction: str) -> float:
+    return -1.0 if direction == "maximize" else 1.0
+
+
+def convergence(comparison: Comparison, ref: Reference | None, path: Path) -> Path:
+    """Best so far against evaluations: the median over seeds, and the 25-75% band."""
+    plt = _pyplot()
+    sign, budget = _sign(comparison.direction), comparison.budget
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    x = np.arange(1, budget + 1)
+    every = []
+    for i, technique in enumerate(comparison.techniques):
+        curves = [best_so_far(r, comparison.direction, budget) for r in comparison.runs(technique)]
+        if not curves:
+            continue
+        values = sign * np.vstack(curves)
+        with warnings.catch_warnings():  # runs with no success yet are all NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mid = np.nanmedian(values, axis=0)
+            lo, hi = np.nanpercentile(values, [25, 75], axis=0)
+        color = f"C{i % 10}"
+        ax.plot(x, mid, color=color, label=f"{technique} (median of {len(curves)})")
+        ax.fill_between(x, lo, hi, color=color, alpha=0.15, linewidth=0)
+        every.append(values[np.isfinite(values)])
+    if ref is not None:
+        ax.axhline(sign * ref.target(NEAR), color="0.4", ls="--", lw=0.8, label="within 1%")
+    flat = np.concatenate(every) if every else np.array([])
+    if flat.size and flat.min() > 0 and flat.max() / flat.min() > 100:
+        ax.set_yscale("log")
+    ax.set_xlabel("evaluations")
+    ax.set_ylabel(f"best value so far ({comparison.direction})")
+    ax.set_title(f"{comparison.name}: best so far, median and 25-75% band over seeds")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(plt, fig, path)
+
+
+def final_values(comparison: Comparison, path: Path) -> Path:
+    """The best value of every run, by technique: box plots with the runs as points."""
+    plt = _pyplot()
+    sign = _sign(comparison.direction)
+    groups, labels = [], []
+    for technique in comparison.techniques:
+        finals = [
+            sign * float(c[-1])
+            for c in (best_so_far(r, comparison.direction) for r in comparison.runs(technique))
+            if c.size and np.isfinite(c[-1])
+        ]
+        groups.append(finals)
+        labels.append(technique)
+    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(labels) + 2), 4.5))
+    ax.boxplot([g or [np.nan] for g in groups], showfliers=False)
+    ax.set_xticks(range(1, len(labels) + 1), labels)
+    rng = np.random.default_rng(0)
+    for i, g in enumerate(groups, start=1):
+        ax.scatter(
+            i + rng.uniform(-0.12, 0.12, len(g)), g, s=14, color=f"C{(i - 1) % 10}", zorder=3
+        )
+    ax.set_ylabel(f"best value of the run ({comparison.direction})")
+    ax.set_title(f"{comparison.name}: final best value per seed")
+    ax.grid(alpha=0.3, axis="y")
+    return _save(plt, fig, path)
+
+
+def can_draw_points(comparison: Comparison) -> bool:
+    """1-D and 2-D spaces of numbers (Float or Int) only."""
+    space = comparison.space
+    return 1 <= len(space) <= 2 and all(isinstance(d, (Float, Int)) for d in space.values())
+
+
+def contour_cost(comparison: Comparison) -> float:
+    """Estimated seconds to evaluate the objective on the contour grid."""
+    seconds = [e.seconds for r in comparison.records for e in r.evaluations]
+    per = float(np.median(seconds)) if seconds else math.inf
+    return per * CONTOUR_RESOLUTION[len(comparison.space)] ** len(comparison.space)
+
+
+def _axis(dist: Float | Int, n: int) -> np.ndarray:
+    return np.array([dist.from_unit(u) for u in np.linspace(0.0, 1.0, n)], dtype=float)
+
+
+def _evaluate(comparison: Comparison, params: dict[str, Any]) -> float:
+    trial = Trial(0, params, dict(comparison.space), 0)
+    try:
+        raw = comparison.objective(trial)  # type: ignore[misc]
+    except Exception:  # noqa: BLE001 - a point that fails is left blank
+        return math.nan
+    try:
+        raw = split_gradient(trial, raw, 1)
+    except (TypeError, ValueError):
+        return math.nan
+    values, reason = check_values(raw, 1)
+    return math.nan if reason else values[0]  # type: ignore[index]
+
+
+def _surface(comparison: Comparison) -> tuple[list[np.ndarray], np.ndarray]:
+    names = list(comparison.space)
+    n = CONTOUR_RESOLUTION[len(names)]
+    axes = [_axis(comparison.space[k], n) for k in names]
+    if len(names) == 1:
+        z = np.array([_evaluate(comparison, {names[0]: _cast(comparison, 0, v)}) for v in axes[0]])
+        return axes, z
+    z = np.array(
+        [
+            [
+                _evaluate(
+                    comparison,
+                    {names[0]: _cast(comparison, 0, a), names[1]: _cast(comparison, 1, b)},
+                )
+                for a in axes[0]
+            ]
+            for b in axes[1]
+        ]
+    )
+    return axes, z
+
+
+def _cast(comparison: Comparison, i: int, v: float) -> Any:
+    dist = list(comparison.space.values())[i]
+    return int(round(v)) if isinstance(dist, Int) else float(v)
+
+
+def points(comparison: Comparison, path: Path, contours: bool) -> Path:
+    """Where each technique evaluated (its first seed), over the objective when ``contours``."""
+    plt = _pyplot()
+    names = list(comparison.space)
+    surface = _surface(comparison) if contours and comparison.objective is not None else None
+    k = len(comparison.techniques)
+    cols = min(k, 3)
+    rows = math.ceil(k / cols)
+    fig, axs = plt.subplots(rows, cols, figsize=(4.2 * cols + 1, 3.8 * rows), squeeze=False)
+    fig.subplots_adjust(left=0.07, right=0.86, bottom=0.1, top=0.93, wspace=0.3, hspace=0.4)
+    for ax in axs.flat[k:]:
+        ax.set_visible(False)
+    sc = None
+    overall = _best_point(comparison, names)
+    for ax, technique in zip(axs.flat, comparison.techniques):
+        runs = comparison.runs(technique)
+        if not runs:
+            continue
+        run = runs[0]
+        done = [e for e in run.evaluations if all(n in e.params for n in names)]
+        order = np.arange(len(done))
+        xs = np.array([float(e.params[names[0]]) for e in done])
+        if len(names) == 1:
+            if surface is not None:
+                ax.plot(surface[0][0], surface[1], color="0.5", lw=1)
+            ys = np.array([np.nan if e.value is None else e.value for e in done])
+            sc = ax.scatter(xs, ys, c=order, cmap="viridis", s=12, zorder=3)
+            ax.set_ylabel("value")
+        else:
+            if surface is not None:
+                (ax_x, ax_y), z = surface
+                ax.contourf(ax_x, ax_y, z, levels=15, cmap="Greys", alpha=0.6)
+            ys = np.array([float(e.params[names[1]]) for e in done])
+            sc = ax.scatter(xs, ys, c=order, cmap="viridis", s=12, edgecolors="none")
+            if done:
+                best = _best_index(done, comparison.direction)
+                ax.scatter(xs[best], ys[best], marker="*", s=140, color="red", zorder=4)
+            if overall is not None:
+                ax.scatter(*overall, marker="x", s=80, color="black", zorder=5)
+            ax.set_ylabel(names[1])
+            _scale(ax.set_yscale, comparison.space[names[1]])
+        _scale(ax.set_xscale, comparison.space[names[0]])
+        ax.set_xlabel(names[0])
+        ax.set_title(f"{technique} (seed {run.seed}, {len(done)} points)", fontsize=9)
+    if sc is not None:
+        label = "evaluation number"
+        if len(names) == 2:
+            label += " (red star: the run's best; black x: best of all runs)"
+        fig.colorbar(sc, cax=fig.add_axes((0.89, 0.15, 0.015, 0.7)), label=label)
+    return _save(plt, fig, path, tight=False)
+
+
+def _best_point(comparison: Comparison, names: list[str]) -> tuple[float, float] | None:
+    """The best point any run evaluated (2-D spaces)."""
+    if len(names) != 2:
+        return None
+    found = [e for r in comparison.records for e in r.evaluations if e.value is not None]
+    found = [e for e in found if all(n in e.params for n in names)]
+    if not found:
+        return None
+    best = found[_best_index(found, comparison.direction)]
+    return float(best.params[names[0]]), float(best.params[names[1]])
+
+
+def _best_index(done: list[Any], direction: str) -> int:
+    losses = [loss(e.value, direction) for e in done]
+    return int(np.nanargmin(losses)) if np.isfinite(losses).any() else 0
+
+
+def _scale(setter: Any, dist: Float | Int) -> None:
+    if dist.log:
+        setter("log")
+
+
+def _save(plt: Any, fig: Any, path: Path, tight: bool = True) -> Path:
+    if tight:
+        fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,234 @@
+"""The measured pros and cons: one row of numbers per technique, from its runs' histories.
+
+Everything is computed on losses (values negated when maximizing) and reported in the
+objective's own units. The reference for "within p%" is the best value any run found, ``best``,
+and the median over all runs of their first evaluation, ``initial``: a run is within p% once
+its best so far is at most ``best + p/100 * (initial - best)``. When that range is empty (every
+run started at the best) the percent is of ``|best|``, and of 1 when the best is 0. A run
+*ended far from the best* when its final best is not within 5%. Such a run *settled in a local
+optimum* when at least ``SETTLE_COUNT`` of its other evaluations lie within ``SETTLE_RADIUS`` of its
+own best point in every coordinate of the unit cube: it searched around a point that is not the
+best and found nothing better there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tunesmith._compare_model import Comparison, RunRecord, loss
+from tunesmith.space import Space
+
+__all__ = [
+    "Reference",
+    "TechniqueRow",
+    "Summary",
+    "summarize",
+    "best_so_far",
+    "first_within",
+    "last_improvement",
+    "settled",
+    "reference",
+    "NEAR",
+    "FAR",
+]
+
+NEAR = 0.01  # "within 1% of the best"
+FAR = 0.05  # a run whose final best is not within 5% ended far from the best
+SETTLE_RADIUS = 0.05  # unit-cube distance (per coordinate) that counts as "around" a point
+SETTLE_COUNT = 3  # evaluations around its best that make a far run "settled"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What "within p% of the best" is measured against (see the module docstring)."""
+
+    best: float  # best loss any run found
+    initial: float  # median first loss over all runs
+    scale: float  # the range (or |best|, or 1) that percents are of
+    basis: str  # "range", "|best|" or "1"
+
+    def target(self, fraction: float) -> float:
+        """The loss a run must reach to be within ``fraction`` of the best."""
+        return self.best + fraction * self.scale
+
+
+@dataclass
+class TechniqueRow:
+    """One technique's measurements over its runs (values in the objective's units)."""
+
+    technique: str
+    runs: int
+    evaluations: float  # median evaluations made per run
+    best: float | None  # median over runs of the run's best value
+    q1: float | None
+    q3: float | None
+    low: float | None  # smallest and largest best value over runs
+    high: float | None
+    to_near: float | None  # median evaluations to within 1% (None: "never" in the median)
+    reached_near: int  # runs that got within 1%
+    to_far: float | None  # the same for 5%
+    reached_far: int
+    far: int  # runs that ended far from the best
+    settled: int  # of those, runs that settled around a point that is not the best
+    wall: float  # median seconds per run
+    objective: float  # median seconds inside the objective per run
+    overhead: float  # median framework seconds per run
+    overhead_ms: float  # median framework milliseconds per evaluation
+    note: str = ""
+    reading: str = ""
+
+
+@dataclass
+class Summary:
+    """The comparison's table: the reference and one row per technique."""
+
+    direction: str
+    budget: int
+    reference: Reference | None
+    rows: list[TechniqueRow]
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def row(self, technique: str) -> TechniqueRow:
+        return next(r for r in self.rows if r.technique == technique)
+
+
+def best_so_far(record: RunRecord, direction: str, length: int | None = None) -> np.ndarray:
+    """The run's best loss after each evaluation (NaN before its first success), carried on
+    to ``length`` evaluations when it stopped early."""
+    losses = np.array([loss(e.value, direction) for e in record.evaluations], dtype=float)
+    curve = np.fmin.accumulate(losses) if losses.size else losses
+    if length is not None and curve.size < length:
+        tail = curve[-1] if curve.size else math.nan
+        curve = np.concatenate([curve, np.full(length - curve.size, tail)])
+    return curve
+
+
+def first_within(curve: np.ndarray, target: float) -> int | None:
+    """Evaluations (1-based) until the curve is at or below ``target``; None if never."""
+    slack = 1e-12 * max(1.0, abs(target))
+    hits = np.flatnonzero(curve <= target + slack)
+    return int(hits[0]) + 1 if hits.size else None
+
+
+def last_improvement(curve: np.ndarray) -> int | None:
+    """The evaluation (1-based) at which the run last improved its best; None if no success."""
+    finite = np.isfinite(curve)
+    if not finite.any():
+        return None
+    first = int(np.flatnonzero(finite)[0])
+    drops = np.flatnonzero(np.diff(curve[first:]) < 0)
+    return first + (int(drops[-1]) + 2 if drops.size else 1)
+
+
+def settled(record: RunRecord, space: Space, direction: str) -> bool:
+    """Whether ``SETTLE_COUNT`` other evaluations lie within ``SETTLE_RADIUS`` of the run's best
+    point in every unit-cube coordinate (the run searched around it)."""
+    if not space:
+        return False
+    done = [
+        e
+        for e in record.evaluations
+        if math.isfinite(loss(e.value, direction)) and all(k in e.params for k in space)
+    ]
+    if len(done) <= SETTLE_COUNT:
+        return False
+    units = np.array([[d.to_unit(e.params[k]) for k, d in space.items()] for e in done])
+    best = int(np.argmin([loss(e.value, direction) for e in done]))
+    near = np.all(np.abs(units - units[best]) <= SETTLE_RADIUS + 1e-12, axis=1)
+    return int(near.sum()) - 1 >= SETTLE_COUNT
+
+
+def _first_loss(record: RunRecord, direction: str) -> float:
+    for e in record.evaluations:
+        value = loss(e.value, direction)
+        if math.isfinite(value):
+            return value
+    return math.nan
+
+
+def reference(records: Sequence[RunRecord], direction: str) -> Reference | None:
+    """The best loss anyone found and the range percents are of; None when nothing succeeded."""
+    finals = [np.nanmin(c) for c in (best_so_far(r, direction) for r in records) if _any(c)]
+    if not finals:
+        return None
+    best = float(min(finals))
+    firsts = [f for f in (_first_loss(r, direction) for r in records) if math.isfinite(f)]
+    initial = float(np.median(firsts))
+    if initial > best:
+        return Reference(best, initial, initial - best, "range")
+    if best != 0:
+        return Reference(best, initial, abs(best), "|best|")
+    return Reference(best, initial, 1.0, "1")
+
+
+def _any(curve: np.ndarray) -> bool:
+    return bool(curve.size and np.isfinite(curve).any())
+
+
+def _median_or_never(counts: Sequence[int | None]) -> float | None:
+    """Median with "never" as infinity; None when the median itself is never."""
+    m = float(np.median([math.inf if c is None else c for c in counts]))
+    return None if math.isinf(m) else m
+
+
+def _value(loss_value: float, direction: str) -> float:
+    return -loss_value if direction == "maximize" else loss_value
+
+
+def _row(
+    runs: list[RunRecord], ref: Reference | None, direction: str, budget: int, space: Space
+) -> TechniqueRow:
+    curves = [best_so_far(r, direction, budget) for r in runs]
+    finals = [float(c[-1]) for c in curves if _any(c)]
+    values = np.array([_value(f, direction) for f in finals])
+    near = [first_within(c, ref.target(NEAR)) if ref else None for c in curves]
+    within = [first_within(c, ref.target(FAR)) if ref else None for c in curves]
+    far_runs = [r for r, w in zip(runs, within) if w is None]
+    walls = [r.wall for r in runs]
+    per_eval = [r.overhead / max(len(r.evaluations), 1) * 1e3 for r in runs]
+    stats = (
+        (float(np.median(values)), *np.percentile(values, [25, 75]).tolist())
+        if values.size
+        else (None, None, None)
+    )
+    return TechniqueRow(
+        technique=runs[0].technique,
+        runs=len(runs),
+        evaluations=float(np.median([len(r.evaluations) for r in runs])),
+        best=stats[0],
+        q1=stats[1],
+        q3=stats[2],
+        low=float(values.min()) if values.size else None,
+        high=float(values.max()) if values.size else None,
+        to_near=_median_or_never(near),
+        reached_near=sum(n is not None for n in near),
+        to_far=_median_or_never(within),
+        reached_far=sum(w is not None for w in within),
+        far=len(far_runs),
+        settled=sum(settled(r, space, direction) for r in far_runs),
+        wall=float(np.median(walls)),
+        objective=float(np.median([r.objective_seconds for r in runs])),
+        overhead=float(np.median([r.overhead for r in runs])),
+        overhead_ms=float(np.median(per_eval)),
+        note=next((r.note for r in runs if r.note), ""),
+    )
+
+
+def summarize(comparison: Comparison) -> Summary:
+    """The comparison's table, each row with a one-line reading generated from its numbers."""
+    from tunesmith._compare_readings import add_readings
+
+    direction, budget = comparison.direction, comparison.budget
+    ref = reference(comparison.records, direction)
+    rows = [
+        _row(runs, ref, direction, budget, comparison.space)
+        for runs in (comparison.runs(t) for t in comparison.techniques)
+        if runs
+    ]
+    summary = Summary(direction, budget, ref, rows, dict(comparison.skipped))
+    add_readings(summary)
+    return summary
