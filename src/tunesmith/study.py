@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -23,7 +22,7 @@ from tunesmith.execution.local import Driver, TrialOutcome, _resolve_jobs, execu
 from tunesmith.space import Distribution, space_from_json, space_to_json, validate_space
 from tunesmith.storage import Proposal, Storage, get_storage
 from tunesmith.storage.base import DuplicatedStudyError, StudyInfo, json_safe, retry_proposal
-from tunesmith.strategies import Strategy, resolve
+from tunesmith.strategies import Strategy, from_attrs, resolve, to_attrs
 from tunesmith.study_results import StudyResults
 from tunesmith.trial import FrozenTrial, Trial, TrialState, check_values, split_gradient
 
@@ -350,31 +349,6 @@ class Study(StudyResults):
                 driver.run_pool(objective, make, n_jobs, catch, trial_timeout)
 
 
-def _strategy_attrs(strategy: Strategy) -> dict[str, Any]:
-    config = {
-        k: v for k, v in vars(strategy).items() if not k.startswith("_") and k != "directions"
-    }
-    try:
-        config = json_safe(config)
-    except (TypeError, ValueError):
-        config = {}
-    return {"name": strategy.name, "config": config}
-
-
-def _strategy_from_attrs(attrs: Mapping[str, Any]) -> Strategy:
-    """The stored strategy rebuilt; random search (with a warning) if it cannot be."""
-    try:
-        base = resolve(attrs["name"])
-        return type(base)(**attrs.get("config", {}))
-    except (KeyError, TypeError, ValueError, ImportError) as exc:
-        warnings.warn(
-            f"The stored strategy {attrs.get('name')!r} could not be rebuilt ({exc}); this "
-            "study continues with random search. Pass strategy=... to load_study to choose.",
-            stacklevel=3,
-        )
-        return resolve("random")
-
-
 def create_study(
     name: str | None = None,
     storage: Any = None,
@@ -407,7 +381,7 @@ def create_study(
     seed = int(seed) if seed is not None else secrets.randbits(32)
     attrs = {
         "space": space_to_json(space),
-        "strategy": _strategy_attrs(strat),
+        "strategy": to_attrs(strat),
         "seed": seed,
         "heartbeat_interval": heartbeat,
         "grace_period": grace_period,
@@ -432,7 +406,7 @@ def load_study(name: str, storage: Any, strategy: Any = None, pruner: Any = None
     strat = (
         resolve(strategy, "load_study")
         if strategy is not None
-        else _strategy_from_attrs(attrs.get("strategy", {}))
+        else from_attrs(attrs.get("strategy", {}))
     )
     study = Study(
         backend,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import warnings
+from collections.abc import Mapping
 from typing import Any
 
+from tunesmith.storage.base import json_safe
 from tunesmith.strategies.base import Strategy
 from tunesmith.strategies.grid import Grid
 from tunesmith.strategies.random import Random
@@ -62,3 +65,29 @@ def __getattr__(name: str) -> Any:
         if cls == name:
             return _load(key)
     raise AttributeError(name)
+
+
+def to_attrs(strategy: Strategy) -> dict[str, Any]:
+    """The strategy's name and public settings, as JSON for the study's stored attributes."""
+    config = {
+        k: v for k, v in vars(strategy).items() if not k.startswith("_") and k != "directions"
+    }
+    try:
+        config = json_safe(config)
+    except (TypeError, ValueError):
+        config = {}
+    return {"name": strategy.name, "config": config}
+
+
+def from_attrs(attrs: Mapping[str, Any]) -> Strategy:
+    """The stored strategy rebuilt; random search (with a warning) if it cannot be."""
+    try:
+        base = resolve(attrs["name"])
+        return type(base)(**attrs.get("config", {}))
+    except (KeyError, TypeError, ValueError, ImportError) as exc:
+        warnings.warn(
+            f"The stored strategy {attrs.get('name')!r} could not be rebuilt ({exc}); this "
+            "study continues with random search. Pass strategy=... to load_study to choose.",
+            stacklevel=3,
+        )
+        return resolve("random")
