@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from tunesmith.population.data import TrainingData
+from tunesmith.population.dense_grad import dense_step, supports_manual_gradients
 from tunesmith.population.layers import Dropout, uniform_init
 from tunesmith.population.models import Model, ParamSpec
 from tunesmith.population.optimizers import RULE_ORDER, build_groups, rule_of
@@ -82,28 +83,38 @@ class PopulationRun:
         self.failed_epoch = torch.full((size,), -1, dtype=torch.long, device=device)
         self.curve: list[Tensor] = []
         self.epoch = 0
+        self.manual = supports_manual_gradients(model)
         self._bind()
 
     def __len__(self) -> int:
         return len(self.members)
 
     # -- weights ------------------------------------------------------------------------
-    def weights(self) -> dict[str, Tensor]:
-        """Every layer's weights as (P, ...) views of the flat tensor, in layout order."""
+    def weights(self, flat: Tensor | None = None) -> dict[str, Tensor]:
+        """Every layer's weights as (P, ...) views of the flat weights (or of another tensor
+        laid out as they are), in layout order."""
+        flat = self.flat if flat is None else flat
         out, offset = {}, 0
         for spec in self.specs:
-            out[spec.name] = self.flat[:, offset : offset + spec.size].view(-1, *spec.shape)
+            out[spec.name] = flat[:, offset : offset + spec.size].view(-1, *spec.shape)
             offset += spec.size
         return out
 
     def _bind(self) -> None:
-        """Make each layer's view of the flat weights a leaf that autograd differentiates.
+        """Views of the flat weights for training: with hand-written gradients, a flat gradient
+        and its per-layer views to write them into; otherwise each layer's view is a leaf that
+        autograd differentiates.
 
         Views, not slices of one differentiated tensor: each gradient comes back on its own
         and is written once into the flat gradient, instead of being scattered into a
         full-size zero tensor per layer.
         """
-        self.leaves = {name: w.requires_grad_(True) for name, w in self.weights().items()}
+        if self.manual:
+            self.leaves = self.weights()
+            self.grad = torch.empty_like(self.flat)
+            self.grad_views = self.weights(self.grad)
+        else:
+            self.leaves = {name: w.requires_grad_(True) for name, w in self.weights().items()}
 
     def member_weights(self) -> list[dict[str, np.ndarray]]:
         """Each member's weights as NumPy arrays of the shapes in ``model.params``."""
@@ -130,11 +141,16 @@ class PopulationRun:
     def _step(
         self, x: Tensor, y: Tensor, dropout: Dropout | None, penalties: tuple[bool, bool]
     ) -> Tensor:
-        leaves = list(self.leaves.values())
-        data_loss = _loss(self.data.task, self.model.forward(self.leaves, x, dropout), y)
-        grads = torch.autograd.grad(data_loss.sum(), leaves)
-        with torch.no_grad():
+        if self.manual:
+            with torch.no_grad():
+                data_loss = dense_step(self.model, self.leaves, self.grad_views, x, y, dropout)
+            grad = self.grad
+        else:
+            leaves = list(self.leaves.values())
+            data_loss = _loss(self.data.task, self.model.forward(self.leaves, x, dropout), y)
+            grads = torch.autograd.grad(data_loss.sum(), leaves)
             grad = torch.cat([g.reshape(len(self), -1) for g in grads], dim=1)
+        with torch.no_grad():
             if any(penalties):
                 self._add_penalty_gradient(grad, *penalties)
             self.active &= torch.isfinite(data_loss)

@@ -1,31 +1,34 @@
-"""Members grouped by optimizer, each group stepped by one tunesmith.optim.functional call.
+"""Members grouped by optimizer, each group stepped by one in-place rule of tunesmith.optim.
 
 A group is a contiguous block of rows of the population's flat weights (P, N); its
-hyperparameters are (P_g,) tensors, so every member keeps its own learning rate, momentum,
-betas and weight decay (a value shared by the whole group goes to the rule as a float). A
-member whose update is not finite, or that is no longer active, keeps its weights: the step
-is masked out for it alone.
+hyperparameters are (P_g, 1) columns, so every member keeps its own learning rate, momentum,
+betas and weight decay. The
+in-place rules compute what ``tunesmith.optim.functional`` does (a test holds them equal)
+without allocating per operation. A member whose step is not finite, or that is no longer
+active, keeps its weights: its step is zeroed for it alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
 
+from tunesmith.optim import _rules_inplace as inplace
 from tunesmith.optim import functional as F
 
 __all__ = ["RULE_ORDER", "OptimizerGroup", "build_groups"]
 
 RULE_ORDER = ("sgd", "momentum", "rmsprop", "adam", "adamw")  # one group per optimizer
 _RULES: dict[str, tuple[Callable, Callable]] = {
-    "sgd": (F.sgd_init, F.sgd),
-    "momentum": (F.sgd_init, F.sgd),
-    "rmsprop": (F.rmsprop_init, F.rmsprop),
-    "adam": (F.adam_init, F.adam),
-    "adamw": (F.adamw_init, F.adamw),
+    "sgd": (F.sgd_init, inplace.sgd_step_),
+    "momentum": (F.sgd_init, inplace.sgd_step_),
+    "rmsprop": (F.rmsprop_init, inplace.rmsprop_step_),
+    "adam": (F.adam_init, partial(inplace.adam_step_, decoupled=False)),
+    "adamw": (F.adamw_init, partial(inplace.adam_step_, decoupled=True)),
 }
 _HYPER_NAMES = {
     "sgd": ("lr", "momentum", "weight_decay"),
@@ -41,23 +44,30 @@ def rule_of(hyper: Mapping[str, Any]) -> str:
     return hyper["optimizer"]
 
 
-def _shared_or_each(values: Tensor) -> float | Tensor:
-    """A float when every member has the same value (the rule's scalar fast path), else (P_g,)."""
-    first = float(values[0])
-    return first if bool((values == values[0]).all()) else values
+def _column_or_zero(values: Tensor) -> float | Tensor:
+    """A (P_g, 1) column broadcast over each member's row, or 0.0 when every value is 0 (the
+    rule then skips that term). Never a float otherwise: a member's arithmetic must not
+    depend on whether the others share its value, so that it trains as it would alone."""
+    return 0.0 if not bool(values.any()) else values.unsqueeze(1)
 
 
 def _keyword_arguments(rule: str, values: Mapping[str, Tensor]) -> dict[str, Any]:
-    kwargs = {n: _shared_or_each(values[n]) for n in _HYPER_NAMES[rule] if not n.startswith("beta")}
-    if rule in ("adam", "adamw"):
-        kwargs["betas"] = (_shared_or_each(values["beta1"]), _shared_or_each(values["beta2"]))
-    return kwargs
+    return {name: _column_or_zero(values[name]) for name in _HYPER_NAMES[rule]}
 
 
 def _take_state(state: NamedTuple, rows: Tensor) -> NamedTuple:
     """The optimizer state of some members: every array field indexed on its population axis."""
     fields = [f[rows] if isinstance(f, Tensor) else f for f in state]
     return type(state)(*fields)
+
+
+def _held_back(delta: Tensor, moving: Tensor) -> Tensor:
+    """The steps with the rows of members that must not move set to 0 (NaN rows included)."""
+    if delta.is_cuda:  # one pass on the device rather than a host synchronization
+        return torch.where(moving.unsqueeze(1), delta, 0.0)
+    if not bool(moving.all()):
+        delta[~moving] = 0.0
+    return delta
 
 
 class OptimizerGroup:
@@ -76,13 +86,14 @@ class OptimizerGroup:
         self._kwargs["lr"] = self._lr if factor == 1.0 else self._lr * factor
 
     def step(self, flat: Tensor, grad: Tensor, active: Tensor) -> None:
-        """One update of the group's rows in place; inactive or non-finite members stay put."""
+        """One update of the group's rows in place (``grad`` is overwritten); inactive members
+        and members whose step is not finite stay put."""
         rows = slice(self.start, self.stop)
         param = flat[rows]
-        new, self.state = self._update(param, grad[rows], self.state, **self._kwargs)
-        ok = active[rows] & torch.isfinite(new.sum(dim=1))  # a non-finite entry makes the sum so
+        delta, self.state = self._update(param, grad[rows], self.state, **self._kwargs)
+        ok = active[rows] & torch.isfinite(delta.sum(dim=1))  # a non-finite entry makes it so
         active[rows] = ok
-        torch.where(ok.unsqueeze(1), new, param, out=param)
+        param.add_(_held_back(delta, ok))
 
     def take(self, local_rows: Tensor, start: int) -> OptimizerGroup:
         """The group restricted to some of its members (rows relative to ``self.start``)."""

@@ -1,0 +1,100 @@
+"""Forward and backward passes of dense stacks written out by hand, for the population engine.
+
+For Linear, Logistic and MLPs whose activation's derivative follows from its output (relu,
+tanh, sigmoid), a training step needs no autograd graph: the forward pass keeps each layer's
+input and the gate act′·mask of each hidden layer, the loss gradient is closed-form
+(softmax − one-hot, sigmoid − y, or 2 (ŷ − y)), and each layer's weight and bias gradients
+are written straight into the population's flat gradient. A test holds every gradient equal
+to autograd's. Other models and activations go through autograd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from tunesmith.population.layers import Dropout
+from tunesmith.population.models import CNN, MLP, Linear, Model
+
+__all__ = ["dense_step", "supports_manual_gradients"]
+
+_GATED = ("relu", "tanh", "sigmoid")  # derivative computable from the activation's output
+
+
+def supports_manual_gradients(model: Model) -> bool:
+    """Whether ``dense_step`` computes this model's gradients (else autograd does)."""
+    if isinstance(model, CNN):
+        return False
+    if isinstance(model, MLP):
+        return model.activation in _GATED
+    return isinstance(model, Linear)
+
+
+def _activate(h: Tensor, activation: str) -> Tensor:
+    """Apply the activation in place; return its derivative as a function of the output."""
+    if activation == "relu":
+        return h.relu_().sign()  # 1 where positive, else 0, as floats
+    if activation == "tanh":
+        h.tanh_()
+        return torch.mul(h, h).neg_().add_(1.0)  # 1 − tanh²
+    h.sigmoid_()
+    return torch.addcmul(h, h, h, value=-1.0)  # σ (1 − σ)
+
+
+def _loss_and_gradient(task: str, out: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """Each member's mean loss over the batch and d loss_p / d out, from outputs (P, K, B)."""
+    members, n_out, batch = out.shape
+    if task == "regression":
+        diff = out - target.T
+        loss = diff.square().mean(dim=(1, 2))
+        return loss, diff.mul_(2.0 / (n_out * batch))
+    if n_out == 1:
+        labels = target.to(out.dtype).expand(members, -1)
+        loss = F.binary_cross_entropy_with_logits(out[:, 0], labels, reduction="none").mean(1)
+        return loss, torch.sigmoid(out).sub_(labels.unsqueeze(1)).div_(batch)
+    log_probs = out.log_softmax(dim=1)
+    picked = log_probs.gather(1, target.expand(members, 1, -1))
+    loss = picked.mean(dim=(1, 2)).neg_()
+    grad = log_probs.exp_()
+    grad.scatter_add_(1, target.expand(members, 1, -1), torch.full_like(picked, -1.0))
+    return loss, grad.div_(batch)
+
+
+def dense_step(
+    model: Model,
+    weights: Mapping[str, Tensor],
+    grads: Mapping[str, Tensor],
+    x: Tensor,
+    target: Tensor,
+    dropout: Dropout | None,
+) -> Tensor:
+    """One forward and backward pass of a dense stack for every member.
+
+    ``weights`` and ``grads`` map each parameter name to a (P, ...) tensor; the gradient of
+    each member's mean batch loss is written into ``grads``. Returns the losses (P,).
+    """
+    hidden = model.hidden if isinstance(model, MLP) else ()
+    activation = getattr(model, "activation", "relu")
+    members = weights["dense0.weight"].shape[0]
+    inputs, gates = [], []
+    h = x.T.expand(members, -1, -1)  # (P, in, B), the data shared by every member
+    for i in range(len(hidden) + 1):
+        inputs.append(h)
+        h = torch.baddbmm(weights[f"dense{i}.bias"].unsqueeze(2), weights[f"dense{i}.weight"], h)
+        if i < len(hidden):
+            gate = _activate(h, activation)
+            if dropout is not None:
+                mask = dropout.mask(tuple(h.shape[1:]), h)
+                h.mul_(mask)
+                gate = mask.mul_(gate)
+            gates.append(gate)
+    loss, d_out = _loss_and_gradient(model.task, h, target)
+    for i in range(len(hidden), -1, -1):
+        grads[f"dense{i}.weight"].copy_(torch.bmm(d_out, inputs[i].transpose(1, 2)))
+        torch.sum(d_out, dim=2, out=grads[f"dense{i}.bias"])
+        if i > 0:
+            d_out = torch.bmm(weights[f"dense{i}.weight"].transpose(1, 2), d_out).mul_(gates[i - 1])
+    return loss
