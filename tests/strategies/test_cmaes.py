@@ -309,5 +309,6 @@ def test_choice_only_space_is_searched_at_random_and_repr():
     study.optimize(lambda t: float(t.params["m"]), n_trials=12)
     assert study.best_value == 1.0
     assert (
-        repr(CMAES()) == "CMAES(sigma0=0.2, population_size=None, restart='ipop', inc_popsize=2.0)"
+        repr(CMAES())
+        == f"CMAES(sigma0={1 / 6!r}, population_size=None, restart='ipop', inc_popsize=2.0)"
     )

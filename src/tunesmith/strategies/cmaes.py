@@ -85,10 +85,11 @@ class CMAES(Strategy):
     Int and stepped Float values are rounded when decoded, and the optimizer is told the rounded
     points. Choice parameters are not adapted: each run draws them uniformly and holds them
     fixed (a space of Choice parameters only is searched at random). The first run starts at the
-    centre of the cube with step size ``sigma0`` and ``population_size`` (default
-    4 + floor(3 ln d)). A run ends when the optimizer's own termination tests fire or a whole
-    generation decodes to one point; with ``restart="ipop"`` the next run starts at a uniform
-    random point with the population multiplied by ``inc_popsize`` (Auger & Hansen 2005); with
+    centre of the cube with step size ``sigma0`` (default 1/6 of each range: the box spans
+    ±3 sigma) and ``population_size`` (default 4 + floor(3 ln d)). A run ends when the
+    optimizer's own termination tests fire or a whole generation decodes to one point; with
+    ``restart="ipop"`` the next run starts at a uniform random point with the population
+    multiplied by ``inc_popsize`` (Auger & Hansen 2005); with
     ``"bipop"`` it alternates that regime with small populations and step sizes, whichever has
     used fewer evaluations (Hansen 2009); with None the run never ends. The random draws of a
     restart come from a generator seeded by the last generation's parameters, a function of the
@@ -106,7 +107,7 @@ class CMAES(Strategy):
 
     def __init__(
         self,
-        sigma0: float = 0.2,
+        sigma0: float = 1 / 6,
         population_size: int | None = None,
         restart: str | None = "ipop",
         inc_popsize: float = 2.0,
