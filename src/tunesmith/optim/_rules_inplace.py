@@ -3,8 +3,9 @@
 The same arithmetic as the pure rules in ``functional`` (a parity test holds them equal), for
 the one caller that steps hundreds of times a second over a whole population: hyperparameters
 were validated once by that caller and come as floats or (P, 1) tensors; state buffers are
-updated in place; the gradient is used as scratch space. Each rule returns the step Δ, so
-θ ← θ + Δ, and the caller can drop Δ for members that must not move.
+updated in place; the gradient is used as scratch space. Each rule writes the step Δ over the
+gradient and returns it (θ ← θ + Δ), so the caller checks and applies the steps of every rule
+at once and can drop Δ for members that must not move.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def sgd_step_(
         buffer = g.clone()
     else:
         buffer.mul_(momentum).add_(g)
-    return _scaled(buffer.clone(), -lr), SGDState(buffer)
+    return _scaled(g.copy_(buffer), -lr), SGDState(buffer)
 
 
 def rmsprop_step_(
@@ -125,5 +126,5 @@ def adam_step_(
     step_size = -lr * bias_correction2_sqrt / bias_correction1
     delta = _scaled(torch.div(exp_avg, denominator, out=denominator), step_size)
     if decoupled and not _is_zero(weight_decay):
-        delta.add_(param * (-lr * weight_decay))
+        _add_scaled_(delta, param, -lr * weight_decay)
     return delta, AdamState(step, exp_avg, exp_avg_sq, None)

@@ -52,6 +52,15 @@ def _loss(task: str, out: Tensor, target: Tensor) -> Tensor:
     return F.cross_entropy(out, target.expand(members, -1), reduction="none").mean(1)
 
 
+def _held_back(steps: Tensor, moving: Tensor) -> Tensor:
+    """The steps, with the rows of members that must not move set to 0 (NaN rows included)."""
+    if steps.is_cuda:  # one pass on the device rather than a host synchronization
+        return torch.where(moving.unsqueeze(1), steps, 0.0)
+    if not bool(moving.all()):
+        steps[~moving] = 0.0
+    return steps
+
+
 class PopulationRun:
     """Members of one shape: their weights, optimizer groups, activity and loss curves."""
 
@@ -153,9 +162,10 @@ class PopulationRun:
         with torch.no_grad():
             if any(penalties):
                 self._add_penalty_gradient(grad, *penalties)
-            self.active &= torch.isfinite(data_loss)
             for group in self.groups:
-                group.step(self.flat, grad, self.active)
+                group.step(self.flat, grad)  # grad now holds each member's step
+            self.active &= torch.isfinite(data_loss) & torch.isfinite(grad.sum(dim=1))
+            self.flat.add_(_held_back(grad, self.active))
         return data_loss.detach()
 
     def advance(self, until: int, lr_scale: Callable[[int], float] | None = None) -> None:

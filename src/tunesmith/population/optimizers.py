@@ -4,8 +4,8 @@ A group is a contiguous block of rows of the population's flat weights (P, N); i
 hyperparameters are (P_g, 1) columns, so every member keeps its own learning rate, momentum,
 betas and weight decay. The
 in-place rules compute what ``tunesmith.optim.functional`` does (a test holds them equal)
-without allocating per operation. A member whose step is not finite, or that is no longer
-active, keeps its weights: its step is zeroed for it alone.
+without allocating per operation. Each group writes its members' steps over the gradient;
+the engine then checks and applies every step at once.
 """
 
 from __future__ import annotations
@@ -61,15 +61,6 @@ def _take_state(state: NamedTuple, rows: Tensor) -> NamedTuple:
     return type(state)(*fields)
 
 
-def _held_back(delta: Tensor, moving: Tensor) -> Tensor:
-    """The steps with the rows of members that must not move set to 0 (NaN rows included)."""
-    if delta.is_cuda:  # one pass on the device rather than a host synchronization
-        return torch.where(moving.unsqueeze(1), delta, 0.0)
-    if not bool(moving.all()):
-        delta[~moving] = 0.0
-    return delta
-
-
 class OptimizerGroup:
     """Rows [start, stop) of the flat weights, updated by one optimizer with per-member values."""
 
@@ -85,15 +76,10 @@ class OptimizerGroup:
         """Use ``factor`` times each member's learning rate from now on (a schedule's step)."""
         self._kwargs["lr"] = self._lr if factor == 1.0 else self._lr * factor
 
-    def step(self, flat: Tensor, grad: Tensor, active: Tensor) -> None:
-        """One update of the group's rows in place (``grad`` is overwritten); inactive members
-        and members whose step is not finite stay put."""
+    def step(self, flat: Tensor, grad: Tensor) -> None:
+        """Advance the group's optimizer state and write its rows' steps Δ over ``grad``."""
         rows = slice(self.start, self.stop)
-        param = flat[rows]
-        delta, self.state = self._update(param, grad[rows], self.state, **self._kwargs)
-        ok = active[rows] & torch.isfinite(delta.sum(dim=1))  # a non-finite entry makes it so
-        active[rows] = ok
-        param.add_(_held_back(delta, ok))
+        _, self.state = self._update(flat[rows], grad[rows], self.state, **self._kwargs)
 
     def take(self, local_rows: Tensor, start: int) -> OptimizerGroup:
         """The group restricted to some of its members (rows relative to ``self.start``)."""
