@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from rich.console import Console
-from sqlalchemy.engine import make_url
 
 import tunesmith as ts
+from tunesmith.cli_common import (
+    OneLineGroup,
+    fail,
+    open_storage,
+    read_study,
+    storage_option,
+)
 from tunesmith.cli_compare import compare as compare_command
 from tunesmith.cli_load import (
     DIRECTIONS,
@@ -36,118 +40,16 @@ from tunesmith.cli_output import (
     trial_rows_for,
 )
 from tunesmith.space import space_from_json, validate_space
-from tunesmith.storage import Storage, StorageError, StudyInfo, StudyNotFoundError, get_storage
+from tunesmith.storage import StorageError, StudyInfo, StudyNotFoundError
 from tunesmith.strategies import STRATEGY_NAMES
 from tunesmith.study_results import best_trials
-from tunesmith.trial import FrozenTrial
 
 __all__ = ["cli", "main"]
 
-DEFAULT_STORAGE = "sqlite:///tunesmith.db"
 _KEY_COLUMNS = ("number", "state", "value", *(f"values_{i}" for i in range(8)))
 
 
-class CLIError(click.ClickException):
-    """A command cannot do what it was asked; shown as one line, exit code 2."""
-
-    exit_code = 2
-
-
-class _OneLineGroup(click.Group):
-    """A group whose errors, click's usage errors included, print as one line on stderr."""
-
-    def main(
-        self,
-        args: Sequence[str] | None = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        **extra: Any,
-    ) -> Any:
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, False, **extra)
-        try:
-            super().main(args, prog_name, complete_var, False, **extra)
-        except click.exceptions.NoArgsIsHelpError as exc:
-            exc.show()  # bare ``tunesmith``: the help text, as click prints it
-            sys.exit(exc.exit_code)
-        except click.ClickException as exc:
-            message = " ".join(exc.format_message().split())
-            if isinstance(exc, click.UsageError) and exc.ctx is not None:
-                message += f" (see '{exc.ctx.command_path} --help')"
-            click.echo(f"Error: {message}", err=True)
-            sys.exit(exc.exit_code)
-        except click.Abort:
-            click.echo("Aborted.", err=True)
-            sys.exit(130)
-        sys.exit(0)
-
-
-def _fail(message: str) -> NoReturn:
-    raise CLIError(" ".join(str(message).split()))
-
-
-def _storage_option(func: Any) -> Any:
-    return click.option(
-        "--storage",
-        default=DEFAULT_STORAGE,
-        show_default=True,
-        metavar="URL",
-        help="Where studies live: sqlite:///PATH.db or postgresql://user@host/db.",
-    )(func)
-
-
-def _sqlite_file(url: str) -> Path | None:
-    """The database file of a ``sqlite:///PATH`` URL, None for memory or unparsable URLs."""
-    try:
-        database = make_url(url).database
-    except Exception:  # noqa: BLE001 - get_storage reports a bad URL
-        return None
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database)
-
-
-def _open_storage(url: str, create: bool) -> Storage:
-    """The storage at ``url``; read-only commands never create a missing SQLite file."""
-    if not url.startswith(("sqlite:", "postgresql:", "postgresql+")):
-        _fail(
-            f"The --storage option must be a URL such as {DEFAULT_STORAGE!r} or "
-            f"'postgresql://user@host/db'. Got {url!r} instead."
-        )
-    path = _sqlite_file(url) if url.startswith("sqlite") else None
-    if path is not None:
-        if not create and not path.exists():
-            _fail(
-                f"No tunesmith database at {path} (from --storage {url}); run "
-                "'tunesmith run' first or pass --storage URL."
-            )
-    try:
-        return get_storage(url)
-    except ValueError:
-        _fail(
-            f"The --storage option must be a URL such as {DEFAULT_STORAGE!r} or "
-            f"'postgresql://user@host/db'. Got {url!r} instead."
-        )
-    except (StorageError, ImportError) as exc:
-        _fail(str(exc))
-    except Exception as exc:  # noqa: BLE001 - SQLAlchemy's URL and driver errors, in one line
-        _fail(f"The --storage URL {url!r} cannot be opened: {type(exc).__name__}: {exc}")
-
-
-def _read_study(url: str, name: str) -> tuple[StudyInfo, list[FrozenTrial]]:
-    backend = _open_storage(url, create=False)
-    try:
-        info = backend.get_study(name)
-    except StudyNotFoundError:
-        names = [s.name for s in backend.list_studies()]
-        known = f" Studies there: {', '.join(names)}." if names else " It holds no study yet."
-        _fail(f"No study named {name!r} in {url}.{known}")
-    trials, _ = backend.read(info.study_id, 0)
-    return info, sorted(trials, key=lambda t: t.number)
-
-
-@click.group(cls=_OneLineGroup, name="tunesmith", no_args_is_help=True)
+@click.group(cls=OneLineGroup, name="tunesmith", no_args_is_help=True)
 @click.version_option(ts.__version__, prog_name="tunesmith", message="%(prog)s %(version)s")
 def cli() -> None:
     """Search hyperparameters from the command line; results live in a SQL storage."""
@@ -176,13 +78,13 @@ def _check_resume(
 ) -> None:
     """A resumed study must agree with the directions and space this run states."""
     if dirs is not None and tuple(info.directions) != dirs:
-        _fail(
+        fail(
             f"Study {info.name!r} in {url} was created to {', '.join(info.directions)}; this "
             f"run asks to {', '.join(dirs)}. Match it, or give a new --name."
         )
     stored = space_from_json(info.attrs.get("space", {}))
     if space and stored != space:
-        _fail(
+        fail(
             f"Study {info.name!r} in {url} was created with another space "
             f"({', '.join(stored) or 'define-by-run'}); give a new --name to search this one."
         )
@@ -225,7 +127,7 @@ def _check_resume(
     metavar="N",
     help="Trials evaluated at once (-1: one per core).",
 )
-@_storage_option
+@storage_option
 @click.option(
     "--name",
     callback=_check_name,
@@ -277,13 +179,13 @@ def run(
         get_function(module, tgt)
         dirs = (direction,) if direction is not None else file_directions(module, tgt.path.name)
     except LoadError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     name = name or tgt.default_name
     try:
         space = validate_space(getattr(module, "space", None))
     except ValueError as exc:
-        _fail(f"{tgt.path.name}: {exc}")
-    backend = _open_storage(storage, create=True)
+        fail(f"{tgt.path.name}: {exc}")
+    backend = open_storage(storage, create=True)
     try:
         existing: StudyInfo | None = backend.get_study(name)
     except StudyNotFoundError:
@@ -310,9 +212,9 @@ def run(
             )
     except ImportError as exc:
         stored = existing.attrs.get("strategy", {}).get("name") if existing else None
-        _fail(f"Strategy {strategy or stored!r} is not available: {exc}")
+        fail(f"Strategy {strategy or stored!r} is not available: {exc}")
     except (ValueError, StorageError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if n_trials is None and timeout is None:
         click.echo(
             "Note: no --trials or --timeout; running until the strategy has nothing left "
@@ -336,7 +238,7 @@ def run(
         print_run_summary(console, name, study.directions, study.trials)
         sys.exit(130)
     except (ValueError, StorageError, ImportError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     chosen = getattr(study.strategy, "chosen", None)
     if chosen:
         console.print(f"strategy 'auto' picked {chosen}: {study.strategy.reason}", highlight=False)
@@ -345,7 +247,7 @@ def run(
 
 # -- reading results ----------------------------------------------------------------------------
 @cli.command()
-@_storage_option
+@storage_option
 @click.option(
     "--format",
     "fmt",
@@ -355,7 +257,7 @@ def run(
 )
 def studies(storage: str, fmt: str) -> None:
     """List the studies: name, directions, strategy, trial counts and best value."""
-    backend = _open_storage(storage, create=False)
+    backend = open_storage(storage, create=False)
     rows = []
     for info in backend.list_studies():
         trials, _ = backend.read(info.study_id, 0)
@@ -370,7 +272,7 @@ def studies(storage: str, fmt: str) -> None:
 
 @cli.command()
 @click.argument("study")
-@_storage_option
+@storage_option
 @click.option(
     "--format",
     "fmt",
@@ -380,7 +282,7 @@ def studies(storage: str, fmt: str) -> None:
 )
 def trials(study: str, storage: str, fmt: str) -> None:
     """Every trial of STUDY: number, state, value(s), params, user attrs, timing, error."""
-    info, found = _read_study(storage, study)
+    info, found = read_study(storage, study)
     rows = trial_rows_for(found, info.directions)
     if fmt != "table":
         click.echo(dump_rows(rows, fmt), nl=fmt == "json")
@@ -396,15 +298,15 @@ def trials(study: str, storage: str, fmt: str) -> None:
 
 @cli.command()
 @click.argument("study")
-@_storage_option
+@storage_option
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 def best(study: str, storage: str, fmt: str) -> None:
     """The best trial of STUDY, or its Pareto front when it has several objectives."""
-    info, found = _read_study(storage, study)
+    info, found = read_study(storage, study)
     if not best_trials(found, info.directions):
-        _fail(
+        fail(
             f"Study {study!r} has no completed trial yet ({len(found)} trials), so it has no "
             "best trial."
         )

@@ -153,12 +153,12 @@ def compare(
     from rich.progress import Progress
 
     from tunesmith import compare as cmp
-    from tunesmith.cli import _open_storage
+    from tunesmith.cli_common import open_storage
     from tunesmith.cli_load import FileObjective
 
     tgt, func, space, direction = _load(target, direction)
     name = name or f"compare-{tgt.default_name}"
-    backend = _open_storage(storage, create=True)
+    backend = open_storage(storage, create=True)
     objective = FileObjective(tgt) if n_jobs != 1 else func
     console = Console()
     runs = len(strategies) * seeds

@@ -1,0 +1,127 @@
+"""What every ``tunesmith`` command shares: one-line errors, the --storage option, opening
+storage and reading a study without ever creating files a read-only command was not asked to."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from sqlalchemy.engine import make_url
+
+from tunesmith.storage import Storage, StorageError, StudyInfo, StudyNotFoundError, get_storage
+from tunesmith.trial import FrozenTrial
+
+__all__ = [
+    "DEFAULT_STORAGE",
+    "CLIError",
+    "OneLineGroup",
+    "fail",
+    "open_storage",
+    "read_study",
+    "storage_option",
+]
+
+DEFAULT_STORAGE = "sqlite:///tunesmith.db"
+
+
+class CLIError(click.ClickException):
+    """A command cannot do what it was asked; shown as one line, exit code 2."""
+
+    exit_code = 2
+
+
+class OneLineGroup(click.Group):
+    """A group whose errors, click's usage errors included, print as one line on stderr."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()  # bare ``tunesmith``: the help text, as click prints it
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            message = " ".join(exc.format_message().split())
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                message += f" (see '{exc.ctx.command_path} --help')"
+            click.echo(f"Error: {message}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(130)
+        sys.exit(0)
+
+
+def fail(message: str) -> NoReturn:
+    raise CLIError(" ".join(str(message).split()))
+
+
+def storage_option(func: Any) -> Any:
+    return click.option(
+        "--storage",
+        default=DEFAULT_STORAGE,
+        show_default=True,
+        metavar="URL",
+        help="Where studies live: sqlite:///PATH.db or postgresql://user@host/db.",
+    )(func)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a ``sqlite:///PATH`` URL, None for memory or unparsable URLs."""
+    try:
+        database = make_url(url).database
+    except Exception:  # noqa: BLE001 - get_storage reports a bad URL
+        return None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def open_storage(url: str, create: bool) -> Storage:
+    """The storage at ``url``; read-only commands never create a missing SQLite file."""
+    if not url.startswith(("sqlite:", "postgresql:", "postgresql+")):
+        fail(
+            f"The --storage option must be a URL such as {DEFAULT_STORAGE!r} or "
+            f"'postgresql://user@host/db'. Got {url!r} instead."
+        )
+    path = _sqlite_file(url) if url.startswith("sqlite") else None
+    if path is not None:
+        if not create and not path.exists():
+            fail(
+                f"No tunesmith database at {path} (from --storage {url}); run "
+                "'tunesmith run' first or pass --storage URL."
+            )
+    try:
+        return get_storage(url)
+    except ValueError:
+        fail(
+            f"The --storage option must be a URL such as {DEFAULT_STORAGE!r} or "
+            f"'postgresql://user@host/db'. Got {url!r} instead."
+        )
+    except (StorageError, ImportError) as exc:
+        fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy's URL and driver errors, in one line
+        fail(f"The --storage URL {url!r} cannot be opened: {type(exc).__name__}: {exc}")
+
+
+def read_study(url: str, name: str) -> tuple[StudyInfo, list[FrozenTrial]]:
+    backend = open_storage(url, create=False)
+    try:
+        info = backend.get_study(name)
+    except StudyNotFoundError:
+        names = [s.name for s in backend.list_studies()]
+        known = f" Studies there: {', '.join(names)}." if names else " It holds no study yet."
+        fail(f"No study named {name!r} in {url}.{known}")
+    trials, _ = backend.read(info.study_id, 0)
+    return info, sorted(trials, key=lambda t: t.number)
