@@ -470,3 +470,15 @@ def test_motpe_beats_random_on_hypervolume():
             volumes[name].append(hypervolume_2d(points, reference))
     assert np.median(volumes["tpe"]) > np.median(volumes["random"]) + 0.5, volumes
     assert sum(a > b for a, b in zip(volumes["tpe"], volumes["random"])) >= 4
+
+
+def test_a_batch_stays_distinct_when_the_good_density_has_one_point():
+    """When every EI candidate is a point already handed out, the batch looks wider."""
+    strategy = TPE(n_startup_trials=5, gamma=0.5, prior_weight=0.01)
+    study = ts.create_study(space={"x": Int(0, 2)}, strategy=strategy, seed=0)
+    for i in range(40):
+        study.enqueue({"x": [0, 2][i % 2] if i < 6 else 1})
+        trial = study.ask()
+        study.tell(trial, abs(trial.params["x"] - 1) + 0.001 * i)
+    xs = [t.params["x"] for t in study.ask_batch(3)]
+    assert sorted(xs) == [0, 1, 2]

@@ -153,11 +153,23 @@ class TPE(Strategy):
             score = l_est.log_pdf(candidates) - g_est.log_pdf(candidates)
             taken = np.vstack([liars, picks[:i]])
             if len(taken):  # a point already handed out and not finished loses, if others exist
-                near = np.abs(candidates[:, None, :] - taken[None, :, :]) <= _SAME
-                same = near.all(axis=2).any(axis=1)
+                same = _is_taken(candidates, taken)
+                if same.all():  # l(x) only proposes running points: look at the whole space
+                    wide = _parzen.snap(rng.random((_WIDE * self.n_ei_candidates, len(dims))), axes)
+                    free = wide[~_is_taken(wide, taken)]
+                    if len(free):
+                        candidates = free
+                        score = l_est.log_pdf(free) - g_est.log_pdf(free)
+                        same = np.zeros(len(free), dtype=bool)
                 score[same & ~same.all()] = -np.inf
             picks[i] = candidates[int(np.argmax(score))]
         return picks
+
+
+def _is_taken(points: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """Per point, whether it decodes to the same values as one of ``taken``."""
+    near = np.abs(points[:, None, :] - taken[None, :, :]) <= _SAME
+    return near.all(axis=2).any(axis=1)
 
 
 def _groups(present: np.ndarray, d: int) -> list[np.ndarray]:
@@ -237,6 +249,7 @@ class _Table:
 
 _MISSING = object()
 _SAME = 1e-9  # unit points this close decode to the same value (encodings differ by rounding)
+_WIDE = 8  # uniform draws per EI candidate when every candidate is a point already running
 _SIGN = {"minimize": 1.0, "maximize": -1.0}
 
 
