@@ -80,7 +80,7 @@ def dense_step(
     activation = getattr(model, "activation", "relu")
     members = weights["dense0.weight"].shape[0]
     inputs, gates = [], []
-    h = x.T.expand(members, -1, -1)  # (P, in, B), the data shared by every member
+    h = x.T.contiguous().expand(members, -1, -1)  # (P, in, B), the data shared by every member
     for i in range(len(hidden) + 1):
         inputs.append(h)
         h = torch.baddbmm(weights[f"dense{i}.bias"].unsqueeze(2), weights[f"dense{i}.weight"], h)
