@@ -56,7 +56,7 @@ def batches(study: ts.Study) -> list[list[Any]]:
 
 
 # -- proposals ---------------------------------------------------------------------------------
-def test_proposals_respect_bounds_types_and_hold_choices_per_run():
+def test_proposals_respect_bounds_types_and_draw_choices_per_member():
     study = ts.create_study(strategy=CMAES(), space=MIXED, seed=0)
     study.optimize(mixed_loss, n_trials=120)
     for t in study.trials:
@@ -66,8 +66,8 @@ def test_proposals_respect_bounds_types_and_hold_choices_per_run():
         assert isinstance(t.params["depth"], int) and isinstance(t.params["units"], int)
         assert isinstance(t.params["x"], float) and isinstance(t.params["lr"], float)
         assert t.params["q"] in (0.0, 0.25, 0.5, 0.75, 1.0)
-    for generation in batches(study):
-        assert len({t.params["act"] for t in generation}) == 1  # held fixed within a run
+    options = [{t.params["act"] for t in generation} for generation in batches(study)]
+    assert all(len(o) > 1 for o in options[-3:])  # still tried side by side at the end
     assert study.best_value < 1.0 + 0.05  # at least the numeric part is solved
 
 

@@ -71,7 +71,6 @@ class _Replay:
     pos: int = 0
     anchor: tuple[int, str] | None = None  # trial_key of the last trial told
     cma: Any = None  # None: the next generation starts a run
-    cats: dict[str, Any] = field(default_factory=dict)  # Choice values of the current run
     runs: int = 0  # runs ended so far
     large_runs: int = 0  # IPOP doublings (BIPOP: runs in the large-population regime)
     small: bool = False  # whether the current run is in BIPOP's small-population regime
@@ -83,8 +82,9 @@ class CMAES(Strategy):
 
     Int, Float and log parameters are coordinates of the unit cube (log ones already log there);
     Int and stepped Float values are rounded when decoded, and the optimizer is told the rounded
-    points. Choice parameters are not adapted: each run draws them uniformly and holds them
-    fixed (a space of Choice parameters only is searched at random). The first run starts at the
+    points. Choice parameters are not adapted: every member draws them uniformly, so each
+    option keeps being tried while the numeric part converges (a space of Choice parameters
+    only is searched at random). The first run starts at the
     centre of the cube with step size ``sigma0`` (default 1/6 of each range: the box spans
     ±3 sigma) and ``population_size`` (default 4 + floor(3 ln d)). A run ends when the
     optimizer's own termination tests fire or a whole generation decodes to one point; with
@@ -151,13 +151,14 @@ class CMAES(Strategy):
             return []
         if state.cma is None:
             sampler = self._new_cma(state.mean, state.sigma, state.popsize)
-            choices = {k: d for k, d in ordered.items() if k not in numeric}
-            cats = decode(rng.random(len(choices)), choices)
         else:
-            sampler, cats = copy.deepcopy(state.cma), state.cats
+            sampler = copy.deepcopy(state.cma)
         sampler.reseed_rng(int(rng.integers(2**32 - 1)))
         points = [sampler.ask() for _ in range(sampler.population_size)]
-        members = [{**decode(x, numeric), **cats} for x in points]
+        choices = {k: d for k, d in ordered.items() if k not in numeric}
+        members = [
+            {**decode(x, numeric), **decode(rng.random(len(choices)), choices)} for x in points
+        ]
         return [{name: params[name] for name in space} for params in members]
 
     def _new_cma(self, mean: np.ndarray, sigma: float, popsize: int) -> Any:
@@ -199,13 +200,12 @@ class CMAES(Strategy):
             return
         if state.cma is None:
             state.cma = self._new_cma(state.mean, state.sigma, state.popsize)
-            state.cats = {k: members[0].params[k] for k in space if k not in numeric}
         state.evals[state.small] += len(members)
         solutions = self._solutions(members, numeric)
         if solutions is None:
             return
         state.cma.tell(solutions)
-        stuck = len({params_key(m.params) for m in members}) == 1
+        stuck = len({params_key({k: m.params[k] for k in numeric}) for m in members}) == 1
         if self.restart is not None and (stuck or state.cma.should_stop()):
             self._restart(state, members)
 
