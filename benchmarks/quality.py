@@ -313,8 +313,8 @@ def head_to_head(cells, groups, a: str, b: str, where: str, name: str):
 def check_rows(cells, rank_values, groups) -> list[str]:
     lines = [
         "| check | problems | cells | claim | mean rank tunesmith | mean rank peer | "
-        "wins / ties / losses | sign-test p | verdict |",
-        "|---|---|---:|---|---:|---:|---|---:|---|",
+        "wins / ties / losses | sign-test p | verdict by mean rank | verdict by sign test |",
+        "|---|---|---:|---|---:|---:|---|---:|---|---|",
     ]
     for a, b, where, names, title, claim in CHECKS:
         for name in names:
@@ -324,16 +324,20 @@ def check_rows(cells, rank_values, groups) -> list[str]:
             ra = float(np.mean([rank_values[k][a] for k in keys]))
             rb = float(np.mean([rank_values[k][b] for k in keys]))
             w, t, lo, p = head_to_head(cells, groups, a, b, where, name)
+            significant = p < 0.05
             if claim == "<=":
                 verdict, wanted = ("pass" if ra <= rb else "FAIL"), "no worse"
+                tested = "FAIL" if significant and lo > w else "pass"
             elif claim == "<":
                 verdict, wanted = ("pass" if ra < rb else "FAIL"), "better"
+                tested = "pass" if significant and w > lo else "FAIL"
             else:
                 wanted = "(reported only)"
                 verdict = "better" if ra < rb else "equal" if ra == rb else "worse"
+                tested = ("better" if w > lo else "worse") if significant else "tie"
             lines.append(
                 f"| {title} | {name} | {len(keys)} | {wanted} | {ra:.2f} | {rb:.2f} | "
-                f"{w} / {t} / {lo} | {p:.3g} | {verdict} |"
+                f"{w} / {t} / {lo} | {p:.3g} | {verdict} | {tested} |"
             )
     return lines
 

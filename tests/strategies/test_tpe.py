@@ -136,7 +136,7 @@ def test_stores_its_arguments_for_the_study_record():
     tpe = TPE(n_startup_trials=3, gamma=0.2, constant_liar=True)
     assert repr(tpe) == (
         "TPE(n_startup_trials=3, n_ei_candidates=24, gamma=0.2, max_good=25, "
-        "prior_weight=1.0, constant_liar=True)"
+        "prior_weight=1.0, constant_liar=True, avoid_repeats=True)"
     )
     assert tpe.name == "tpe"
 

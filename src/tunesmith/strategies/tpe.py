@@ -39,6 +39,7 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "max_good": (lambda v: _is_int(v) and v >= 1, "an int >= 1"),
     "prior_weight": (lambda v: _is_real(v) and 0 < v < math.inf, "a float > 0"),
     "constant_liar": (lambda v: isinstance(v, (bool, np.bool_)), "a bool"),
+    "avoid_repeats": (lambda v: isinstance(v, (bool, np.bool_)), "a bool"),
 }
 
 
@@ -51,8 +52,11 @@ class TPE(Strategy):
     points drawn from the density of the good ones, l(x), compete on l(x) / g(x), g the density
     of the rest. Pruned trials rank below every complete one, failed ones are ignored. With
     ``constant_liar=True`` running trials count as bad, so parallel workers spread out; points
-    proposed earlier in the same call always do. Define-by-run parameters that appear together
-    are modelled together, over the trials that have them.
+    proposed earlier in the same call always do. With ``avoid_repeats`` (the default) a
+    candidate that decodes to a point already evaluated loses to any other, and when l(x)
+    offers only such points a wider uniform draw looks for one that is not (in discrete spaces
+    this saves the evaluations a repeat would cost). Define-by-run parameters that appear
+    together are modelled together, over the trials that have them.
     """
 
     name = "tpe"
@@ -65,6 +69,7 @@ class TPE(Strategy):
         max_good: int = 25,
         prior_weight: float = 1.0,
         constant_liar: bool = False,
+        avoid_repeats: bool = True,
     ):
         for key, value in locals().items():
             if key in _RULES and not _RULES[key][0](value):
@@ -77,6 +82,7 @@ class TPE(Strategy):
         self.max_good = int(max_good)
         self.prior_weight = float(prior_weight)
         self.constant_liar = bool(constant_liar)
+        self.avoid_repeats = bool(avoid_repeats)
         self._lock = threading.Lock()
         self._table = _Table()
 
@@ -111,13 +117,30 @@ class TPE(Strategy):
         for dims in _groups(present[finished | pending], table.x.shape[1]):
             has = present[:, dims[0]]
             rows = np.flatnonzero(finished & has)
-            if len(rows) < max(self.n_startup_trials, 1):
-                out[:, dims] = rng.random((n, len(dims)))
-                continue
             dists = tuple(table.dists[j] for j in dims)
             liars = table.x[np.flatnonzero(pending & has)][:, dims]
+            if len(rows) < max(self.n_startup_trials, 1):
+                out[:, dims] = self._uniform_group(table.x[rows][:, dims], dists, liars, n, rng)
+                continue
             out[:, dims] = self._propose_group(table, rows, dims, dists, liars, n, rng)
         return out
+
+    def _uniform_group(
+        self,
+        points: np.ndarray,
+        dists: tuple[Distribution, ...],
+        liars: np.ndarray,
+        n: int,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """``n`` uniform draws (the start-up phase), kept off running and earlier points."""
+        axes = _parzen.Axes.of(dists)
+        draws = _parzen.snap(rng.random((n, len(dists))), axes)
+        zeros = lambda free: np.zeros(len(free))  # noqa: E731 - every point is as good
+        for i in range(n):
+            running = np.vstack([liars, draws[:i]])
+            draws[i] = self._pick(draws[i : i + 1], np.zeros(1), running, points, axes, rng, zeros)
+        return draws
 
     def _propose_group(
         self,
@@ -151,19 +174,38 @@ class TPE(Strategy):
             )
             candidates = l_est.sample(self.n_ei_candidates, rng)
             score = l_est.log_pdf(candidates) - g_est.log_pdf(candidates)
-            taken = np.vstack([liars, picks[:i]])
-            if len(taken):  # a point already handed out and not finished loses, if others exist
-                same = _is_taken(candidates, taken)
-                if same.all():  # l(x) only proposes running points: look at the whole space
-                    wide = _parzen.snap(rng.random((_WIDE * self.n_ei_candidates, len(dims))), axes)
-                    free = wide[~_is_taken(wide, taken)]
-                    if len(free):
-                        candidates = free
-                        score = l_est.log_pdf(free) - g_est.log_pdf(free)
-                        same = np.zeros(len(free), dtype=bool)
-                score[same & ~same.all()] = -np.inf
-            picks[i] = candidates[int(np.argmax(score))]
+            running = np.vstack([liars, picks[:i]])  # handed out, not finished
+            rescore = lambda free, g=g_est: l_est.log_pdf(free) - g.log_pdf(free)  # noqa: E731
+            picks[i] = self._pick(candidates, score, running, points, axes, rng, rescore)
         return picks
+
+    def _pick(
+        self,
+        candidates: np.ndarray,
+        score: np.ndarray,
+        running: np.ndarray,
+        evaluated: np.ndarray,
+        axes: _parzen.Axes,
+        rng: np.random.Generator,
+        rescore: Callable[[np.ndarray], np.ndarray],
+    ) -> np.ndarray:
+        """The best-scored candidate that is not running and (with ``avoid_repeats``) not
+        evaluated: the strictest of these exclusions that leaves a candidate applies; when none
+        is left, uniform draws over the whole space are scored instead."""
+        taken = np.vstack([running, evaluated])
+        for block in (taken, running) if self.avoid_repeats else (running,):
+            if not len(block):
+                continue
+            same = _is_taken(candidates, block)
+            if not same.all():
+                score = np.where(same, -np.inf, score)
+                break
+            wide = _parzen.snap(rng.random((_WIDE * self.n_ei_candidates, block.shape[1])), axes)
+            free = wide[~_is_taken(wide, block)]
+            if len(free):
+                candidates, score = free, rescore(free)
+                break
+        return candidates[int(np.argmax(score))]
 
 
 def _is_taken(points: np.ndarray, taken: np.ndarray) -> np.ndarray:
