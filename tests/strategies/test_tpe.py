@@ -136,7 +136,7 @@ def test_stores_its_arguments_for_the_study_record():
     tpe = TPE(n_startup_trials=3, gamma=0.2, constant_liar=True)
     assert repr(tpe) == (
         "TPE(n_startup_trials=3, n_ei_candidates=24, gamma=0.2, max_good=25, "
-        "prior_weight=1.0, constant_liar=True, avoid_repeats=True)"
+        "prior_weight=1.0, constant_liar=True, avoid_repeats=False)"
     )
     assert tpe.name == "tpe"
 
@@ -482,3 +482,16 @@ def test_a_batch_stays_distinct_when_the_good_density_has_one_point():
         study.tell(trial, abs(trial.params["x"] - 1) + 0.001 * i)
     xs = [t.params["x"] for t in study.ask_batch(3)]
     assert sorted(xs) == [0, 1, 2]
+
+
+def test_avoid_repeats_visits_a_small_discrete_space_without_repeating():
+    space = {"x": Int(0, 4), "c": Choice(["a", "b"])}
+
+    def distinct(avoid: bool) -> int:
+        strategy = TPE(n_startup_trials=3, avoid_repeats=avoid)
+        study = ts.create_study(space=space, strategy=strategy, seed=0)
+        study.optimize(lambda t: abs(t.params["x"] - 2) + (t.params["c"] == "b"), n_trials=10)
+        return len({params_key(t.params) for t in study.trials})
+
+    assert distinct(True) == 10  # all ten points, each once
+    assert distinct(False) < 10  # plain TPE returns to the good points

@@ -51,12 +51,15 @@ class TPE(Strategy):
     split into the best ``min(ceil(gamma * n), max_good)`` and the rest; ``n_ei_candidates``
     points drawn from the density of the good ones, l(x), compete on l(x) / g(x), g the density
     of the rest. Pruned trials rank below every complete one, failed ones are ignored. With
-    ``constant_liar=True`` running trials count as bad, so parallel workers spread out; points
-    proposed earlier in the same call always do. With ``avoid_repeats`` (the default) a
-    candidate that decodes to a point already evaluated loses to any other, and when l(x)
-    offers only such points a wider uniform draw looks for one that is not (in discrete spaces
-    this saves the evaluations a repeat would cost). Define-by-run parameters that appear
-    together are modelled together, over the trials that have them.
+    ``constant_liar=True`` running trials count as bad, so parallel workers spread out, and no
+    proposal (start-up draws included) repeats a running point while others exist; points
+    proposed earlier in the same call are always treated so. With ``avoid_repeats=True`` a candidate that
+    decodes to a point already evaluated also loses to any other, and when l(x) offers only such
+    points more are drawn (from l, then uniformly): for deterministic objectives over discrete
+    spaces, where a repeat is a wasted evaluation. Leave it off for noisy objectives: there,
+    evaluating a good point again is information (benchmarks/results_quality.md measures both).
+    Define-by-run parameters that appear together are modelled together, over the trials that
+    have them.
     """
 
     name = "tpe"
@@ -69,7 +72,7 @@ class TPE(Strategy):
         max_good: int = 25,
         prior_weight: float = 1.0,
         constant_liar: bool = False,
-        avoid_repeats: bool = True,
+        avoid_repeats: bool = False,
     ):
         for key, value in locals().items():
             if key in _RULES and not _RULES[key][0](value):
@@ -135,12 +138,13 @@ class TPE(Strategy):
     ) -> np.ndarray:
         """``n`` uniform draws (the start-up phase), kept off running and earlier points."""
         axes = _parzen.Axes.of(dists)
-        draws = _parzen.snap(rng.random((n, len(dists))), axes)
+        out = _parzen.snap(rng.random((n, len(dists))), axes)
+        uniform = lambda m: _parzen.snap(rng.random((m, len(dists))), axes)  # noqa: E731
         zeros = lambda free: np.zeros(len(free))  # noqa: E731 - every point is as good
         for i in range(n):
-            running = np.vstack([liars, draws[:i]])
-            draws[i] = self._pick(draws[i : i + 1], np.zeros(1), running, points, axes, rng, zeros)
-        return draws
+            running = np.vstack([liars, out[:i]])
+            out[i] = self._pick(out[i : i + 1], np.zeros(1), running, points, [uniform], zeros)
+        return out
 
     def _propose_group(
         self,
@@ -165,6 +169,7 @@ class TPE(Strategy):
         )
         l_est = _parzen.fit(points[good], np.ones(int(good.sum())), axes, self.prior_weight)
         picks = np.empty((n, len(dims)))
+        uniform = lambda m: _parzen.snap(rng.random((m, len(dims))), axes)  # noqa: E731
         for i in range(n):
             g_est = _parzen.fit(
                 np.vstack([above, picks[:i]]),
@@ -176,7 +181,8 @@ class TPE(Strategy):
             score = l_est.log_pdf(candidates) - g_est.log_pdf(candidates)
             running = np.vstack([liars, picks[:i]])  # handed out, not finished
             rescore = lambda free, g=g_est: l_est.log_pdf(free) - g.log_pdf(free)  # noqa: E731
-            picks[i] = self._pick(candidates, score, running, points, axes, rng, rescore)
+            draws = (lambda m: l_est.sample(m, rng), uniform)  # near the good points first
+            picks[i] = self._pick(candidates, score, running, points, draws, rescore)
         return picks
 
     def _pick(
@@ -185,26 +191,25 @@ class TPE(Strategy):
         score: np.ndarray,
         running: np.ndarray,
         evaluated: np.ndarray,
-        axes: _parzen.Axes,
-        rng: np.random.Generator,
+        draws: Sequence[Callable[[int], np.ndarray]],
         rescore: Callable[[np.ndarray], np.ndarray],
     ) -> np.ndarray:
         """The best-scored candidate that is not running and (with ``avoid_repeats``) not
-        evaluated: the strictest of these exclusions that leaves a candidate applies; when none
-        is left, uniform draws over the whole space are scored instead."""
+        evaluated: the strictest of these exclusions that leaves a candidate applies. When
+        every candidate is excluded, more are drawn from each of ``draws`` in turn (each gives
+        that many points) and scored by ``rescore``."""
         taken = np.vstack([running, evaluated])
         for block in (taken, running) if self.avoid_repeats else (running,):
             if not len(block):
                 continue
             same = _is_taken(candidates, block)
             if not same.all():
-                score = np.where(same, -np.inf, score)
-                break
-            wide = _parzen.snap(rng.random((_WIDE * self.n_ei_candidates, block.shape[1])), axes)
-            free = wide[~_is_taken(wide, block)]
-            if len(free):
-                candidates, score = free, rescore(free)
-                break
+                return candidates[int(np.argmax(np.where(same, -np.inf, score)))]
+            for draw in draws:
+                more = draw(_WIDE * self.n_ei_candidates)
+                free = more[~_is_taken(more, block)]
+                if len(free):
+                    return free[int(np.argmax(rescore(free)))]
         return candidates[int(np.argmax(score))]
 
 
