@@ -19,7 +19,7 @@ from torch import Tensor
 from tunesmith.population.layers import Dropout
 from tunesmith.population.models import CNN, MLP, Linear, Model
 
-__all__ = ["dense_step", "supports_manual_gradients"]
+__all__ = ["Workspace", "dense_step", "supports_manual_gradients"]
 
 _GATED = ("relu", "tanh", "sigmoid")  # derivative computable from the activation's output
 
@@ -33,15 +33,34 @@ def supports_manual_gradients(model: Model) -> bool:
     return isinstance(model, Linear)
 
 
-def _activate(h: Tensor, activation: str) -> Tensor:
-    """Apply the activation in place; return its derivative as a function of the output."""
+class Workspace:
+    """Work arrays reused from step to step, one per role and shape.
+
+    A fresh array of a few MiB costs page faults each time it is first written, which for
+    these element-wise passes costs as much as the arithmetic; reusing them removes it.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple, Tensor] = {}
+
+    def get(self, role: str, shape: tuple[int, ...], like: Tensor) -> Tensor:
+        key = (role, shape, like.dtype, like.device)
+        array = self._arrays.get(key)
+        if array is None:
+            array = self._arrays[key] = torch.empty(shape, dtype=like.dtype, device=like.device)
+        return array
+
+
+def _gate(h: Tensor, activation: str, out: Tensor) -> Tensor:
+    """Apply the activation to ``h`` in place; write its derivative, as a function of the
+    output, into ``out``."""
     if activation == "relu":
-        return h.relu_().sign()  # 1 where positive, else 0, as floats
+        return torch.sign(h.relu_(), out=out)  # 1 where positive, else 0
     if activation == "tanh":
         h.tanh_()
-        return torch.mul(h, h).neg_().add_(1.0)  # 1 − tanh²
+        return torch.mul(h, h, out=out).neg_().add_(1.0)  # 1 − tanh²
     h.sigmoid_()
-    return torch.addcmul(h, h, h, value=-1.0)  # σ (1 − σ)
+    return torch.addcmul(h, h, h, value=-1.0, out=out)  # σ (1 − σ)
 
 
 def _loss_and_gradient(task: str, out: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
@@ -70,31 +89,51 @@ def dense_step(
     x: Tensor,
     target: Tensor,
     dropout: Dropout | None,
+    work: Workspace | None = None,
 ) -> Tensor:
     """One forward and backward pass of a dense stack for every member.
 
     ``weights`` and ``grads`` map each parameter name to a (P, ...) tensor; the gradient of
-    each member's mean batch loss is written into ``grads``. Returns the losses (P,).
+    each member's mean batch loss is written into ``grads``; ``work`` keeps the work arrays
+    between calls. Returns the losses (P,).
     """
     hidden = model.hidden if isinstance(model, MLP) else ()
     activation = getattr(model, "activation", "relu")
-    members = weights["dense0.weight"].shape[0]
+    work = Workspace() if work is None else work
+    members, batch = weights["dense0.weight"].shape[0], x.shape[0]
+    widths = (x.shape[1], *hidden, weights[f"dense{len(hidden)}.weight"].shape[1])
     inputs, gates = [], []
-    h = x.T.contiguous().expand(members, -1, -1)  # (P, in, B), the data shared by every member
+    h = work.get("x", (widths[0], batch), x).copy_(x.T)  # (in, B), shared by every member
     for i in range(len(hidden) + 1):
         inputs.append(h)
-        h = torch.baddbmm(weights[f"dense{i}.bias"].unsqueeze(2), weights[f"dense{i}.weight"], h)
+        weight, bias = weights[f"dense{i}.weight"], weights[f"dense{i}.bias"]
+        out = work.get(f"h{i}", (members, widths[i + 1], batch), x)
+        if i == 0:  # one product of the members' stacked weights with the shared input
+            stacked = work.get("w0", (members, widths[1], widths[0]), x).copy_(weight)
+            torch.addmm(
+                bias.reshape(-1, 1), stacked.view(-1, widths[0]), h, out=out.view(-1, batch)
+            )
+        else:
+            torch.baddbmm(bias.unsqueeze(2), weight, h, out=out)
+        h = out
         if i < len(hidden):
-            gate = _activate(h, activation)
+            gate = _gate(h, activation, work.get(f"gate{i}", tuple(h.shape), x))
             if dropout is not None:
-                mask = dropout.mask(tuple(h.shape[1:]), h)
+                mask = dropout.mask(tuple(h.shape[1:]), h, out=work.get(f"mask{i}", h.shape, x))
                 h.mul_(mask)
-                gate = mask.mul_(gate)
+                gate.mul_(mask)
             gates.append(gate)
     loss, d_out = _loss_and_gradient(model.task, h, target)
     for i in range(len(hidden), -1, -1):
-        grads[f"dense{i}.weight"].copy_(torch.bmm(d_out, inputs[i].transpose(1, 2)))
+        d_weight = work.get(f"dw{i}", (members, widths[i + 1], widths[i]), x)
+        if i == 0:
+            torch.mm(d_out.reshape(-1, batch), x, out=d_weight.view(-1, widths[0]))
+        else:
+            torch.bmm(d_out, inputs[i].transpose(1, 2), out=d_weight)
+        grads[f"dense{i}.weight"].copy_(d_weight)
         torch.sum(d_out, dim=2, out=grads[f"dense{i}.bias"])
         if i > 0:
-            d_out = torch.bmm(weights[f"dense{i}.weight"].transpose(1, 2), d_out).mul_(gates[i - 1])
+            back = work.get(f"d{i - 1}", (members, widths[i], batch), x)
+            d_out = torch.bmm(weights[f"dense{i}.weight"].transpose(1, 2), d_out, out=back)
+            d_out.mul_(gates[i - 1])
     return loss

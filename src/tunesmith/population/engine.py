@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from tunesmith.population.data import TrainingData
-from tunesmith.population.dense_grad import dense_step, supports_manual_gradients
+from tunesmith.population.dense_grad import Workspace, dense_step, supports_manual_gradients
 from tunesmith.population.layers import Dropout, uniform_init
 from tunesmith.population.models import Model, ParamSpec
 from tunesmith.population.optimizers import RULE_ORDER, build_groups, rule_of
@@ -122,6 +122,7 @@ class PopulationRun:
             self.leaves = self.weights()
             self.grad = torch.empty_like(self.flat)
             self.grad_views = self.weights(self.grad)
+            self.work = Workspace()
         else:
             self.leaves = {name: w.requires_grad_(True) for name, w in self.weights().items()}
 
@@ -152,7 +153,9 @@ class PopulationRun:
     ) -> Tensor:
         if self.manual:
             with torch.no_grad():
-                data_loss = dense_step(self.model, self.leaves, self.grad_views, x, y, dropout)
+                data_loss = dense_step(
+                    self.model, self.leaves, self.grad_views, x, y, dropout, self.work
+                )
             grad = self.grad
         else:
             leaves = list(self.leaves.values())

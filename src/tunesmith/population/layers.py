@@ -91,14 +91,15 @@ class Dropout:
         self.half_scale = 0.5 / (1.0 - self.rates)
         self.generator = generator
 
-    def mask(self, shape: tuple[int, ...], like: Tensor) -> Tensor:
+    def mask(self, shape: tuple[int, ...], like: Tensor, out: Tensor | None = None) -> Tensor:
         """(P, *shape) multipliers: 1/(1 − rate_p) where kept, 0 where dropped.
 
         Computed as (sign(u − rate_p) + 1) · ½/(1 − rate_p), in float arithmetic throughout
         (a boolean comparison broadcast over members is several times slower).
         """
         noise = torch.rand(shape, generator=self.generator, device=like.device, dtype=like.dtype)
-        return (1.0 - noise - self.rates).sign_().add_(1.0).mul_(self.half_scale)
+        kept = torch.sub(noise.neg_().add_(1.0), self.rates, out=out)  # 1 − u − rate_p
+        return kept.sign_().add_(1.0).mul_(self.half_scale)
 
     def __call__(self, h: Tensor) -> Tensor:
         return h * self.mask(tuple(h.shape[1:]), h)

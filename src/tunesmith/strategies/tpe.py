@@ -53,11 +53,12 @@ class TPE(Strategy):
     of the rest. Pruned trials rank below every complete one, failed ones are ignored. With
     ``constant_liar=True`` running trials count as bad, so parallel workers spread out, and no
     proposal (start-up draws included) repeats a running point while others exist; points
-    proposed earlier in the same call are always treated so. With ``avoid_repeats=True`` a candidate that
-    decodes to a point already evaluated also loses to any other, and when l(x) offers only such
-    points more are drawn (from l, then uniformly): for deterministic objectives over discrete
-    spaces, where a repeat is a wasted evaluation. Leave it off for noisy objectives: there,
-    evaluating a good point again is information (benchmarks/results_quality.md measures both).
+    proposed earlier in the same call are always treated so. With ``avoid_repeats=True`` a
+    candidate that decodes to a point already evaluated also loses to any other, and when l(x)
+    offers only such points more are drawn (from l, then uniformly): for deterministic
+    objectives over discrete spaces, where a repeat is a wasted evaluation. Leave it off for
+    noisy objectives: there, evaluating a good point again is information
+    (benchmarks/results_quality.md measures both).
     Define-by-run parameters that appear together are modelled together, over the trials that
     have them.
     """
