@@ -81,11 +81,13 @@ def rmsprop_step_(
     eps: Value,
     weight_decay: Value,
     momentum: Value,
+    scratch: Tensor | None = None,
 ) -> tuple[Tensor, RMSpropState]:
     """RMSprop (Hinton, Srivastava & Swersky 2012), not centered: s ← α s + (1 − α) g²,
-    u = g / (√s + ε); Δ = −η u, or with momentum b ← μ b + u, Δ = −η b."""
+    u = g / (√s + ε); Δ = −η u, or with momentum b ← μ b + u, Δ = −η b. ``scratch``, an
+    array of the gradient's shape, saves allocating one."""
     g = _decayed(grad, param, weight_decay)
-    scratch = torch.mul(g, g)
+    scratch = torch.mul(g, g, out=scratch)
     square_avg = _add_scaled_(state.square_avg.mul_(alpha), scratch, 1 - alpha)
     direction = g.div_(torch.sqrt(square_avg, out=scratch).add_(eps))
     if _is_zero(momentum):

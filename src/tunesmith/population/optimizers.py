@@ -71,6 +71,7 @@ class OptimizerGroup:
         self._update = _RULES[rule][1]
         self._kwargs = _keyword_arguments(rule, self.hyper)
         self._lr = self._kwargs["lr"]
+        self._scratch: Tensor | None = None
 
     def scale_lr(self, factor: float) -> None:
         """Use ``factor`` times each member's learning rate from now on (a schedule's step)."""
@@ -79,7 +80,12 @@ class OptimizerGroup:
     def step(self, flat: Tensor, grad: Tensor) -> None:
         """Advance the group's optimizer state and write its rows' steps Δ over ``grad``."""
         rows = slice(self.start, self.stop)
-        _, self.state = self._update(flat[rows], grad[rows], self.state, **self._kwargs)
+        extra = {}
+        if self.rule == "rmsprop":  # its one work array, kept rather than allocated each step
+            if self._scratch is None or self._scratch.shape != grad[rows].shape:
+                self._scratch = torch.empty_like(grad[rows])
+            extra["scratch"] = self._scratch
+        _, self.state = self._update(flat[rows], grad[rows], self.state, **self._kwargs, **extra)
 
     def take(self, local_rows: Tensor, start: int) -> OptimizerGroup:
         """The group restricted to some of its members (rows relative to ``self.start``)."""
