@@ -47,6 +47,13 @@ def _scaled(values: Tensor, factor: Value) -> Tensor:
     return values.mul_(factor)
 
 
+def _momentum_(buffer: Tensor | None, value: Tensor, momentum: Value) -> Tensor:
+    """Heavy-ball buffer b ← μ b + value, in place (b = value on the first step)."""
+    if buffer is None:
+        return value.clone()
+    return buffer.mul_(momentum).add_(value)
+
+
 def sgd_step_(
     param: Tensor,
     grad: Tensor,
@@ -63,11 +70,7 @@ def sgd_step_(
     g = _decayed(grad, param, weight_decay)
     if _is_zero(momentum):
         return _scaled(g, -lr), state
-    buffer = state.momentum_buffer
-    if buffer is None:
-        buffer = g.clone()
-    else:
-        buffer.mul_(momentum).add_(g)
+    buffer = _momentum_(state.momentum_buffer, g, momentum)
     return _scaled(g.copy_(buffer), -lr), SGDState(buffer)
 
 
@@ -92,11 +95,7 @@ def rmsprop_step_(
     direction = g.div_(torch.sqrt(square_avg, out=scratch).add_(eps))
     if _is_zero(momentum):
         return _scaled(direction, -lr), state
-    buffer = state.momentum_buffer
-    if buffer is None:
-        buffer = direction.clone()
-    else:
-        buffer.mul_(momentum).add_(direction)
+    buffer = _momentum_(state.momentum_buffer, direction, momentum)
     return _scaled(direction.copy_(buffer), -lr), RMSpropState(square_avg, None, buffer)
 
 
