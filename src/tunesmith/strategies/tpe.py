@@ -199,8 +199,8 @@ class TPE(Strategy):
         evaluated: the strictest of these exclusions that leaves a candidate applies. When
         every candidate is excluded, more are drawn from each of ``draws`` in turn (each gives
         that many points) and scored by ``rescore``."""
-        taken = np.vstack([running, evaluated])
-        for block in (taken, running) if self.avoid_repeats else (running,):
+        blocks = (np.vstack([running, evaluated]), running) if self.avoid_repeats else (running,)
+        for block in blocks:
             if not len(block):
                 continue
             same = _is_taken(candidates, block)
