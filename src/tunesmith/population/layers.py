@@ -98,8 +98,8 @@ class Dropout:
         (a boolean comparison broadcast over members is several times slower).
         """
         noise = torch.rand(shape, generator=self.generator, device=like.device, dtype=like.dtype)
-        kept = torch.sub(noise.neg_().add_(1.0), self.rates, out=out)  # 1 − u − rate_p
-        return kept.sign_().add_(1.0).mul_(self.half_scale)
+        kept = torch.sub(noise.neg_().add_(1.0), self.rates, out=out).sign_()  # of 1 − u − rate_p
+        return torch.addcmul(self.half_scale, self.half_scale, kept, out=kept)  # ½s (sign + 1)
 
     def __call__(self, h: Tensor) -> Tensor:
         return h * self.mask(tuple(h.shape[1:]), h)
