@@ -91,7 +91,7 @@ def rmsprop_step_(
     array of the gradient's shape, saves allocating one."""
     g = _decayed(grad, param, weight_decay)
     scratch = torch.mul(g, g, out=scratch)
-    square_avg = _add_scaled_(state.square_avg.mul_(alpha), scratch, 1 - alpha)
+    square_avg = state.square_avg.lerp_(scratch, 1 - alpha)  # α s + (1 − α) g², one pass
     direction = g.div_(torch.sqrt(square_avg, out=scratch).add_(eps))
     if _is_zero(momentum):
         return _scaled(direction, -lr), state
@@ -119,7 +119,7 @@ def adam_step_(
     step = state.step + 1
     g = grad if decoupled else _decayed(grad, param, weight_decay)
     exp_avg = state.exp_avg.lerp_(g, 1 - beta1)
-    exp_avg_sq = _add_scaled_(state.exp_avg_sq.mul_(beta2), g.mul_(g), 1 - beta2)
+    exp_avg_sq = state.exp_avg_sq.lerp_(g.mul_(g), 1 - beta2)  # β₂ v + (1 − β₂) g²
     bias_correction1 = 1 - beta1**step
     bias_correction2_sqrt = (1 - beta2**step) ** 0.5
     # m̂ / (√v̂ + ε) = (√(1 − β₂ᵗ) / (1 − β₁ᵗ)) · m / (√v + ε √(1 − β₂ᵗ)): three passes, not five
