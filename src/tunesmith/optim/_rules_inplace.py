@@ -26,15 +26,6 @@ def _is_zero(value: Value) -> bool:
     return not isinstance(value, Tensor) and value == 0
 
 
-def _decayed(grad: Tensor, param: Tensor, weight_decay: Value) -> Tensor:
-    """g ← ∇f(θ) + λθ, written over the gradient."""
-    if _is_zero(weight_decay):
-        return grad
-    if isinstance(weight_decay, Tensor):
-        return grad.addcmul_(param, weight_decay)
-    return grad.add_(param, alpha=weight_decay)
-
-
 def _add_scaled_(target: Tensor, values: Tensor, factor: Value) -> Tensor:
     """target ← target + factor · values, in place."""
     if isinstance(factor, Tensor):
@@ -42,9 +33,9 @@ def _add_scaled_(target: Tensor, values: Tensor, factor: Value) -> Tensor:
     return target.add_(values, alpha=factor)
 
 
-def _scaled(values: Tensor, factor: Value) -> Tensor:
-    """values × factor in place (a float, or a (P, 1) column broadcast over each row)."""
-    return values.mul_(factor)
+def _decayed(grad: Tensor, param: Tensor, weight_decay: Value) -> Tensor:
+    """g ← ∇f(θ) + λθ, written over the gradient."""
+    return grad if _is_zero(weight_decay) else _add_scaled_(grad, param, weight_decay)
 
 
 def _momentum_(buffer: Tensor | None, value: Tensor, momentum: Value) -> Tensor:
@@ -69,9 +60,9 @@ def sgd_step_(
     """
     g = _decayed(grad, param, weight_decay)
     if _is_zero(momentum):
-        return _scaled(g, -lr), state
+        return g.mul_(-lr), state
     buffer = _momentum_(state.momentum_buffer, g, momentum)
-    return _scaled(g.copy_(buffer), -lr), SGDState(buffer)
+    return g.copy_(buffer).mul_(-lr), SGDState(buffer)
 
 
 def rmsprop_step_(
@@ -94,9 +85,9 @@ def rmsprop_step_(
     square_avg = state.square_avg.lerp_(scratch, 1 - alpha)  # α s + (1 − α) g², one pass
     direction = g.div_(torch.sqrt(square_avg, out=scratch).add_(eps))
     if _is_zero(momentum):
-        return _scaled(direction, -lr), state
+        return direction.mul_(-lr), state
     buffer = _momentum_(state.momentum_buffer, direction, momentum)
-    return _scaled(direction.copy_(buffer), -lr), RMSpropState(square_avg, None, buffer)
+    return direction.copy_(buffer).mul_(-lr), RMSpropState(square_avg, None, buffer)
 
 
 def adam_step_(
@@ -125,7 +116,7 @@ def adam_step_(
     # m̂ / (√v̂ + ε) = (√(1 − β₂ᵗ) / (1 − β₁ᵗ)) · m / (√v + ε √(1 − β₂ᵗ)): three passes, not five
     denominator = torch.sqrt(exp_avg_sq, out=g).add_(eps * bias_correction2_sqrt)
     step_size = -lr * bias_correction2_sqrt / bias_correction1
-    delta = _scaled(torch.div(exp_avg, denominator, out=denominator), step_size)
+    delta = torch.div(exp_avg, denominator, out=denominator).mul_(step_size)
     if decoupled and not _is_zero(weight_decay):
         _add_scaled_(delta, param, -lr * weight_decay)
     return delta, AdamState(step, exp_avg, exp_avg_sq, None)

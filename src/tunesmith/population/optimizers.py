@@ -2,10 +2,9 @@
 
 A group is a contiguous block of rows of the population's flat weights (P, N); its
 hyperparameters are (P_g, 1) columns, so every member keeps its own learning rate, momentum,
-betas and weight decay. The
-in-place rules compute what ``tunesmith.optim.functional`` does (a test holds them equal)
-without allocating per operation. Each group writes its members' steps over the gradient;
-the engine then checks and applies every step at once.
+betas and weight decay. The in-place rules compute what ``tunesmith.optim.functional`` does (a
+test holds them equal) without allocating per operation. Each group writes its members' steps
+over the gradient; the engine then checks and applies every step at once.
 """
 
 from __future__ import annotations
@@ -71,7 +70,8 @@ class OptimizerGroup:
         self._update = _RULES[rule][1]
         self._kwargs = _keyword_arguments(rule, self.hyper)
         self._lr = self._kwargs["lr"]
-        self._scratch: Tensor | None = None
+        if rule == "rmsprop":  # its one work array, kept rather than allocated each step
+            self._kwargs["scratch"] = torch.empty_like(state.square_avg)
 
     def scale_lr(self, factor: float) -> None:
         """Use ``factor`` times each member's learning rate from now on (a schedule's step)."""
@@ -80,12 +80,7 @@ class OptimizerGroup:
     def step(self, flat: Tensor, grad: Tensor) -> None:
         """Advance the group's optimizer state and write its rows' steps Δ over ``grad``."""
         rows = slice(self.start, self.stop)
-        extra = {}
-        if self.rule == "rmsprop":  # its one work array, kept rather than allocated each step
-            if self._scratch is None or self._scratch.shape != grad[rows].shape:
-                self._scratch = torch.empty_like(grad[rows])
-            extra["scratch"] = self._scratch
-        _, self.state = self._update(flat[rows], grad[rows], self.state, **self._kwargs, **extra)
+        _, self.state = self._update(flat[rows], grad[rows], self.state, **self._kwargs)
 
     def take(self, local_rows: Tensor, start: int) -> OptimizerGroup:
         """The group restricted to some of its members (rows relative to ``self.start``)."""
