@@ -2,10 +2,11 @@
 
 Weights live in one flat tensor (P, N), penalized weights first, members sorted by update rule
 so each optimizer group is a contiguous block of rows; each layer's weight is a (P, ...) view of
-it. A step is one forward pass of all members, one backward pass of the summed member losses
-(members share no weights, so each gets exactly its own gradient), L1/L2 penalty gradients
-added in closed form, and one functional update per optimizer group. Members whose loss or
-update stops being finite are frozen.
+it. A step is one forward and one backward pass of all members (written out by hand for dense
+stacks, by autograd over the summed member losses otherwise: members share no weights, so each
+gets exactly its own gradient), L1/L2 penalty gradients added in closed form, one in-place rule
+per optimizer group writing its members' steps over the gradient, and one update of the flat
+weights. Members whose loss or step stops being finite are frozen.
 """
 
 from __future__ import annotations
@@ -128,15 +129,8 @@ class PopulationRun:
 
     def member_weights(self) -> list[dict[str, np.ndarray]]:
         """Each member's weights as NumPy arrays of the shapes in ``model.params``."""
-        host = self.flat.cpu().numpy()
-        out = []
-        for row in host:
-            weights, offset = {}, 0
-            for spec in self.specs:
-                weights[spec.name] = row[offset : offset + spec.size].reshape(spec.shape).copy()
-                offset += spec.size
-            out.append(weights)
-        return out
+        host = {name: w.numpy() for name, w in self.weights(self.flat.detach().cpu()).items()}
+        return [{name: w[i].copy() for name, w in host.items()} for i in range(len(self))]
 
     # -- training -----------------------------------------------------------------------
     def _add_penalty_gradient(self, grad: Tensor, l1: bool, l2: bool) -> None:
