@@ -12,11 +12,19 @@ from tunesmith.optim import functional as F  # noqa: E402
 MEMBERS, SIZE, STEPS = 4, 9, 6
 
 
-def _column(values: list[float]) -> torch.Tensor:
-    return torch.tensor(values, dtype=torch.float64).unsqueeze(1)
+def _both(values: dict) -> tuple[dict, dict]:
+    """Keyword arguments for the pure rule ((P,) arrays) and the in-place one ((P, 1) columns)
+    from per-member lists; a float goes to both as it is."""
+    each = lambda v: torch.tensor(v, dtype=torch.float64) if isinstance(v, list) else v  # noqa: E731
+    pure = {k: each(v) for k, v in values.items()}
+    columns = {k: v.unsqueeze(1) if isinstance(v, torch.Tensor) else v for k, v in pure.items()}
+    return pure, columns
 
 
-def _run(init, pure, in_place, pure_kwargs: dict, inplace_kwargs: dict) -> None:
+def _run(init, pure, in_place, values: dict, **inplace_only) -> None:
+    pure_kwargs, inplace_kwargs = _both(values)
+    if "beta1" in pure_kwargs:  # the pure rules take Adam's betas as a pair
+        pure_kwargs["betas"] = (pure_kwargs.pop("beta1"), pure_kwargs.pop("beta2"))
     generator = torch.Generator().manual_seed(0)
     start = torch.randn(MEMBERS, SIZE, generator=generator, dtype=torch.float64)
     grads = [
@@ -26,7 +34,9 @@ def _run(init, pure, in_place, pure_kwargs: dict, inplace_kwargs: dict) -> None:
     fast, fast_state = start.clone(), init(start)
     for grad in grads:
         param, state = pure(param, grad, state, **pure_kwargs)
-        delta, fast_state = in_place(fast, grad.clone(), fast_state, **inplace_kwargs)
+        delta, fast_state = in_place(
+            fast, grad.clone(), fast_state, **inplace_kwargs, **inplace_only
+        )
         fast += delta
         torch.testing.assert_close(fast, param, rtol=1e-12, atol=1e-14)
 
@@ -37,84 +47,35 @@ DECAY = [0.0, 1e-2, 1e-3, 0.1]
 
 @pytest.mark.parametrize("momentum", [0.0, [0.9, 0.0, 0.5, 0.99]])
 def test_sgd(momentum) -> None:
-    column = momentum if momentum == 0.0 else _column(momentum)
-    each = momentum if momentum == 0.0 else torch.tensor(momentum, dtype=torch.float64)
-    _run(
-        F.sgd_init,
-        F.sgd,
-        inplace.sgd_step_,
-        {
-            "lr": torch.tensor(LR, dtype=torch.float64),
-            "momentum": each,
-            "weight_decay": torch.tensor(DECAY, dtype=torch.float64),
-        },
-        {"lr": _column(LR), "momentum": column, "weight_decay": _column(DECAY)},
-    )
+    values = {"lr": LR, "momentum": momentum, "weight_decay": DECAY}
+    _run(F.sgd_init, F.sgd, inplace.sgd_step_, values)
 
 
 @pytest.mark.parametrize("momentum", [0.0, [0.9, 0.0, 0.5, 0.2]])
 def test_rmsprop(momentum) -> None:
-    alpha = [0.99, 0.9, 0.5, 0.95]
-    column = momentum if momentum == 0.0 else _column(momentum)
-    each = momentum if momentum == 0.0 else torch.tensor(momentum, dtype=torch.float64)
-    _run(
-        F.rmsprop_init,
-        F.rmsprop,
-        inplace.rmsprop_step_,
-        {
-            "lr": torch.tensor(LR, dtype=torch.float64),
-            "alpha": torch.tensor(alpha, dtype=torch.float64),
-            "eps": 1e-8,
-            "weight_decay": torch.tensor(DECAY, dtype=torch.float64),
-            "momentum": each,
-        },
-        {
-            "lr": _column(LR),
-            "alpha": _column(alpha),
-            "eps": 1e-8,
-            "weight_decay": _column(DECAY),
-            "momentum": column,
-        },
-    )
+    values = {
+        "lr": LR,
+        "alpha": [0.99, 0.9, 0.5, 0.95],
+        "eps": 1e-8,
+        "weight_decay": DECAY,
+        "momentum": momentum,
+    }
+    _run(F.rmsprop_init, F.rmsprop, inplace.rmsprop_step_, values)
 
 
 @pytest.mark.parametrize("decoupled", [False, True])
 def test_adam_and_adamw(decoupled) -> None:
-    beta1, beta2, eps = [0.9, 0.8, 0.0, 0.95], [0.999, 0.99, 0.9, 0.5], [1e-8, 1e-6, 1e-3, 0.0]
-    as_tensor = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
-    _run(
-        F.adam_init,
-        F.adamw if decoupled else F.adam,
-        inplace.adam_step_,
-        {
-            "lr": as_tensor(LR),
-            "betas": (as_tensor(beta1), as_tensor(beta2)),
-            "eps": as_tensor(eps),
-            "weight_decay": as_tensor(DECAY),
-        },
-        {
-            "lr": _column(LR),
-            "beta1": _column(beta1),
-            "beta2": _column(beta2),
-            "eps": _column(eps),
-            "weight_decay": _column(DECAY),
-            "decoupled": decoupled,
-        },
-    )
+    values = {
+        "lr": LR,
+        "beta1": [0.9, 0.8, 0.0, 0.95],
+        "beta2": [0.999, 0.99, 0.9, 0.5],
+        "eps": [1e-8, 1e-6, 1e-3, 0.0],
+        "weight_decay": DECAY,
+    }
+    pure = F.adamw if decoupled else F.adam
+    _run(F.adam_init, pure, inplace.adam_step_, values, decoupled=decoupled)
 
 
 def test_shared_values_as_floats_match_too() -> None:
-    _run(
-        F.adam_init,
-        F.adam,
-        inplace.adam_step_,
-        {"lr": 1e-2, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-3},
-        {
-            "lr": 1e-2,
-            "beta1": 0.9,
-            "beta2": 0.999,
-            "eps": 1e-8,
-            "weight_decay": 1e-3,
-            "decoupled": False,
-        },
-    )
+    values = {"lr": 1e-2, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 1e-3}
+    _run(F.adam_init, F.adam, inplace.adam_step_, values, decoupled=False)
