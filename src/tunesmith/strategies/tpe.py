@@ -171,6 +171,7 @@ class TPE(Strategy):
         l_est = _parzen.fit(points[good], np.ones(int(good.sum())), axes, self.prior_weight)
         picks = np.empty((n, len(dims)))
         uniform = lambda m: _parzen.snap(rng.random((m, len(dims))), axes)  # noqa: E731
+        draws = (lambda m: l_est.sample(m, rng), uniform)  # near the good points first
         for i in range(n):
             g_est = _parzen.fit(
                 np.vstack([above, picks[:i]]),
@@ -182,7 +183,6 @@ class TPE(Strategy):
             score = l_est.log_pdf(candidates) - g_est.log_pdf(candidates)
             running = np.vstack([liars, picks[:i]])  # handed out, not finished
             rescore = lambda free, g=g_est: l_est.log_pdf(free) - g.log_pdf(free)  # noqa: E731
-            draws = (lambda m: l_est.sample(m, rng), uniform)  # near the good points first
             picks[i] = self._pick(candidates, score, running, points, draws, rescore)
         return picks
 
