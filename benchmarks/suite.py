@@ -290,7 +290,7 @@ def score_problem(done: Done) -> dict[str, dict[str, float]]:
     """Per technique: normalized score (Bayesmark), per-run normalized regrets, rank, cost."""
     from scipy.stats import rankdata
 
-    from tunesmith._compare_stats import best_so_far, reference
+    from tunesmith.compare.stats import best_so_far, reference
 
     comp = done.comparison()
     ref = reference(comp.records, done.direction)
@@ -407,8 +407,8 @@ def _plot_suites(tables: dict[str, list[dict[str, Any]]], folder: Path, tag: str
 
 def _block(title: str, done: list[Done], planned: list[str], folder: Path, tag: str) -> list[str]:
     """One run of the suite: setup, verdicts, a table per suite, figures (paths from ``out``)."""
-    from tunesmith._compare_plots import convergence
-    from tunesmith._compare_stats import reference
+    from tunesmith.compare.plots import convergence
+    from tunesmith.compare.stats import reference
 
     suites: dict[str, list[Done]] = {}
     for d in done:

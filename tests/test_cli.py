@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 import tunesmith as ts
 from tunesmith.cli import cli
-from tunesmith.cli_load import FileObjective, parse_target
+from tunesmith.cli.load import FileObjective, parse_target
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

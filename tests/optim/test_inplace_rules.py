@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tunesmith.optim import _rules_inplace as inplace  # noqa: E402
+from tunesmith.optim import inplace as inplace  # noqa: E402
 from tunesmith.optim import functional as F  # noqa: E402
 
 MEMBERS, SIZE, STEPS = 4, 9, 6

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
-from tunesmith.optim import _rules_inplace as inplace
+from tunesmith.optim import inplace as inplace
 from tunesmith.optim import functional as F
 
 __all__ = ["RULE_ORDER", "OptimizerGroup", "build_groups"]

@@ -27,7 +27,7 @@ def _check_jobs(_ctx: click.Context, param: click.Parameter, value: int) -> int:
 
 
 def _strategy_list(_ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
-    from tunesmith._compare_runners import load_strategy
+    from tunesmith.compare.runners import load_strategy
 
     names = [n.strip().lower() for n in value.split(",") if n.strip()]
     if not names:
@@ -45,7 +45,7 @@ def _strategy_list(_ctx: click.Context, param: click.Parameter, value: str) -> l
 
 
 def _load(target: str, direction: str | None) -> tuple[Any, Any, dict[str, Any], str]:
-    from tunesmith.cli_load import (
+    from tunesmith.cli.load import (
         LoadError,
         file_directions,
         get_function,
@@ -153,8 +153,8 @@ def compare(
     from rich.progress import Progress
 
     from tunesmith import compare as cmp
-    from tunesmith.cli_common import open_storage
-    from tunesmith.cli_load import FileObjective
+    from tunesmith.cli.common import open_storage
+    from tunesmith.cli.load import FileObjective
 
     tgt, func, space, direction = _load(target, direction)
     name = name or f"compare-{tgt.default_name}"

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from tunesmith._compare_model import Evaluation, loss
+from tunesmith.compare.model import Evaluation, loss
 from tunesmith.space import Distribution, Float, Space
 from tunesmith.storage import Storage
 from tunesmith.trial import FrozenTrial, Trial, TrialState, check_values, split_gradient

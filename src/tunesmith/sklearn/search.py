@@ -22,9 +22,9 @@ except ImportError as exc:  # pragma: no cover - exercised with scikit-learn hid
         'tunesmith.sklearn needs scikit-learn: pip install "tunesmith[sklearn]"'
     ) from exc
 
-from tunesmith._sklearn_pruning import FoldByFold
-from tunesmith._sklearn_space import SearchSpace, readable
-from tunesmith._sklearn_study import (
+from tunesmith.sklearn.pruning import FoldByFold
+from tunesmith.sklearn.space import SearchSpace, readable
+from tunesmith.sklearn.study import (
     StudySnapshot,
     fail_open,
     open_study,

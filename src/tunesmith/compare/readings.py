@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tunesmith._compare_stats import NEAR, Summary, TechniqueRow
+from tunesmith.compare.stats import NEAR, Summary, TechniqueRow
 
 __all__ = ["add_readings", "reading", "fmt_value", "fmt_ms", "fmt_count"]
 
@@ -97,7 +97,7 @@ def reading(row: TechniqueRow, summary: Summary) -> str:
     """The row in one line, e.g. "reached 1% of the best in 34 evaluations (fastest); ...".
 
     Far: not within ``FAR`` (5%) of the best at the end; settled: such a run searched around its
-    own best (see ``tunesmith._compare_stats.settled``)."""
+    own best (see ``tunesmith.compare.stats.settled``)."""
     rows, budget = summary.rows, summary.budget
     parts = [
         _value_part(row, rows, summary.direction),

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith._compare_model import Comparison, loss
-from tunesmith._compare_stats import NEAR, Reference, best_so_far
+from tunesmith.compare.model import Comparison, loss
+from tunesmith.compare.stats import NEAR, Reference, best_so_far
 from tunesmith.space import Float, Int
 from tunesmith.trial import Trial, check_values, split_gradient
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tunesmith._compare_model import Comparison
-from tunesmith._compare_readings import fmt_count, fmt_ms, fmt_value
-from tunesmith._compare_stats import (
+from tunesmith.compare.model import Comparison
+from tunesmith.compare.readings import fmt_count, fmt_ms, fmt_value
+from tunesmith.compare.stats import (
     FAR,
     NEAR,
     SETTLE_COUNT,
@@ -169,7 +169,7 @@ def write_report(
     (default) draws it when the objective is known and its grid is estimated to take under
     ``CONTOUR_SECONDS``; True always (when known), False never.
     """
-    from tunesmith import _compare_plots as plots
+    from tunesmith.compare import plots
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tunesmith.storage import StudyInfo
-from tunesmith.study_results import best_trials, trial_rows
+from tunesmith.study.results import best_trials, trial_rows
 from tunesmith.trial import FrozenTrial, TrialState
 
 __all__ = [

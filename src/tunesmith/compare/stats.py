@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tunesmith._compare_model import Comparison, RunRecord, loss
+from tunesmith.compare.model import Comparison, RunRecord, loss
 from tunesmith.space import Space
 
 __all__ = [
@@ -220,7 +220,7 @@ def _row(
 
 def summarize(comparison: Comparison) -> Summary:
     """The comparison's table, each row with a one-line reading generated from its numbers."""
-    from tunesmith._compare_readings import add_readings
+    from tunesmith.compare.readings import add_readings
 
     direction, budget = comparison.direction, comparison.budget
     ref = reference(comparison.records, direction)

@@ -26,7 +26,7 @@ from sklearn.model_selection._validation import (
     _warn_or_raise_about_fit_failures,
 )
 
-from tunesmith._sklearn_study import record
+from tunesmith.sklearn.study import record
 from tunesmith.study import Study
 from tunesmith.trial import Trial
 

@@ -71,19 +71,19 @@ class Comparison:
 
     def summary(self) -> Any:
         """The measured table: one row per technique (see ``tunesmith.compare.summarize``)."""
-        from tunesmith._compare_stats import summarize
+        from tunesmith.compare.stats import summarize
 
         return summarize(self)
 
     def report(self, directory: Any, contours: bool | None = None) -> Any:
         """Write report.md, report.html and the PNGs into ``directory``; returns their paths."""
-        from tunesmith._compare_report import write_report
+        from tunesmith.compare.report import write_report
 
         return write_report(self, directory, contours=contours)
 
     def print_summary(self, console: Any = None) -> None:
         """The measured table in the terminal (rich)."""
-        from tunesmith._compare_report import print_summary
+        from tunesmith.compare.report import print_summary
 
         print_summary(self, console)
 

@@ -15,17 +15,17 @@ spends ``task.budget`` evaluations through ``task.evaluate(params) -> loss`` (se
 
 from __future__ import annotations
 
-from tunesmith._compare_model import Comparison, Evaluation, RunRecord
-from tunesmith._compare_report import ReportPaths, print_summary, write_report
-from tunesmith._compare_runners import (
+from tunesmith.compare.model import Comparison, Evaluation, RunRecord
+from tunesmith.compare.report import ReportPaths, print_summary, write_report
+from tunesmith.compare.runners import (
     Runner,
     StrategyRunner,
     Task,
     grid_points_for_budget,
     grid_size,
 )
-from tunesmith._compare_running import DEFAULT_STRATEGIES, load, run
-from tunesmith._compare_stats import FAR, NEAR, Reference, Summary, TechniqueRow, summarize
+from tunesmith.compare.running import DEFAULT_STRATEGIES, load, run
+from tunesmith.compare.stats import FAR, NEAR, Reference, Summary, TechniqueRow, summarize
 
 __all__ = [
     "run",

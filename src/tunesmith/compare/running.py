@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tunesmith._compare_model import (
+from tunesmith.compare.model import (
     Comparison,
     RunRecord,
     check_space,
@@ -24,7 +24,7 @@ from tunesmith._compare_model import (
     sequence_of_ints,
     study_name,
 )
-from tunesmith._compare_runners import (
+from tunesmith.compare.runners import (
     SECONDS_ATTR,
     WALL_ATTR,
     Task,

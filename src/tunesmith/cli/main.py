@@ -13,15 +13,15 @@ import click
 from rich.console import Console
 
 import tunesmith as ts
-from tunesmith.cli_common import (
+from tunesmith.cli.common import (
     OneLineGroup,
     fail,
     open_storage,
     read_study,
     storage_option,
 )
-from tunesmith.cli_compare import compare as compare_command
-from tunesmith.cli_load import (
+from tunesmith.cli.compare import compare as compare_command
+from tunesmith.cli.load import (
     DIRECTIONS,
     FileObjective,
     LoadError,
@@ -30,7 +30,7 @@ from tunesmith.cli_load import (
     load_module,
     parse_target,
 )
-from tunesmith.cli_output import (
+from tunesmith.cli.output import (
     best_payload,
     dump_rows,
     print_best,
@@ -42,7 +42,7 @@ from tunesmith.cli_output import (
 from tunesmith.space import space_from_json, validate_space
 from tunesmith.storage import StorageError, StudyInfo, StudyNotFoundError
 from tunesmith.strategies import STRATEGY_NAMES
-from tunesmith.study_results import best_trials
+from tunesmith.study.results import best_trials
 
 __all__ = ["cli", "main"]
 
@@ -320,6 +320,3 @@ def main() -> None:
     """Entry point of the ``tunesmith`` script."""
     cli()
 
-
-if __name__ == "__main__":
-    main()

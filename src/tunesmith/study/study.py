@@ -10,20 +10,20 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith._checks import (
+from tunesmith.validation import (
     check_create_args,
     check_directions,
     check_optimize_args,
     positive_or_none,
 )
-from tunesmith._progress import make_progress
+from tunesmith.execution.progress import make_progress
 from tunesmith.execution.heartbeat import Heartbeat
 from tunesmith.execution.local import Driver, TrialOutcome, _resolve_jobs, executor_factory
 from tunesmith.space import Distribution, space_from_json, space_to_json, validate_space
 from tunesmith.storage import Proposal, Storage, get_storage
 from tunesmith.storage.base import DuplicatedStudyError, StudyInfo, json_safe, retry_proposal
 from tunesmith.strategies import Strategy, from_attrs, resolve, to_attrs
-from tunesmith.study_results import StudyResults
+from tunesmith.study.results import StudyResults
 from tunesmith.trial import FrozenTrial, Trial, TrialState, check_values, split_gradient
 
 __all__ = ["Study", "create_study", "load_study", "StudyExhausted"]
