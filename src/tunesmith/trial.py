@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import enum
-import math
 import zlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from tunesmith.records import SystemKey
 from tunesmith.space import Choice, Distribution, Float, Int
 
 __all__ = ["TrialState", "TrialPruned", "FrozenTrial", "Trial"]
@@ -36,12 +36,17 @@ class TrialPruned(Exception):
 
 @dataclass(frozen=True)
 class FrozenTrial:
-    """What storage keeps of one trial; plain JSON-able fields only."""
+    """What storage keeps of one trial; plain JSON-able fields only.
+
+    ``user_attrs`` hold what the user set; ``system_attrs`` tunesmith's own data, read through
+    the properties below (keys in ``records.SystemKey``).
+    """
 
     number: int
     state: TrialState
     params: dict[str, Any]
     distributions: dict[str, Distribution]
+    _: KW_ONLY
     values: tuple[float, ...] | None = None
     intermediate: dict[int, float] = field(default_factory=dict)
     user_attrs: dict[str, Any] = field(default_factory=dict)
@@ -70,6 +75,26 @@ class FrozenTrial:
     def last_step(self) -> int | None:
         return max(self.intermediate) if self.intermediate else None
 
+    @property
+    def batch(self) -> int | None:
+        """Number of the first trial of the proposal batch this trial came from."""
+        return self.system_attrs.get(SystemKey.BATCH)
+
+    @property
+    def retry_of(self) -> int | None:
+        """Number of the trial whose parameters this one runs again, or None."""
+        return self.system_attrs.get(SystemKey.RETRY_OF)
+
+    @property
+    def traceback(self) -> str | None:
+        """The objective's traceback, for a trial that raised."""
+        return self.system_attrs.get(SystemKey.TRACEBACK)
+
+    @property
+    def gradient(self) -> dict[str, float] | None:
+        """{name: d value / d param} returned by the objective (or set as a user attribute)."""
+        return self.system_attrs.get(SystemKey.GRADIENT, self.user_attrs.get("gradient"))
+
 
 def _same_kind(a: Distribution, b: Distribution) -> bool:
     return type(a) is type(b)
@@ -88,7 +113,8 @@ class Trial:
         number: int,
         params: dict[str, Any],
         distributions: dict[str, Distribution],
-        seed: int,
+        *,
+        seed: int = 0,
         pruner: Any = None,
         pruner_history: Sequence[FrozenTrial] = (),
         directions: Sequence[str] = ("minimize",),
@@ -111,6 +137,7 @@ class Trial:
                     self.distributions[name] = dist
         self.intermediate: dict[int, float] = {}
         self.user_attrs: dict[str, Any] = {}
+        self.system_attrs: dict[str, Any] = {}  # tunesmith's own data (records.SystemKey)
         self._seed = seed
         self._pruner = pruner
         self._pruner_history = pruner_history
@@ -204,59 +231,7 @@ class Trial:
             values=values,
             intermediate=dict(self.intermediate),
             user_attrs=dict(self.user_attrs),
+            system_attrs=dict(self.system_attrs),
             error=error,
             trial_id=self.trial_id,
         )
-
-
-def split_gradient(trial: Trial, raw: Any, n_objectives: int) -> Any:
-    """Accept ``(value, {name: d value / d param})`` from a single-objective objective: the
-    gradient is kept as the trial's "gradient" user attribute (hypergradients for
-    GradientDescent) and the value is returned."""
-    if (
-        n_objectives == 1
-        and isinstance(raw, tuple)
-        and len(raw) == 2
-        and isinstance(raw[1], Mapping)
-    ):
-        trial.set_user_attr("gradient", {str(k): float(v) for k, v in raw[1].items()})
-        return raw[0]
-    return raw
-
-
-def check_values(raw: Any, n_objectives: int) -> tuple[tuple[float, ...] | None, str | None]:
-    """Turn an objective's return into finite floats, or give the reason it is unusable."""
-    if (
-        n_objectives == 1
-        and not isinstance(raw, (list, tuple, np.ndarray))
-        or (n_objectives == 1 and isinstance(raw, np.ndarray) and raw.ndim == 0)
-    ):
-        items = [raw]
-    elif isinstance(raw, (list, tuple, np.ndarray)):
-        items = (
-            list(np.asarray(raw, dtype=object).ravel())
-            if isinstance(raw, np.ndarray)
-            else list(raw)
-        )
-        if len(items) != n_objectives:
-            return None, (
-                f"The objective returned {len(items)} values; the study has "
-                f"{n_objectives} direction(s)."
-            )
-    else:
-        return None, (
-            f"The objective returned {raw!r}; the study has {n_objectives} directions, "
-            f"so a sequence of {n_objectives} numbers is needed."
-        )
-    out = []
-    for item in items:
-        if isinstance(item, (bool, np.bool_)) or item is None or isinstance(item, (str, bytes)):
-            return None, f"The objective returned {raw!r}, which is not a number."
-        try:
-            v = float(item)
-        except (TypeError, ValueError):
-            return None, f"The objective returned {raw!r}, which is not a number."
-        if not math.isfinite(v):
-            return None, f"The objective returned {raw!r}; values must be finite (not NaN or inf)."
-        out.append(v)
-    return tuple(out), None

@@ -17,7 +17,7 @@ MIN, MAX = ("minimize",), ("maximize",)
 def curve(
     number: int, values: dict[int, float], state: TrialState = TrialState.PRUNED
 ) -> FrozenTrial:
-    return FrozenTrial(number, state, {}, {}, None, intermediate=dict(values))
+    return FrozenTrial(number, state, {}, {}, intermediate=dict(values))
 
 
 def ask(pruner, values: dict[int, float], history, directions=MIN, number: int = 99) -> bool:
@@ -40,6 +40,23 @@ def test_promoted_iff_in_the_top_third_of_the_rung(value, pruned):
     assert ask(SuccessiveHalving(), {0: 50.0, 1: value}, RUNG1) is pruned
     flipped = [curve(t.number, {s: -v for s, v in t.intermediate.items()}) for t in RUNG1]
     assert ask(SuccessiveHalving(), {0: -50.0, 1: -value}, flipped, MAX) is pruned
+
+
+@pytest.mark.parametrize("eta", [2, 3, 4])
+@pytest.mark.parametrize("n", [2, 4, 5, 7, 8, 10, 11, 13])
+def test_a_rung_of_any_size_keeps_floor_n_over_eta(n, eta):
+    # n values at the rung (the trial's own included), n not always a multiple of eta: the
+    # best floor(n / eta) go on (at least one), the next one is pruned.
+    keep = max(1, n // eta)
+    assert keep == max(1, math.floor(n / eta))
+    pruner = SuccessiveHalving(reduction_factor=eta)
+    others = [curve(i, {1: float(2 * i + 2)}) for i in range(n - 1)]  # 2, 4, ..., 2(n - 1)
+    outcomes = [ask(pruner, {1: 2.0 * rank + 1.0}, others) for rank in range(n)]  # 1, 3, 5...
+    assert outcomes == [False] * keep + [True] * (n - keep)  # rank r beats n - 1 - r others
+    flipped = [curve(t.number, {1: -t.intermediate[1]}) for t in others]
+    for rank in (keep - 1, keep):
+        if rank < n:
+            assert ask(pruner, {1: -(2.0 * rank + 1.0)}, flipped, MAX) is (rank >= keep)
 
 
 def test_a_rung_is_judged_once_at_the_report_that_reaches_it():

@@ -16,7 +16,7 @@ def curve(
 ) -> FrozenTrial:
     last = values[max(values)] if values and state is not TrialState.RUNNING else None
     return FrozenTrial(
-        number, state, {}, {}, None if last is None else (last,), intermediate=dict(values)
+        number, state, {}, {}, values=None if last is None else (last,), intermediate=dict(values)
     )
 
 

@@ -39,10 +39,10 @@ from tunesmith.cli.output import (
     study_row,
     trial_rows_for,
 )
+from tunesmith.ranking import best_trials
 from tunesmith.space import space_from_json, validate_space
 from tunesmith.storage import StorageError, StudyInfo, StudyNotFoundError
 from tunesmith.strategies import STRATEGY_NAMES
-from tunesmith.study.results import best_trials
 
 __all__ = ["cli", "main"]
 

@@ -15,8 +15,9 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from tunesmith.ranking import best_trials
 from tunesmith.storage import StudyInfo
-from tunesmith.study.results import best_trials, trial_rows
+from tunesmith.study.results import trial_rows
 from tunesmith.trial import FrozenTrial, TrialState
 
 __all__ = [
@@ -132,7 +133,7 @@ def _trial_json(t: FrozenTrial, single: bool) -> dict[str, Any]:
         out["value"] = t.values[0] if t.values else None
     out["values"] = list(t.values or ())
     out["params"] = dict(t.params)
-    out["user_attrs"] = {k: v for k, v in t.user_attrs.items() if k != "traceback"}
+    out["user_attrs"] = dict(t.user_attrs)
     return out
 
 

@@ -11,8 +11,9 @@ import numpy as np
 
 from tunesmith.compare.model import Comparison, loss
 from tunesmith.compare.stats import NEAR, Reference, best_so_far
+from tunesmith.outcome import check_values, split_gradient
 from tunesmith.space import Float, Int
-from tunesmith.trial import Trial, check_values, split_gradient
+from tunesmith.trial import Trial
 
 __all__ = ["convergence", "final_values", "points", "can_draw_points", "contour_cost"]
 
@@ -115,7 +116,7 @@ def _axis(dist: Float | Int, n: int) -> np.ndarray:
 
 
 def _evaluate(comparison: Comparison, params: dict[str, Any]) -> float:
-    trial = Trial(0, params, dict(comparison.space), 0)
+    trial = Trial(0, params, dict(comparison.space), seed=0)
     try:
         raw = comparison.objective(trial)  # type: ignore[misc]
     except Exception:  # noqa: BLE001 - a point that fails is left blank

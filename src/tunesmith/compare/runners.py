@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from tunesmith.compare.model import Evaluation, loss
+from tunesmith.outcome import check_values, split_gradient
 from tunesmith.space import Distribution, Float, Space
 from tunesmith.storage import Storage
-from tunesmith.trial import FrozenTrial, Trial, TrialState, check_values, split_gradient
+from tunesmith.trial import FrozenTrial, Trial, TrialState
 
 __all__ = [
     "Runner",
@@ -90,7 +91,7 @@ class Task:
         returns the worst loss seen so far (1e12 before any), so every searcher can go on.
         """
         params = dict(params)
-        trial = Trial(len(self.evaluations), params, dict(self.space), self.seed)
+        trial = Trial(len(self.evaluations), params, dict(self.space), seed=self.seed)
         start, before = self._clock()
         try:
             raw = self.objective(trial)

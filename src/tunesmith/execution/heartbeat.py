@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
-from typing import Any
+from collections.abc import Callable, Sequence
 
 
 class Heartbeat:
-    """A daemon thread that beats every ``interval`` seconds while the study has live trials."""
+    """A daemon thread that beats every ``interval`` seconds while there are live trials.
 
-    def __init__(self, study: Any, interval: float):
-        self._study = weakref.ref(study)
+    ``live_ids()`` gives the ids of the trials this process runs; ``beat(ids, now)`` tells the
+    storage. The thread ends by itself when ``live_ids()`` is empty and restarts on demand.
+    """
+
+    def __init__(
+        self,
+        interval: float,
+        live_ids: Callable[[], Sequence[int]],
+        beat: Callable[[Sequence[int], float], None],
+    ):
         self.interval = interval
+        self._live_ids = live_ids
+        self._beat = beat
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -33,19 +42,15 @@ class Heartbeat:
 
     def _run(self) -> None:
         while not self._wake.wait(self.interval):
-            study = self._study()
-            if study is None:
-                return
-            ids = study._live_trial_ids()
+            ids = list(self._live_ids())
             if not ids:
                 with self._lock:
                     self._thread = None
                 return
             try:
-                study._storage.heartbeat(study._info.study_id, ids, time.time())
+                self._beat(ids, time.time())
             except Exception:  # noqa: BLE001 - a missed beat is retried on the next tick
                 pass
-            del study
 
     def stop(self) -> None:
         self._wake.set()

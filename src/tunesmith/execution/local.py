@@ -9,65 +9,24 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import time
-import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tunesmith.execution.isolated import (
     DaemonThreadExecutor,
     IsolatedProcessExecutor,
     WorkerDied,
 )
-from tunesmith.trial import Trial, TrialPruned, TrialState, check_values, split_gradient
+from tunesmith.outcome import TrialOutcome, describe, failed, outcome_of, pruned
+from tunesmith.trial import Trial, TrialPruned, TrialState
 
-if TYPE_CHECKING:
-    from tunesmith.study import Study
+__all__ = ["evaluate", "evaluate_batch", "Driver", "executor_factory", "resolve_jobs"]
 
-__all__ = ["TrialOutcome", "evaluate", "evaluate_batch", "Driver", "executor_factory"]
-
-
-@dataclass
-class TrialOutcome:
-    """The result of evaluating one trial, shipped back to the driver to be told."""
-
-    trial: Trial
-    state: TrialState
-    values: tuple[float, ...] | None
-    error: str | None
-    reraise: BaseException | None = None
-    retry: bool = False  # the failure was the machine's, not the objective's: run it again
-
-
-def _describe(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".strip()
-    return text if len(text) < 2000 else text[:2000] + "..."
-
-
-def _failed(
-    trial: Trial, exc: BaseException, catch: tuple[type[BaseException], ...]
-) -> TrialOutcome:
-    trial.set_user_attr("traceback", "".join(traceback.format_exception(exc))[-8000:])
-    keep_going = isinstance(exc, catch) and not isinstance(exc, (KeyboardInterrupt, SystemExit))
-    return TrialOutcome(trial, TrialState.FAIL, None, _describe(exc), None if keep_going else exc)
-
-
-def _pruned(trial: Trial, n_objectives: int) -> TrialOutcome:
-    last = trial.intermediate[max(trial.intermediate)] if trial.intermediate else None
-    values = (last,) if last is not None and n_objectives == 1 else None
-    return TrialOutcome(trial, TrialState.PRUNED, values, None)
-
-
-def _from_value(trial: Trial, raw: Any, n_objectives: int) -> TrialOutcome:
-    try:
-        raw = split_gradient(trial, raw, n_objectives)
-    except (TypeError, ValueError) as exc:
-        return TrialOutcome(trial, TrialState.FAIL, None, f"Unusable gradient: {exc}")
-    values, reason = check_values(raw, n_objectives)
-    if reason is not None:
-        return TrialOutcome(trial, TrialState.FAIL, None, reason)
-    return TrialOutcome(trial, TrialState.COMPLETE, values, None)
+# ask(n, wait, deadline) -> up to n claimed trials; [] when exhausted (or waiting and wait).
+AskFn = Callable[[int, bool, "float | None"], list[Trial]]
+# tell(outcome): record it (and whatever follows a told trial: retries, progress, callbacks).
+TellFn = Callable[[TrialOutcome], Any]
 
 
 def evaluate(
@@ -80,10 +39,10 @@ def evaluate(
     try:
         raw = objective(trial)
     except TrialPruned:
-        return _pruned(trial, n_objectives)
+        return pruned(trial, n_objectives)
     except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then maybe re-raised
-        return _failed(trial, exc, catch)
-    return _from_value(trial, raw, n_objectives)
+        return failed(trial, exc, catch)
+    return outcome_of(trial, raw, n_objectives)
 
 
 def evaluate_batch(
@@ -101,38 +60,44 @@ def evaluate_batch(
                 f"The batched objective returned {len(raw)} values for {len(trials)} trials."
             )
     except BaseException as exc:  # noqa: BLE001
-        return [_failed(t, exc, catch) for t in trials]
+        return [failed(t, exc, catch) for t in trials]
     out = []
     for trial, value in zip(trials, raw):
         if isinstance(value, TrialPruned):
-            out.append(_pruned(trial, n_objectives))
+            out.append(pruned(trial, n_objectives))
         elif isinstance(value, BaseException):
-            out.append(_failed(trial, value, catch))
+            out.append(failed(trial, value, catch))
         else:
-            out.append(_from_value(trial, value, n_objectives))
+            out.append(outcome_of(trial, value, n_objectives))
     return out
 
 
-def _resolve_jobs(n_jobs: int) -> int:
+def resolve_jobs(n_jobs: int) -> int:
+    """``n_jobs``, with -1 meaning every core."""
     return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
 
 
 class Driver:
-    """The ask -> evaluate -> tell loop for one ``optimize`` call."""
+    """The ask -> evaluate -> tell loop for one ``optimize`` call, over two callables.
+
+    ``ask`` and ``tell`` are the study's (see ``AskFn`` and ``TellFn``); the driver knows
+    nothing else of it, so it can be tested and reused on its own.
+    """
 
     def __init__(
         self,
-        study: Study,
-        n_trials: int | None,
-        timeout: float | None,
-        callbacks: Sequence[Callable[..., Any]],
-        progress: Any,
+        ask: AskFn,
+        tell: TellFn,
+        n_objectives: int,
+        *,
+        n_trials: int | None = None,
+        timeout: float | None = None,
     ):
-        self.study = study
+        self.ask = ask
+        self.tell = tell
+        self.n_objectives = n_objectives
         self.n_trials = n_trials
         self.deadline = None if timeout is None else time.monotonic() + timeout
-        self.callbacks = tuple(callbacks)
-        self.progress = progress
         self.done = 0
         self.asked = 0
 
@@ -143,20 +108,15 @@ class Driver:
         return None if self.n_trials is None else self.n_trials - self.asked
 
     def _tell(self, outcome: TrialOutcome) -> None:
-        frozen = self.study._tell_outcome(outcome)
-        if outcome.retry:
-            self.study._requeue(frozen)
+        self.tell(outcome)
         self.done += 1
-        self.progress.advance(self.study)
-        for callback in self.callbacks:
-            callback(self.study, frozen)
         if outcome.reraise is not None:
             raise outcome.reraise
 
     def run_serial(self, objective: Callable[[Trial], Any], catch: tuple) -> None:
-        n_obj = len(self.study.directions)
+        n_obj = self.n_objectives
         while self._budget() != 0:
-            trials = self.study._ask_for_run(1)
+            trials = self.ask(1, False, None)
             if not trials:
                 return
             self.asked += 1
@@ -169,12 +129,12 @@ class Driver:
         catch: tuple,
         new_executor: Callable[[], cf.Executor] | None = None,
     ) -> None:
-        n_obj = len(self.study.directions)
+        n_obj = self.n_objectives
         executor = new_executor() if new_executor is not None else None
         try:
             while (budget := self._budget()) != 0:
                 size = batch_size if budget is None else min(batch_size, budget)
-                trials = self.study._ask_for_run(size, deadline=self.deadline)
+                trials = self.ask(size, False, self.deadline)
                 if not trials:
                     return
                 self.asked += len(trials)
@@ -203,10 +163,10 @@ class Driver:
         try:
             return future.result()
         except (BrokenProcessPool, WorkerDied) as exc:
-            reason = f"Worker process died: {_describe(exc)}"
+            reason = f"Worker process died: {describe(exc)}"
             return [TrialOutcome(t, TrialState.FAIL, None, reason, retry=True) for t in trials]
         except BaseException as exc:  # noqa: BLE001
-            return [_failed(t, exc, (Exception,)) for t in trials]
+            return [failed(t, exc, (Exception,)) for t in trials]
 
     def run_pool(
         self,
@@ -216,16 +176,14 @@ class Driver:
         catch: tuple,
         trial_timeout: float | None = None,
     ) -> None:
-        n_obj = len(self.study.directions)
+        n_obj = self.n_objectives
         executor = new_executor()
         in_flight: dict[cf.Future, tuple[Trial, float | None]] = {}
         error: BaseException | None = None
         try:
             while True:
                 while error is None and len(in_flight) < n_jobs and self._budget() != 0:
-                    trials = self.study._ask_for_run(
-                        1, wait=bool(in_flight), deadline=self.deadline
-                    )
+                    trials = self.ask(1, bool(in_flight), self.deadline)
                     if not trials:
                         break
                     self.asked += 1
@@ -272,10 +230,10 @@ class Driver:
         except (BrokenProcessPool, WorkerDied) as exc:
             # The process running the trial died (killed, out of memory): retry if allowed.
             return TrialOutcome(
-                trial, TrialState.FAIL, None, f"Worker process died: {_describe(exc)}", retry=True
+                trial, TrialState.FAIL, None, f"Worker process died: {describe(exc)}", retry=True
             )
         except BaseException as exc:  # noqa: BLE001 - the trial could not even be shipped
-            return _failed(trial, exc, (Exception,))
+            return failed(trial, exc, (Exception,))
 
     def _expire(
         self, in_flight: dict, executor: cf.Executor, trial_timeout: float | None

@@ -12,7 +12,8 @@ class NoProgress:
     def __exit__(self, *exc: Any) -> None:
         return None
 
-    def advance(self, study: Any) -> None:
+    def advance(self, best: str = "") -> None:
+        """One more trial done; ``best`` is the text shown beside the bar."""
         return None
 
 
@@ -45,10 +46,10 @@ class BarProgress(NoProgress):
     def __exit__(self, *exc: Any) -> None:
         self._bar.stop()
 
-    def advance(self, study: Any) -> None:
-        best = study._best_text()
+    def advance(self, best: str = "") -> None:
         self._bar.update(self._task, advance=1, best=best)
 
 
 def make_progress(enabled: bool, total: int | None, name: str) -> NoProgress:
+    """A rich bar when ``enabled``, else a progress that shows nothing."""
     return BarProgress(total, name) if enabled else NoProgress()

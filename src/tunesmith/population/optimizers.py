@@ -16,8 +16,8 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
-from tunesmith.optim import inplace as inplace
 from tunesmith.optim import functional as F
+from tunesmith.optim import inplace as inplace
 
 __all__ = ["RULE_ORDER", "OptimizerGroup", "build_groups"]
 

@@ -1,4 +1,4 @@
-"""scikit-learn face: ``SearchCV``, a GridSearchCV / RandomizedSearchCV drop-in over every strategy."""
+"""scikit-learn face: ``SearchCV``, a GridSearchCV and RandomizedSearchCV drop-in."""
 
 from tunesmith.sklearn.search import SearchCV
 

@@ -158,7 +158,7 @@ class StudySnapshot:
                 _replay(study, t)
         for t in self.trials:
             if t.state is TrialState.WAITING:
-                study.enqueue(t.params, t.user_attrs)
+                study.enqueue(t.params)
         return study
 
 

@@ -55,6 +55,11 @@ FINISH = (
     )
     .returning(_T.started, _T.system_attrs)
 )
+SET_SYSTEM = (
+    update(trials_table)
+    .where(_T.id == bindparam("tid"))
+    .values(system_attrs=bindparam("new_system"))
+)
 
 
 @lru_cache(maxsize=4096)

@@ -7,13 +7,11 @@ grow with the number of trials before it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
+from tunesmith.records import StudySettings, SystemKey, dumps, json_safe
 from tunesmith.space import Distribution
 from tunesmith.trial import FrozenTrial, TrialState
 
@@ -28,6 +26,7 @@ __all__ = [
     "DuplicatedStudyError",
     "StudyNotFoundError",
     "dumps",
+    "json_safe",
 ]
 
 
@@ -60,6 +59,11 @@ class StudyInfo:
     directions: tuple[str, ...]
     attrs: dict[str, Any] = field(default_factory=dict)
     n_trials: int = 0
+
+    @property
+    def settings(self) -> StudySettings:
+        """The stored settings, read through their one owner (``StudySettings``)."""
+        return StudySettings.from_json(self.attrs)
 
 
 @dataclass(frozen=True)
@@ -140,26 +144,9 @@ class Storage:
 
 def retry_proposal(trial: FrozenTrial, retries: int) -> Proposal | None:
     """The same parameters queued again, if the trial has retries left; else None."""
-    done = int(trial.system_attrs.get("retry", 0))
+    done = int(trial.system_attrs.get(SystemKey.RETRY, 0))
     if done >= retries:
         return None
-    attrs = {**trial.system_attrs, "retry": done + 1, "retry_of": trial.number}
+    attrs = {**trial.system_attrs, SystemKey.RETRY: done + 1, SystemKey.RETRY_OF: trial.number}
+    attrs.pop(SystemKey.TRACEBACK, None)
     return Proposal(dict(trial.params), dict(trial.distributions), attrs)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"{obj!r} of type {type(obj).__name__} is not JSON serializable")
-
-
-def dumps(obj: Any) -> str:
-    """JSON text for storage; numpy scalars become plain numbers, NaN is refused."""
-    return json.dumps(obj, default=_json_default, allow_nan=False, ensure_ascii=False)
-
-
-def json_safe(obj: Any) -> Any:
-    """Round-trip ``obj`` through JSON so stored and in-memory records look the same."""
-    return json.loads(dumps(obj))

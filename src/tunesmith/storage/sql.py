@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import inspect, select
@@ -318,34 +319,33 @@ class SQLStorage(Storage):
             revision, _ = self._bump(conn, study_id)
             row = conn.execute(q.FINISH, {**args, "new_revision": revision}).first()
             if row is not None:
-                return row
+                system = {**json.loads(row.system_attrs), **trial.system_attrs}
+                if trial.system_attrs:  # a traceback or a gradient joins the stored keys
+                    conn.execute(q.SET_SYSTEM, {"tid": trial.trial_id, "new_system": dumps(system)})
+                return row.started, system
             current = conn.execute(q.BY_IDS, {"ids": [trial.trial_id]}).first()
             if (
                 current is not None
                 and current.finished == finished
                 and current.state == state.value
             ):
-                return current  # our own commit, whose acknowledgement a lost connection ate
+                # our own commit, whose acknowledgement a lost connection ate
+                return current.started, json.loads(current.system_attrs)
             got = current.state if current is not None else "missing"
             raise StorageError(
                 f"Trial {trial.number} is {got}, not RUNNING; a finished trial is "
                 "never overwritten."
             )
 
-        row = self._write(work)
-        return FrozenTrial(
-            trial.number,
-            state,
-            trial.params,
-            trial.distributions,
-            values,
-            trial.intermediate,
-            trial.user_attrs,
-            json.loads(row.system_attrs),
-            error,
-            row.started,
-            finished,
-            trial.trial_id,
+        started, system = self._write(work)
+        return replace(
+            trial,
+            state=state,
+            values=values,
+            system_attrs=system,
+            error=error,
+            started=started,
+            finished=finished,
         )
 
     def heartbeat(self, study_id: int, trial_ids: Sequence[int], now: float) -> None:

@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from tunesmith.storage.base import json_safe
+from tunesmith.records import json_safe
 from tunesmith.strategies.base import Strategy
 from tunesmith.strategies.grid import Grid
 from tunesmith.strategies.random import Random

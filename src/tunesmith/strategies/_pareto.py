@@ -4,27 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tunesmith.ranking import nondominated_ranks
+
 __all__ = ["nondominated_ranks", "crowding_distance", "hypervolume"]
-
-
-def nondominated_ranks(losses: np.ndarray) -> np.ndarray:
-    """Front index of each row (0 = not dominated): Deb et al. 2002, fast non-dominated sort."""
-    losses = np.asarray(losses, dtype=float)
-    n = len(losses)
-    le = np.all(losses[:, None, :] <= losses[None, :, :], axis=2)
-    lt = np.any(losses[:, None, :] < losses[None, :, :], axis=2)
-    dominates = le & lt  # dominates[i, j]: i dominates j
-    count = dominates.sum(axis=0)  # how many dominate j
-    ranks = np.full(n, -1, dtype=np.int64)
-    front = np.flatnonzero(count == 0)
-    level = 0
-    while front.size:
-        ranks[front] = level
-        count = count - dominates[front].sum(axis=0)
-        count[ranks >= 0] = -1
-        front = np.flatnonzero(count == 0)
-        level += 1
-    return ranks
 
 
 def crowding_distance(losses: np.ndarray) -> np.ndarray:

@@ -1,21 +1,24 @@
 """The strategy contract: propose parameter sets from the history, in the unit cube.
 
-A strategy never touches storage and never runs an objective. The study sets ``directions``
-before the first call and tags every trial with the ``batch`` it was proposed in (the number of
-the first trial of that ``propose`` call), so a strategy can tell its generations apart without
-keeping state of its own.
+A strategy never touches storage and never runs an objective. A study works on its own copy of
+the strategy it is given (``for_directions``), so one instance can serve many studies. The
+study tags every trial with the ``batch`` it was proposed in (the number of the first trial of
+that ``propose`` call), so a strategy can tell its generations apart without keeping state of
+its own.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from tunesmith.ranking import completed, sign
 from tunesmith.space import Distribution, Space
-from tunesmith.trial import FrozenTrial, TrialState
+from tunesmith.trial import FrozenTrial
 
 __all__ = [
     "Strategy",
@@ -47,6 +50,12 @@ class Strategy:
     ) -> list[dict[str, Any]]:
         raise NotImplementedError
 
+    def for_directions(self, directions: Sequence[str]) -> Strategy:
+        """A copy of this strategy set up for a study's ``directions``; ``self`` is unchanged."""
+        own = copy.deepcopy(self)
+        own.directions = tuple(directions)
+        return own
+
     def plan(self, n_trials: int | None) -> None:
         """Hear the budget of the coming ``optimize`` call (optional; most ignore it)."""
         return None
@@ -62,11 +71,7 @@ class Strategy:
 def signed_values(trial: FrozenTrial, directions: Sequence[str]) -> tuple[float, ...]:
     """The trial's values turned into losses (maximized objectives negated)."""
     assert trial.values is not None
-    return tuple(-v if d == "maximize" else v for v, d in zip(trial.values, directions))
-
-
-def completed(history: Sequence[FrozenTrial]) -> list[FrozenTrial]:
-    return [t for t in history if t.state is TrialState.COMPLETE]
+    return tuple(sign(d) * v for v, d in zip(trial.values, directions))
 
 
 def params_key(params: dict[str, Any]) -> str:

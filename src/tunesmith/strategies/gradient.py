@@ -314,7 +314,7 @@ class GradientDescent(Strategy):
         ]
         if self.estimator == "exact":
             sign = -1.0 if self.directions[0] == "maximize" else 1.0
-            grads = members[0].user_attrs.get("gradient")
+            grads = members[0].gradient
             g = None if losses[0] is None else _spsa.unit_gradient(grads, numeric, x, sign)
             if losses[0] is not None and g is None:
                 warnings.warn(_NO_GRADIENT, UserWarning, stacklevel=2)

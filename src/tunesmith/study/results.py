@@ -5,40 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
+from tunesmith.ranking import best_trial, best_trials
+from tunesmith.trial import FrozenTrial
 
-from tunesmith.trial import FrozenTrial, TrialState
-
-__all__ = ["StudyResults", "pareto_front", "best_trials", "trial_rows"]
-
-
-def _losses(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> np.ndarray:
-    signs = np.array([-1.0 if d == "maximize" else 1.0 for d in directions])
-    return np.array([t.values for t in trials], dtype=float).reshape(len(trials), -1) * signs
-
-
-def pareto_front(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
-    """The completed trials no other trial beats in every objective (ties on all kept once)."""
-    if not trials:
-        return []
-    losses = _losses(trials, directions)
-    keep = []
-    for i, row in enumerate(losses):
-        dominated = np.any(np.all(losses <= row, axis=1) & np.any(losses < row, axis=1))
-        if not dominated:
-            keep.append(trials[i])
-    return keep
-
-
-def best_trials(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
-    """The best completed trial (one objective) or the Pareto front (several); [] if none."""
-    done = [t for t in trials if t.state is TrialState.COMPLETE and t.values is not None]
-    if not done:
-        return []
-    if len(directions) == 1:
-        pick = max if directions[0] == "maximize" else min
-        return [pick(done, key=lambda t: t.values[0])]  # type: ignore[index]
-    return pareto_front(done, directions)
+__all__ = ["StudyResults", "trial_rows"]
 
 
 class StudyResults:
@@ -56,9 +26,6 @@ class StudyResults:
         self._refresh()
         return list(self._trials)
 
-    def _completed(self) -> list[FrozenTrial]:
-        return [t for t in self._trials if t.state is TrialState.COMPLETE]
-
     @property
     def best_trial(self) -> FrozenTrial:
         """The completed trial with the best value (single-objective studies)."""
@@ -68,11 +35,10 @@ class StudyResults:
                 "This study has several objectives: read 'best_trials' (the Pareto "
                 "front) instead of 'best_trial'."
             )
-        done = self._completed()
-        if not done:
+        best = best_trial(self._trials, self.directions)
+        if best is None:
             raise ValueError("No trial has completed yet, so there is no best trial.")
-        pick = max if self.directions[0] == "maximize" else min
-        return pick(done, key=lambda t: t.values[0])
+        return best
 
     @property
     def best_value(self) -> float:
@@ -89,11 +55,11 @@ class StudyResults:
         return best_trials(self._trials, self.directions)
 
     def _best_text(self) -> str:
-        done = self._completed()
-        if not done or len(self.directions) != 1:
+        """``best=...`` for the progress bar (one objective), else ""."""
+        if len(self.directions) != 1:
             return ""
-        pick = max if self.directions[0] == "maximize" else min
-        return f"best={pick(t.values[0] for t in done):.6g}"
+        best = best_trial(self._trials, self.directions)
+        return "" if best is None else f"best={best.values[0]:.6g}"  # type: ignore[index]
 
     def to_dataframe(self) -> Any:
         """The trials as a pandas DataFrame: number, state, value(s), params_*, user_attrs_*."""
@@ -117,7 +83,7 @@ def trial_rows(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list
             for i in range(len(directions)):
                 row[f"values_{i}"] = t.values[i] if t.values else None
         row.update({f"params_{k}": v for k, v in t.params.items()})
-        row.update({f"user_attrs_{k}": v for k, v in t.user_attrs.items() if k != "traceback"})
+        row.update({f"user_attrs_{k}": v for k, v in t.user_attrs.items()})
         row.update(started=t.started, finished=t.finished, duration=t.duration, error=t.error)
         rows.append(row)
     return rows

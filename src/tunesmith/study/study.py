@@ -1,8 +1,7 @@
-"""Studies: the ask -> evaluate -> tell loop, the only place that talks to strategy and storage."""
+"""The Study: a named search whose ask -> evaluate -> tell loop talks to strategy and storage."""
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -10,23 +9,20 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.validation import (
-    check_create_args,
-    check_directions,
-    check_optimize_args,
-    positive_or_none,
-)
-from tunesmith.execution.progress import make_progress
 from tunesmith.execution.heartbeat import Heartbeat
-from tunesmith.execution.local import Driver, TrialOutcome, _resolve_jobs, executor_factory
-from tunesmith.space import Distribution, space_from_json, space_to_json, validate_space
-from tunesmith.storage import Proposal, Storage, get_storage
-from tunesmith.storage.base import DuplicatedStudyError, StudyInfo, json_safe, retry_proposal
-from tunesmith.strategies import Strategy, from_attrs, resolve, to_attrs
+from tunesmith.execution.local import Driver, executor_factory, resolve_jobs
+from tunesmith.execution.progress import make_progress
+from tunesmith.outcome import TrialOutcome, outcome_of, pruned
+from tunesmith.records import SystemKey, json_safe
+from tunesmith.space import Distribution
+from tunesmith.storage import Proposal, Storage
+from tunesmith.storage.base import StudyInfo, retry_proposal
+from tunesmith.strategies import Strategy
 from tunesmith.study.results import StudyResults
-from tunesmith.trial import FrozenTrial, Trial, TrialState, check_values, split_gradient
+from tunesmith.trial import FrozenTrial, Trial, TrialState
+from tunesmith.validation import check_optimize_args, is_int, positive_or_none
 
-__all__ = ["Study", "create_study", "load_study", "StudyExhausted"]
+__all__ = ["Study", "StudyExhausted"]
 
 
 class StudyExhausted(RuntimeError):
@@ -34,38 +30,45 @@ class StudyExhausted(RuntimeError):
 
 
 class Study(StudyResults):
-    """A named search: its directions, strategy, space, seed, and trials in a storage."""
+    """A named search: its directions, strategy, space, seed, and trials in a storage.
+
+    Build one with ``create_study`` or ``load_study``. The study works on its own copy of the
+    strategy (``Strategy.for_directions``), so the instance a user passes is never changed.
+    """
 
     def __init__(
         self,
         storage: Storage,
         info: StudyInfo,
         strategy: Strategy,
+        *,
         space: Mapping[str, Distribution],
         seed: int,
         pruner: Any = None,
     ):
-        attrs = info.attrs
-        self.heartbeat_interval: float | None = attrs.get("heartbeat_interval")
-        self.grace_period: float | None = attrs.get("grace_period")
-        self.retries: int = int(attrs.get("retries", 0))
-        self._heartbeat = (
-            Heartbeat(self, self.heartbeat_interval) if self.heartbeat_interval else None
-        )
+        settings = info.settings
+        self.heartbeat_interval: float | None = settings.heartbeat_interval
+        self.grace_period: float | None = settings.grace_period
+        self.retries: int = settings.retries
         self._storage = storage
         self._info = info
         self.study_name = info.name
         self.directions = tuple(info.directions)
-        self.strategy = strategy
-        strategy.directions = self.directions
+        self.strategy = strategy.for_directions(self.directions)
         self.space = dict(space)
         self.seed = seed
         self.pruner = pruner
         self._trials: list[FrozenTrial] = []  # indexed by trial number
         self._inferred: dict[str, Distribution] = {}
         self._cursor = 0
-        self._lock = threading.RLock()
         self._live: dict[int, Trial] = {}  # trials this process asked and has not told
+        self._start_threads()
+
+    def _start_threads(self) -> None:
+        self._lock = threading.RLock()
+        self._heartbeat = None
+        if self.heartbeat_interval:
+            self._heartbeat = Heartbeat(self.heartbeat_interval, self._live_trial_ids, self._beat)
 
     def __repr__(self) -> str:
         return (
@@ -81,9 +84,7 @@ class Study(StudyResults):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.RLock()
-        interval = self.heartbeat_interval
-        self._heartbeat = Heartbeat(self, interval) if interval else None
+        self._start_threads()
 
     @property
     def direction(self) -> str:
@@ -126,7 +127,7 @@ class Study(StudyResults):
         )
         rng = np.random.default_rng([self.seed, first_number])
         proposals = self.strategy.propose(self._trials, space, n, rng)
-        tag = {"batch": first_number}
+        tag = {SystemKey.BATCH: first_number}
         return [Proposal(p, {k: space[k] for k in p if k in space}, tag) for p in proposals]
 
     def _claim(self, n: int) -> list[Trial]:
@@ -144,11 +145,11 @@ class Study(StudyResults):
                     t.number,
                     t.params,
                     t.distributions,
-                    self.seed,
-                    self.pruner,
-                    history,
-                    self.directions,
-                    t.trial_id,
+                    seed=self.seed,
+                    pruner=self.pruner,
+                    pruner_history=history,
+                    directions=self.directions,
+                    trial_id=t.trial_id,
                     declared=bool(self.space),
                 )
                 for t in claim.claimed
@@ -163,18 +164,13 @@ class Study(StudyResults):
         with self._lock:
             return [t.trial_id for t in self._live.values()]
 
-    def _requeue(self, failed: FrozenTrial) -> None:
-        """Queue a failed trial's parameters again, if the study allows retries and it has some."""
-        retry = retry_proposal(failed, self.retries)
-        if retry is not None:
-            self._storage.enqueue(self._info.study_id, [retry])
+    def _beat(self, trial_ids: Sequence[int], now: float) -> None:
+        self._storage.heartbeat(self._info.study_id, trial_ids, now)
 
     def _exhausted(self) -> bool:
         return not any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in self._trials)
 
-    def _ask_for_run(
-        self, n: int, wait: bool = False, deadline: float | None = None
-    ) -> list[Trial]:
+    def _ask_for_run(self, n: int, wait: bool, deadline: float | None) -> list[Trial]:
         """Claim up to ``n`` trials; [] when the strategy is exhausted (or waits and ``wait``)."""
         pause = 0.005
         while True:
@@ -193,7 +189,7 @@ class Study(StudyResults):
 
     def ask_batch(self, n: int) -> list[Trial]:
         """Claim up to ``n`` trials in one transaction, for evaluating a population at once."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        if not is_int(n) or n < 1:
             raise ValueError(
                 f"The 'n' parameter of ask_batch must be an int >= 1. Got {n!r} instead."
             )
@@ -209,9 +205,7 @@ class Study(StudyResults):
             "proposes more; tell them first."
         )
 
-    def enqueue(
-        self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None
-    ) -> None:
+    def enqueue(self, params: Mapping[str, Any]) -> None:
         """Queue a parameter set to be evaluated before anything the strategy proposes."""
         if not isinstance(params, Mapping):
             raise ValueError(
@@ -226,14 +220,12 @@ class Study(StudyResults):
                         f"outside {self.space[name]!r}."
                     )
                 dists[name] = self.space[name]
-        written = self._storage.enqueue(
-            self._info.study_id, [Proposal(json_safe(dict(params)), dists, {"enqueued": True})]
-        )
-        del written  # the next read brings it into the cache in number order
+        proposal = Proposal(json_safe(dict(params)), dists, {SystemKey.ENQUEUED: True})
+        self._storage.enqueue(self._info.study_id, [proposal])
 
     # -- tell -----------------------------------------------------------------------------
     def _live_trial(self, trial: Trial | int) -> Trial:
-        number = trial if isinstance(trial, (int, np.integer)) else getattr(trial, "number", None)
+        number = trial if is_int(trial) else getattr(trial, "number", None)
         if number is None or number not in self._live:
             raise ValueError(
                 f"The 'trial' parameter of tell must be a trial this study asked and "
@@ -243,7 +235,8 @@ class Study(StudyResults):
             self._live[number] = trial  # a trial that came back from a worker carries its params
         return self._live[number]
 
-    def _tell_outcome(self, outcome: TrialOutcome) -> FrozenTrial:
+    def _record(self, outcome: TrialOutcome) -> FrozenTrial:
+        """Store a trial's outcome; attributes that are not JSON fail the trial, not the study."""
         live = self._live_trial(outcome.trial)
         trial = outcome.trial
         try:
@@ -251,17 +244,16 @@ class Study(StudyResults):
         except (TypeError, ValueError) as exc:
             user_attrs = {}
             if outcome.state is TrialState.COMPLETE:
-                outcome = TrialOutcome(
-                    trial, TrialState.FAIL, None, f"user_attrs are not JSON-serializable: {exc}"
-                )
-        frozen = trial.freeze()
+                reason = f"user_attrs are not JSON-serializable: {exc}"
+                outcome = TrialOutcome(trial, TrialState.FAIL, None, reason)
         frozen = FrozenTrial(
-            frozen.number,
-            frozen.state,
-            json_safe(frozen.params),
-            frozen.distributions,
-            intermediate=frozen.intermediate,
+            trial.number,
+            TrialState.RUNNING,
+            json_safe(trial.params),
+            dict(trial.distributions),
+            intermediate=dict(trial.intermediate),
             user_attrs=user_attrs,
+            system_attrs=json_safe(trial.system_attrs),
             trial_id=live.trial_id,
         )
         done = self._storage.finish(
@@ -270,6 +262,10 @@ class Study(StudyResults):
         with self._lock:
             self._live.pop(trial.number, None)
             self._sync([done])
+        if outcome.retry:  # the machine failed, not the objective: run the same point again
+            retry = retry_proposal(done, self.retries)
+            if retry is not None:
+                self._storage.enqueue(self._info.study_id, [retry])
         return done
 
     def tell(
@@ -283,15 +279,9 @@ class Study(StudyResults):
         live = self._live_trial(trial)
         n_obj = len(self.directions)
         if state is None or state is TrialState.COMPLETE:
-            checked, reason = check_values(split_gradient(live, values, n_obj), n_obj)
-            outcome = TrialOutcome(
-                live, TrialState.FAIL if reason else TrialState.COMPLETE, checked, reason
-            )
+            outcome = outcome_of(live, values, n_obj)
         elif state is TrialState.PRUNED:
-            last = live.intermediate[max(live.intermediate)] if live.intermediate else None
-            outcome = TrialOutcome(
-                live, state, (last,) if last is not None and n_obj == 1 else None, None
-            )
+            outcome = pruned(live, n_obj)
         elif state is TrialState.FAIL:
             outcome = TrialOutcome(live, state, None, error or "told as FAIL")
         else:
@@ -299,7 +289,7 @@ class Study(StudyResults):
                 f"The 'state' parameter of tell must be COMPLETE, PRUNED or FAIL. "
                 f"Got {state!r} instead."
             )
-        return self._tell_outcome(outcome)
+        return self._record(outcome)
 
     def tell_batch(self, trials: Sequence[Trial | int], values: Sequence[Any]) -> list[FrozenTrial]:
         """Tell many trials at once; ``values[i]`` belongs to ``trials[i]``."""
@@ -333,11 +323,20 @@ class Study(StudyResults):
         ``trial_timeout`` seconds fails (its process is killed; a thread is abandoned)."""
         check_optimize_args(objective, n_trials, timeout, n_jobs, catch, callbacks, batch_size)
         positive_or_none("optimize", "trial_timeout", trial_timeout)
-        n_jobs = _resolve_jobs(n_jobs)
+        n_jobs = resolve_jobs(n_jobs)
         catch = tuple(catch)
         self.strategy.plan(n_trials)
         with make_progress(progress, n_trials, self.study_name) as bar:
-            driver = Driver(self, n_trials, timeout, callbacks, bar)
+
+            def tell(outcome: TrialOutcome) -> None:
+                frozen = self._record(outcome)
+                bar.advance(self._best_text())
+                for callback in callbacks:
+                    callback(self, frozen)
+
+            driver = Driver(
+                self._ask_for_run, tell, len(self.directions), n_trials=n_trials, timeout=timeout
+            )
             if batch_size is not None:
                 make = None if executor is None else executor_factory(executor, 1, None)
                 driver.run_batched(objective, batch_size, catch, make)
@@ -347,74 +346,3 @@ class Study(StudyResults):
                 make = executor_factory(executor, n_jobs, trial_timeout)
                 n_jobs = getattr(executor, "max_concurrent", None) or n_jobs
                 driver.run_pool(objective, make, n_jobs, catch, trial_timeout)
-
-
-def create_study(
-    name: str | None = None,
-    storage: Any = None,
-    direction: str | None = None,
-    strategy: Any = "random",
-    space: Mapping[str, Distribution] | None = None,
-    seed: int | None = None,
-    load_if_exists: bool = False,
-    directions: Sequence[str] | None = None,
-    pruner: Any = None,
-    heartbeat: float | None = None,
-    grace_period: float | None = None,
-    retries: int = 0,
-) -> Study:
-    """Create a study (or reopen it with ``load_if_exists=True``).
-
-    With ``heartbeat=seconds`` every running trial tells the storage it is alive that often; one
-    silent for ``grace_period`` (default four heartbeats) is marked FAIL by the next ask, and is
-    run again with the same parameters up to ``retries`` times. Retries also cover trials whose
-    worker process died.
-    """
-    dirs = check_directions(direction, directions)
-    space = validate_space(space)
-    strat = resolve(strategy)
-    check_create_args(name, seed, heartbeat, grace_period, retries)
-    if heartbeat is not None and grace_period is None:
-        grace_period = 4.0 * heartbeat
-    backend = get_storage(storage)
-    name = name or f"study-{secrets.token_hex(4)}"
-    seed = int(seed) if seed is not None else secrets.randbits(32)
-    attrs = {
-        "space": space_to_json(space),
-        "strategy": to_attrs(strat),
-        "seed": seed,
-        "heartbeat_interval": heartbeat,
-        "grace_period": grace_period,
-        "retries": int(retries),
-    }
-    try:
-        info = backend.create_study(name, dirs, attrs)
-    except DuplicatedStudyError:
-        if not load_if_exists:
-            raise DuplicatedStudyError(
-                f"A study named {name!r} already exists; pass load_if_exists=True to reopen it."
-            ) from None
-        return load_study(name, backend, strategy=strategy, pruner=pruner)
-    return Study(backend, info, strat, space, seed, pruner)
-
-
-def load_study(name: str, storage: Any, strategy: Any = None, pruner: Any = None) -> Study:
-    """Reopen a stored study; its strategy, space and seed come back from the storage."""
-    backend = get_storage(storage)
-    info = backend.get_study(name)
-    attrs = info.attrs
-    strat = (
-        resolve(strategy, "load_study")
-        if strategy is not None
-        else from_attrs(attrs.get("strategy", {}))
-    )
-    study = Study(
-        backend,
-        info,
-        strat,
-        space_from_json(attrs.get("space", {})),
-        int(attrs.get("seed", 0)),
-        pruner,
-    )
-    study._refresh()
-    return study

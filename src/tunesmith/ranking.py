@@ -1,0 +1,102 @@
+"""How trials rank: directions, losses, the best trial and the Pareto front (one home each)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tunesmith.trial import FrozenTrial, TrialState
+
+__all__ = [
+    "DIRECTIONS",
+    "sign",
+    "signs",
+    "loss",
+    "losses",
+    "completed",
+    "best_trial",
+    "best_trials",
+    "pareto_front",
+    "nondominated_ranks",
+]
+
+DIRECTIONS = ("minimize", "maximize")
+
+
+def sign(direction: str) -> float:
+    """+1 for "minimize", -1 for "maximize": a value times its sign is a loss."""
+    return -1.0 if direction == "maximize" else 1.0
+
+
+def signs(directions: Sequence[str]) -> np.ndarray:
+    """One sign per objective, as an array (see ``sign``)."""
+    return np.array([sign(d) for d in directions], dtype=float)
+
+
+def loss(value: Any, direction: str) -> float:
+    """A value as a loss, lower is better; a missing or NaN value is +inf, worse than any."""
+    if value is None:
+        return math.inf
+    v = float(value)
+    if math.isnan(v):
+        return math.inf
+    return sign(direction) * v
+
+
+def losses(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> np.ndarray:
+    """The trials' values as a (trials, objectives) array of losses."""
+    values = np.array([t.values for t in trials], dtype=float).reshape(len(trials), -1)
+    return values * signs(directions)
+
+
+def completed(trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
+    """The trials that finished COMPLETE with values."""
+    return [t for t in trials if t.state is TrialState.COMPLETE and t.values is not None]
+
+
+def nondominated_ranks(loss_rows: np.ndarray) -> np.ndarray:
+    """Front index of each row, 0 = not dominated (fast non-dominated sort, Deb et al. 2002)."""
+    loss_rows = np.asarray(loss_rows, dtype=float)
+    n = len(loss_rows)
+    le = np.all(loss_rows[:, None, :] <= loss_rows[None, :, :], axis=2)
+    lt = np.any(loss_rows[:, None, :] < loss_rows[None, :, :], axis=2)
+    dominates = le & lt  # dominates[i, j]: i dominates j
+    count = dominates.sum(axis=0)  # how many dominate j
+    ranks = np.full(n, -1, dtype=np.int64)
+    front = np.flatnonzero(count == 0)
+    level = 0
+    while front.size:
+        ranks[front] = level
+        count = count - dominates[front].sum(axis=0)
+        count[ranks >= 0] = -1
+        front = np.flatnonzero(count == 0)
+        level += 1
+    return ranks
+
+
+def pareto_front(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
+    """The completed trials no other completed trial beats in every objective."""
+    done = completed(trials)
+    if not done:
+        return []
+    ranks = nondominated_ranks(losses(done, directions))
+    return [t for t, r in zip(done, ranks) if r == 0]
+
+
+def best_trial(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> FrozenTrial | None:
+    """The completed trial with the lowest loss (one objective; the first on ties), or None."""
+    done = completed(trials)
+    if not done:
+        return None
+    return min(done, key=lambda t: loss(t.values[0], directions[0]))  # type: ignore[index]
+
+
+def best_trials(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
+    """The best completed trial (one objective) or the Pareto front (several); [] if none."""
+    if len(directions) == 1:
+        best = best_trial(trials, directions)
+        return [] if best is None else [best]
+    return pareto_front(trials, directions)

@@ -1,0 +1,80 @@
+"""Making and reopening studies: the settings they store, checked before anything is written."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tunesmith.records import StudySettings
+from tunesmith.space import Distribution, space_from_json, space_to_json, validate_space
+from tunesmith.storage import get_storage
+from tunesmith.storage.base import DuplicatedStudyError
+from tunesmith.strategies import from_attrs, resolve, to_attrs
+from tunesmith.study.study import Study
+from tunesmith.validation import check_create_args, check_directions
+
+__all__ = ["create_study", "load_study"]
+
+
+def create_study(
+    name: str | None = None,
+    storage: Any = None,
+    direction: str | None = None,
+    strategy: Any = "random",
+    space: Mapping[str, Distribution] | None = None,
+    seed: int | None = None,
+    load_if_exists: bool = False,
+    directions: Sequence[str] | None = None,
+    pruner: Any = None,
+    heartbeat: float | None = None,
+    grace_period: float | None = None,
+    retries: int = 0,
+) -> Study:
+    """Create a study (or reopen it with ``load_if_exists=True``).
+
+    With ``heartbeat=seconds`` every running trial tells the storage it is alive that often; one
+    silent for ``grace_period`` (default four heartbeats) is marked FAIL by the next ask, and is
+    run again with the same parameters up to ``retries`` times. Retries also cover trials whose
+    worker process died.
+    """
+    dirs = check_directions(direction, directions)
+    space = validate_space(space)
+    strat = resolve(strategy)
+    check_create_args(name, seed, heartbeat, grace_period, retries)
+    if heartbeat is not None and grace_period is None:
+        grace_period = 4.0 * heartbeat
+    backend = get_storage(storage)
+    name = name or f"study-{secrets.token_hex(4)}"
+    settings = StudySettings(
+        seed=int(seed) if seed is not None else secrets.randbits(32),
+        space=space_to_json(space),
+        strategy=to_attrs(strat),
+        heartbeat_interval=heartbeat,
+        grace_period=grace_period,
+        retries=int(retries),
+    )
+    try:
+        info = backend.create_study(name, dirs, settings.to_json())
+    except DuplicatedStudyError:
+        if not load_if_exists:
+            raise DuplicatedStudyError(
+                f"A study named {name!r} already exists; pass load_if_exists=True to reopen it."
+            ) from None
+        return load_study(name, backend, strategy=strategy, pruner=pruner)
+    return Study(backend, info, strat, space=space, seed=settings.seed, pruner=pruner)
+
+
+def load_study(name: str, storage: Any, strategy: Any = None, pruner: Any = None) -> Study:
+    """Reopen a stored study; its strategy, space and seed come back from the storage."""
+    backend = get_storage(storage)
+    info = backend.get_study(name)
+    settings = info.settings
+    if strategy is not None:
+        strat = resolve(strategy, "load_study")
+    else:
+        strat = from_attrs(settings.strategy)
+    space = space_from_json(settings.space)
+    study = Study(backend, info, strat, space=space, seed=settings.seed, pruner=pruner)
+    study._refresh()
+    return study
