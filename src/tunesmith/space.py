@@ -314,3 +314,19 @@ def grid_points(space: Space, n: int | None = None) -> list[dict[str, Any]]:
     for name, axis in zip(names, axes):
         points = [{**p, name: v} for p in points for v in axis]
     return points
+
+
+def grid_size(space: Space, n: int | None = None) -> float:
+    """Number of points of ``grid_points(space, n)``; infinity when a Float without a step has
+    no ``n`` (its grid is then undefined)."""
+    size = 1
+    for dist in space.values():
+        if isinstance(dist, Int):
+            size *= dist.size if n is None else min(n, dist.size)
+        elif isinstance(dist, Float) and n is None:
+            if dist.step is None:
+                return math.inf
+            size *= dist._n_steps() + 1
+        else:
+            size *= len(dist.grid(n))
+    return size
