@@ -10,17 +10,17 @@ from typing import Any
 import numpy as np
 
 from tunesmith.execution.heartbeat import Heartbeat
-from tunesmith.execution.local import Driver, executor_factory, resolve_jobs
-from tunesmith.execution.progress import make_progress
 from tunesmith.outcome import TrialOutcome, outcome_of, pruned
 from tunesmith.records import SystemKey, json_safe
 from tunesmith.space import Distribution
 from tunesmith.storage import Proposal, Storage
 from tunesmith.storage.base import StudyInfo, retry_proposal
 from tunesmith.strategies import Strategy
+from tunesmith.study.cache import TrialCache
+from tunesmith.study.optimize import run_optimize
 from tunesmith.study.results import StudyResults
 from tunesmith.trial import FrozenTrial, Trial, TrialState
-from tunesmith.validation import check_optimize_args, is_int, positive_or_none
+from tunesmith.validation import is_int
 
 __all__ = ["Study", "StudyExhausted"]
 
@@ -58,14 +58,12 @@ class Study(StudyResults):
         self.space = dict(space)
         self.seed = seed
         self.pruner = pruner
-        self._trials: list[FrozenTrial] = []  # indexed by trial number
-        self._inferred: dict[str, Distribution] = {}
-        self._cursor = 0
+        self._cache = TrialCache(declared=bool(self.space))
         self._live: dict[int, Trial] = {}  # trials this process asked and has not told
         self._start_threads()
 
     def _start_threads(self) -> None:
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # guards _live
         self._heartbeat = None
         if self.heartbeat_interval:
             self._heartbeat = Heartbeat(self.heartbeat_interval, self._live_trial_ids, self._beat)
@@ -93,37 +91,23 @@ class Study(StudyResults):
         return self.directions[0]
 
     # -- local cache ----------------------------------------------------------------------
-    def _sync(self, changes: Sequence[FrozenTrial]) -> None:
-        with self._lock:
-            for t in changes:
-                if t.number < len(self._trials):
-                    self._trials[t.number] = t
-                elif t.number == len(self._trials):
-                    self._trials.append(t)
-                else:  # cannot happen with dense numbering; refuse to guess
-                    raise RuntimeError(
-                        f"Trial {t.number} arrived before trial {len(self._trials)}."
-                    )
-                if t.state is TrialState.COMPLETE and not self.space:
-                    for name, dist in t.distributions.items():
-                        self._inferred.setdefault(name, dist)
+    @property
+    def _trials(self) -> list[FrozenTrial]:
+        return self._cache.trials
 
     def _refresh(self) -> None:
-        changes, cursor = self._storage.read(self._info.study_id, self._cursor)
-        with self._lock:
-            self._sync(changes)
-            self._cursor = max(self._cursor, cursor)
+        self._cache.refresh(self._storage, self._info.study_id)
 
     @property
     def search_space(self) -> dict[str, Distribution]:
         """The declared space, or the one inferred from completed define-by-run trials."""
-        return dict(self.space or self._inferred)
+        return dict(self.space or self._cache.inferred)
 
     # -- ask ------------------------------------------------------------------------------
     def _propose(self, changes: list[FrozenTrial], first_number: int, n: int) -> list[Proposal]:
-        self._sync(changes)
+        self._cache.sync(changes)
         space = self.space or (
-            dict(sorted(self._inferred.items())) if self.strategy.learns_space else {}
+            dict(sorted(self._cache.inferred.items())) if self.strategy.learns_space else {}
         )
         rng = np.random.default_rng([self.seed, first_number])
         proposals = self.strategy.propose(self._trials, space, n, rng)
@@ -133,12 +117,13 @@ class Study(StudyResults):
     def _claim(self, n: int) -> list[Trial]:
         stale_before = None if self.grace_period is None else time.time() - self.grace_period
         claim = self._storage.claim(
-            self._info.study_id, self._cursor, n, self._propose, stale_before, self.retries
+            self._info.study_id, self._cache.cursor, n, self._propose, stale_before, self.retries
+        )
+        self._cache.sync(claim.changes)
+        self._cache.sync(
+            sorted(claim.claimed + claim.written, key=lambda t: t.number), claim.cursor
         )
         with self._lock:
-            self._sync(claim.changes)
-            self._sync(sorted(claim.claimed + claim.written, key=lambda t: t.number))
-            self._cursor = max(self._cursor, claim.cursor)
             history = self._trials if self.pruner is not None else ()
             trials = [
                 Trial(
@@ -168,7 +153,7 @@ class Study(StudyResults):
         self._storage.heartbeat(self._info.study_id, trial_ids, now)
 
     def _exhausted(self) -> bool:
-        return not any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in self._trials)
+        return not self._cache.unfinished()
 
     def _ask_for_run(self, n: int, wait: bool, deadline: float | None) -> list[Trial]:
         """Claim up to ``n`` trials; [] when the strategy is exhausted (or waits and ``wait``)."""
@@ -261,7 +246,7 @@ class Study(StudyResults):
         )
         with self._lock:
             self._live.pop(trial.number, None)
-            self._sync([done])
+        self._cache.sync([done])
         if outcome.retry:  # the machine failed, not the objective: run the same point again
             retry = retry_proposal(done, self.retries)
             if retry is not None:
@@ -321,28 +306,16 @@ class Study(StudyResults):
         ``executor`` is "thread" (default with ``n_jobs > 1``), "process", "ray", a
         ``RayExecutor`` or any ``concurrent.futures.Executor``. A trial running longer than
         ``trial_timeout`` seconds fails (its process is killed; a thread is abandoned)."""
-        check_optimize_args(objective, n_trials, timeout, n_jobs, catch, callbacks, batch_size)
-        positive_or_none("optimize", "trial_timeout", trial_timeout)
-        n_jobs = resolve_jobs(n_jobs)
-        catch = tuple(catch)
-        self.strategy.plan(n_trials)
-        with make_progress(progress, n_trials, self.study_name) as bar:
-
-            def tell(outcome: TrialOutcome) -> None:
-                frozen = self._record(outcome)
-                bar.advance(self._best_text())
-                for callback in callbacks:
-                    callback(self, frozen)
-
-            driver = Driver(
-                self._ask_for_run, tell, len(self.directions), n_trials=n_trials, timeout=timeout
-            )
-            if batch_size is not None:
-                make = None if executor is None else executor_factory(executor, 1, None)
-                driver.run_batched(objective, batch_size, catch, make)
-            elif n_jobs == 1 and executor is None and trial_timeout is None:
-                driver.run_serial(objective, catch)
-            else:
-                make = executor_factory(executor, n_jobs, trial_timeout)
-                n_jobs = getattr(executor, "max_concurrent", None) or n_jobs
-                driver.run_pool(objective, make, n_jobs, catch, trial_timeout)
+        run_optimize(
+            self,
+            objective,
+            n_trials=n_trials,
+            timeout=timeout,
+            n_jobs=n_jobs,
+            catch=catch,
+            callbacks=callbacks,
+            progress=progress,
+            batch_size=batch_size,
+            executor=executor,
+            trial_timeout=trial_timeout,
+        )
