@@ -11,6 +11,44 @@ except ImportError:  # pragma: no cover - the file sits beside this one
     postgres_server = None
 
 
+# With TUNESMITH_NO_IMPORT_SKIPS=1 (set by .ci/run) a test or module skipped because a module
+# could not be imported fails instead: every optional dependency the tests use is in the
+# [test] extra, so such a skip means a broken install, not an optional feature.
+_IMPORT_SKIP_MARKS = ("could not import", "No module named")
+
+
+def _import_skip_reason(report) -> str | None:
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return None
+    if os.environ.get("TUNESMITH_NO_IMPORT_SKIPS", "") in ("", "0"):
+        return None
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return reason if any(mark in reason for mark in _IMPORT_SKIP_MARKS) else None
+
+
+def _fail_import_skip(report) -> None:
+    reason = _import_skip_reason(report)
+    if reason is not None:
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{reason}\nSkipped for a missing module, which TUNESMITH_NO_IMPORT_SKIPS=1 forbids: "
+            'install it (pip install -e ".[test]"; add it to the [test] extra if it is missing).'
+        )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _fail_import_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _fail_import_skip(outcome.get_result())
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A throwaway PostgreSQL server; skipped where none is installed, unless CI requires it."""

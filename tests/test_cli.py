@@ -347,8 +347,6 @@ def rastrigin(x: list[float]) -> float:
 
 @pytest.mark.parametrize("strategy", ["random", "genetic"])
 def test_rastrigin_example(work: Path, strategy: str) -> None:
-    if strategy == "genetic":
-        pytest.importorskip("tunesmith.strategies.genetic")
     invoke(
         "run",
         str(EXAMPLES / "rastrigin.py"),

@@ -17,7 +17,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, is_classifier  # noqa: 
 from sklearn.datasets import load_iris, make_classification, make_regression  # noqa: E402
 from sklearn.exceptions import FitFailedWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier  # noqa: E402
-from sklearn.model_selection import GridSearchCV, GroupKFold, KFold, ParameterGrid  # noqa: E402
+from sklearn.model_selection import (  # noqa: E402
+    GridSearchCV,
+    GroupKFold,
+    KFold,
+    ParameterGrid,
+    cross_val_score,
+)
 from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler, StandardScaler  # noqa: E402
@@ -26,6 +32,7 @@ from sklearn.tree import DecisionTreeClassifier  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import tunesmith as ts  # noqa: E402
+from tunesmith.pruners import Median  # noqa: E402
 from tunesmith.sklearn import SearchCV  # noqa: E402
 
 
@@ -512,6 +519,45 @@ def test_every_batch_sees_the_same_folds(iris):
     assert len(search.cv_results_["params"]) == 6
 
 
+class _OneAtATime(ts.strategies.Strategy):
+    """Proposes a single candidate per call, whatever it is asked for: alpha = 10 ** number.
+
+    Its ``population_size`` makes SearchCV ask for three at a time, and get fewer."""
+
+    name = "one-at-a-time"
+    population_size = 3
+
+    def propose(self, history, space, n, rng):
+        return [{"alpha": float(10.0 ** len(history))}]
+
+
+@pytest.mark.parametrize(
+    "strategy, n_batches",
+    [(lambda: ts.strategies.Genetic(population_size=2), 3), (_OneAtATime, 6)],
+)
+def test_every_batch_records_its_own_scores(regression, strategy, n_batches):
+    # Several asks, each scored by its own folds: cv_results_ and the study hold each
+    # candidate's scores, equal to cross_val_score of that candidate alone.
+    X, y = regression
+    space = {"alpha": ts.Float(1.0, 1e5, log=True)}
+    search = SearchCV(Ridge(), space, strategy=strategy(), n_trials=6, cv=3, seed=0).fit(X, y)
+    res, trials = search.cv_results_, search.study_.trials
+    assert len(trials) == len(res["params"]) == 6
+    assert len({t.system_attrs["batch"] for t in trials}) == n_batches
+    alphas = [p["alpha"] for p in res["params"]]
+    assert len(set(alphas)) == 6 and [t.params["alpha"] for t in trials] == alphas
+    folds = list(KFold(3).split(X, y))
+    for i, (alpha, trial) in enumerate(zip(alphas, trials)):
+        expected = cross_val_score(Ridge(alpha=alpha), X, y, cv=folds)
+        got = [res[f"split{k}_test_score"][i] for k in range(3)]
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        np.testing.assert_allclose(trial.user_attrs["split_test_scores"], expected, rtol=1e-12)
+        assert trial.value == pytest.approx(res["mean_test_score"][i], rel=1e-12)
+        assert trial.value == pytest.approx(expected.mean(), rel=1e-12)
+    assert len(set(res["mean_test_score"].tolist())) == 6
+    assert search.best_score_ == max(res["mean_test_score"])
+
+
 # -- pruning --------------------------------------------------------------------------------
 class _WorseThanBest:
     """Prunes a trial whose running mean trails the best complete trial's by ``margin``."""
@@ -559,14 +605,13 @@ def test_pruning_stops_bad_candidates_early(iris):
 
 
 def test_pruning_with_tunesmith_median_pruner(iris):
-    pruners = pytest.importorskip("tunesmith.pruners")
     X, y = iris
     search = SearchCV(
         DecisionTreeClassifier(random_state=0),
         _TREE_GRID,
         strategy="grid",
         cv=5,
-        pruner=pruners.Median(n_startup_trials=2),
+        pruner=Median(n_startup_trials=2),
     ).fit(X, y)
     res = search.cv_results_
     assert res["params"] == list(ParameterGrid(_TREE_GRID))

@@ -3,12 +3,15 @@
 import multiprocessing as mp
 import os
 import signal
+import threading
 import time
 
 import pytest
+import sqlalchemy
 
 import tunesmith as ts
 from tunesmith import TrialState
+from tunesmith.storage.schema import trials_table
 
 SPACE = {"x": ts.Int(0, 1000)}
 
@@ -70,26 +73,66 @@ def _ask_and_hang(url, ready):
     study = ts.load_study("hb", storage=url)
     trial = study.ask()
     ready.put(trial.number)
-    time.sleep(3600)  # killed by the test while "running"
+    threading.Event().wait(120)  # "running" until the test kills this process
+
+
+def _heartbeat(url, number):
+    """The stored (started, heartbeat) times of trial ``number`` of study "hb"."""
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                sqlalchemy.select(trials_table.c.started, trials_table.c.heartbeat).where(
+                    trials_table.c.number == number
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    return row.started, row.heartbeat
+
+
+def _wait_for(condition, what, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
 
 
 def test_killed_driver_trial_fails_after_grace_and_is_retried(tmp_path):
     url = f"sqlite:///{tmp_path / 'hb.db'}"
+    grace = 0.5
     ts.create_study(
-        name="hb", storage=url, space=SPACE, seed=0, heartbeat=0.1, grace_period=0.5, retries=1
+        name="hb", storage=url, space=SPACE, seed=0, heartbeat=0.1, grace_period=grace, retries=1
     )
     ctx = mp.get_context("fork")
     ready = ctx.Queue()
     proc = ctx.Process(target=_ask_and_hang, args=(url, ready))
     proc.start()
-    number = ready.get(timeout=60)
-    beat_seen = ts.load_study("hb", storage=url)
-    time.sleep(0.7)  # past the grace period: a live process keeps beating meanwhile
-    beat_seen.optimize(lambda t: 1.0, n_trials=1)
-    assert beat_seen.trials[number].state is TrialState.RUNNING  # still alive: not reaped
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.join()
-    time.sleep(0.7)  # let the dead trial's heartbeat age past the grace period
+    try:
+        number = ready.get(timeout=60)
+        beat_seen = ts.load_study("hb", storage=url)
+
+        # The live process beats: wait until its heartbeat is newer than the start plus the
+        # grace period, so a trial that did not beat would be reaped by now.
+        def beaten_past_grace():
+            started, beat = _heartbeat(url, number)
+            return beat is not None and beat > started + grace and time.time() > started + grace
+
+        _wait_for(beaten_past_grace, "the live trial to beat past its grace period")
+        beat_seen.optimize(lambda t: 1.0, n_trials=1)
+        assert beat_seen.trials[number].state is TrialState.RUNNING  # still alive: not reaped
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join(timeout=30)
+        assert proc.exitcode == -signal.SIGKILL
+    finally:
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=30)
+
+    # Dead now: once its last heartbeat is older than the grace period, the next ask reaps it.
+    _, last_beat = _heartbeat(url, number)
+    _wait_for(lambda: time.time() > last_beat + grace + 0.05, "the heartbeat to go stale")
     study = ts.load_study("hb", storage=url)
     study.optimize(lambda t: float(t.params["x"]), n_trials=3)
     trials = study.trials

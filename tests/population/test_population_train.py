@@ -11,7 +11,7 @@ from torch import nn
 from tunesmith import population as pop
 from tunesmith.population.data import derive_seed
 from tunesmith.population.engine import PopulationRun, initial_weights
-from tunesmith.population.train import _Planner
+from tunesmith.population.planner import Planner
 
 torch.set_num_threads(1)
 
@@ -38,7 +38,18 @@ def assert_same_member(a: pop.MemberResult, b: pop.MemberResult, rtol: float = 1
     np.testing.assert_allclose(a.loss_curve, b.loss_curve, rtol=rtol, atol=1e-6)
     for name in a.weights:
         np.testing.assert_allclose(a.weights[name], b.weights[name], rtol=rtol, atol=1e-5)
-    assert a.accuracy == pytest.approx(b.accuracy, abs=1 / 60) if a.accuracy is not None else True
+    # The validation metric: None only for a failed member (and the other task's metric).
+    for name in ("accuracy", "mse"):
+        assert (getattr(a, name) is None) == (getattr(b, name) is None), name
+    if a.failed:
+        assert a.accuracy is None and a.mse is None and b.accuracy is None and b.mse is None
+        return
+    assert (a.accuracy is None) != (a.mse is None)  # exactly one metric, a finite number
+    if a.accuracy is not None:
+        assert 0.0 <= a.accuracy <= 1.0 and 0.0 <= b.accuracy <= 1.0
+        assert a.accuracy == pytest.approx(b.accuracy, abs=1 / 60)
+    else:
+        assert np.isfinite(a.mse) and a.mse == pytest.approx(b.mse, rel=rtol, abs=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -178,7 +189,7 @@ def test_members_are_grouped_by_shape_and_match_their_solo_runs(digits) -> None:
 
 def test_members_are_grouped_by_optimizer_in_contiguous_blocks(digits) -> None:
     x, y = digits
-    planner = _Planner(pop.MLP(hidden=(8,)), _data(x, y), CONFIGS, 1 << 30)
+    planner = Planner(pop.MLP(hidden=(8,)), _data(x, y), CONFIGS, 1 << 30)
     arch, members = planner.groups[0]
     run = planner.new_run(arch, members)
     blocks = [(g.rule, g.stop - g.start) for g in run.groups]
@@ -244,7 +255,7 @@ def test_halving_keeps_the_best_third_and_survivors_match_solo(digits) -> None:
 
 def test_population_run_keeps_optimizer_state_when_members_leave(digits) -> None:
     x, y = digits
-    planner = _Planner(pop.MLP(hidden=(8,)), _data(x, y), CONFIGS, 1 << 30)
+    planner = Planner(pop.MLP(hidden=(8,)), _data(x, y), CONFIGS, 1 << 30)
     arch, members = planner.groups[0]
     run = planner.new_run(arch, members)
     run.advance(1)

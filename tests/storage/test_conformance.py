@@ -5,7 +5,8 @@ import sqlite3
 import pytest
 
 import tunesmith as ts
-from tunesmith.storage import StorageError, get_storage
+from tunesmith.storage import Proposal, StorageError, get_storage
+from tunesmith.storage.base import LOST_HEARTBEAT
 
 SPACE = {"x": ts.Float(-1, 1), "k": ts.Choice(["a", "b"]), "n": ts.Int(1, 4)}
 
@@ -125,3 +126,95 @@ def test_a_study_pickles_and_keeps_working(storage):
     assert [t.params for t in copy.trials] == [t.params for t in study.trials]
     copy.optimize(lambda t: t.params["x"], n_trials=2)
     assert len(copy.trials) == 6
+
+
+# -- the storage contract itself, below the study ----------------------------------------------
+def _numbered(changes, first, n):
+    """A propose function: ``n`` proposals whose x is the number of the trial they become."""
+    dists = {"x": ts.Float(0, 1e6)}
+    return [Proposal({"x": float(first + i)}, dists, {"batch": first}) for i in range(n)]
+
+
+def _by_number(trials):
+    return {t.number: t for t in trials}
+
+
+def test_claim_returns_only_trials_changed_after_the_cursor(storage):
+    backend = get_storage(storage)
+    sid = backend.create_study("cursor", ["minimize"], {}).study_id
+    seen = []
+
+    def propose(changes, first, n):
+        seen.append(sorted(t.number for t in changes))
+        return _numbered(changes, first, n)
+
+    first = backend.claim(sid, 0, 3, propose)
+    assert [t.number for t in first.claimed] == [0, 1, 2] and first.changes == []
+    t0, t1, t2 = first.claimed
+    backend.finish(sid, t1, ts.TrialState.COMPLETE, (1.0,), None, 1.0)
+
+    second = backend.claim(sid, first.cursor, 1, propose)
+    assert [(t.number, t.state) for t in second.changes] == [(1, ts.TrialState.COMPLETE)]
+    assert second.changes[0].values == (1.0,)
+    assert [t.number for t in second.claimed] == [3] and second.cursor > first.cursor
+
+    third = backend.claim(sid, second.cursor, 1, propose)  # nothing changed in between
+    assert third.changes == [] and [t.number for t in third.claimed] == [4]
+    assert seen == [[], [1], []]  # the strategy hears the same changes
+
+    everything = backend.claim(sid, 0, 1, propose)  # cursor 0: the whole study
+    assert sorted(t.number for t in everything.changes) == [0, 1, 2, 3, 4]
+    changed, cursor = backend.read(sid, third.cursor)
+    assert [t.number for t in changed] == [5] and cursor == everything.cursor
+    assert backend.read(sid, cursor) == ([], cursor)
+
+
+def test_stale_running_trial_fails_and_is_retried_while_a_live_one_runs_on(storage):
+    backend = get_storage(storage)
+    sid = backend.create_study("reap", ["minimize"], {}).study_id
+    claim = backend.claim(sid, 0, 2, _numbered)
+    stale, live = claim.claimed
+    start = max(t.started for t in claim.claimed)
+    backend.heartbeat(sid, [live.trial_id], start + 100.0)  # only the live trial keeps beating
+
+    reaped = backend.claim(sid, claim.cursor, 0, _numbered, stale_before=start + 50.0, retries=1)
+    assert reaped.claimed == []
+    changed = _by_number(reaped.changes)
+    assert changed[0].state is ts.TrialState.FAIL and changed[0].error == LOST_HEARTBEAT
+    assert changed[0].finished is not None
+    trials = _by_number(backend.read(sid, 0)[0])
+    assert sorted(trials) == [0, 1, 2]
+    assert trials[0].state is ts.TrialState.FAIL and trials[0].error == LOST_HEARTBEAT
+    assert trials[1].state is ts.TrialState.RUNNING and trials[1].error is None
+    retry = trials[2]  # queued with the same parameters, numbered after the others
+    assert retry.state is ts.TrialState.WAITING and retry.params == stale.params == {"x": 0.0}
+    assert retry.system_attrs["retry"] == 1 and retry.system_attrs["retry_of"] == 0
+
+    # The retry is handed out before anything new; when its heartbeat stops too, its one
+    # retry is used up: it fails and nothing more is queued.
+    again = backend.claim(sid, reaped.cursor, 1, _numbered, stale_before=start + 50.0, retries=1)
+    assert [(t.number, t.params) for t in again.claimed] == [(2, {"x": 0.0})]
+    backend.heartbeat(sid, [live.trial_id], start + 10_000.0)
+    final = backend.claim(sid, again.cursor, 0, _numbered, stale_before=start + 5_000, retries=1)
+    assert [(t.number, t.state) for t in final.changes] == [(2, ts.TrialState.FAIL)]
+    trials = _by_number(backend.read(sid, 0)[0])
+    assert sorted(trials) == [0, 1, 2] and trials[2].error == LOST_HEARTBEAT
+    assert trials[1].state is ts.TrialState.RUNNING
+
+    # The live trial can still be told; the reaped one cannot.
+    done = backend.finish(sid, live, ts.TrialState.COMPLETE, (2.0,), None, start + 1.0)
+    assert done.state is ts.TrialState.COMPLETE and done.values == (2.0,)
+    with pytest.raises(StorageError, match="never overwritten"):
+        backend.finish(sid, stale, ts.TrialState.COMPLETE, (1.0,), None, start + 1.0)
+
+
+def test_stale_trials_are_not_retried_without_retries(storage):
+    backend = get_storage(storage)
+    sid = backend.create_study("reap0", ["minimize"], {}).study_id
+    claim = backend.claim(sid, 0, 1, _numbered)
+    (stale,) = claim.claimed
+    reaped = backend.claim(sid, claim.cursor, 0, _numbered, stale_before=stale.started + 1.0)
+    assert [(t.number, t.state, t.error) for t in reaped.changes] == [
+        (0, ts.TrialState.FAIL, LOST_HEARTBEAT)
+    ]
+    assert [t.number for t in backend.read(sid, 0)[0]] == [0]

@@ -25,11 +25,18 @@ def _run_workers(url, name, n_procs, n_trials):
     ctx = mp.get_context("fork")
     queue = ctx.Queue()
     procs = [ctx.Process(target=_worker, args=(url, name, n_trials, queue)) for _ in range(n_procs)]
-    for p in procs:
-        p.start()
-    errors = [queue.get(timeout=120) for _ in procs]
-    for p in procs:
-        p.join(timeout=60)
+    try:
+        for p in procs:
+            p.start()
+        errors = [queue.get(timeout=120) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+            assert p.exitcode == 0, p.exitcode
+    finally:  # a worker that hangs or a failed assertion leaves no process behind
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+                p.join(timeout=30)
     return [e for e in errors if e is not None]
 
 

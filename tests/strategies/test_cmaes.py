@@ -202,6 +202,21 @@ def test_restarts_change_the_population_once_a_run_converges(restart):
     assert {len(g) for g in batches(never)} == {6}
 
 
+@pytest.mark.parametrize("population_size, base", [(4, 4), (None, 6)])
+def test_ipop_populations_grow_as_powers_of_inc_popsize(population_size, base):
+    # A tiny integer space: each run soon decodes a whole generation to one point and
+    # restarts, with k-th restart's population base * inc_popsize ** k.
+    space = {"a": ts.Int(0, 3), "b": ts.Int(0, 3)}
+    strategy = CMAES(population_size=population_size, restart="ipop", inc_popsize=3)
+    study = ts.create_study(strategy=strategy, space=space, seed=0)
+    study.optimize(lambda t: (t.params["a"] - 1) ** 2 + (t.params["b"] - 2) ** 2, n_trials=400)
+    sizes = [len(g) for g in batches(study)]
+    runs = [size for i, size in enumerate(sizes) if i == 0 or size != sizes[i - 1]]
+    assert len(runs) >= 3
+    assert runs == [base * 3**k for k in range(len(runs))]
+    assert sizes == sorted(sizes)
+
+
 # -- failures -----------------------------------------------------------------------------------
 def test_failed_and_pruned_members_rank_last_and_the_search_goes_on():
     space = {"x": ts.Float(-4, 4), "y": ts.Float(-4, 4)}

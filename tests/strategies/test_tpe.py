@@ -7,7 +7,6 @@ import copy
 import math
 import pickle
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -47,7 +46,9 @@ def frozen(
     intermediate: dict[int, float] | None = None,
 ) -> FrozenTrial:
     values = None if value is None else tuple(np.atleast_1d(value).tolist())
-    return FrozenTrial(number, state, dict(params), {}, values, dict(intermediate or {}))
+    return FrozenTrial(
+        number, state, dict(params), {}, values=values, intermediate=dict(intermediate or {})
+    )
 
 
 def random_history(space: Space, size: int, seed: int) -> list[FrozenTrial]:
@@ -298,6 +299,44 @@ def test_pruned_trials_rank_below_complete_ones_by_step_then_value():
     assert order == [1, 4, 3, 2, 0]
 
 
+@pytest.mark.parametrize(
+    "n_finished, gamma, max_good, expected",
+    [
+        (1000, 0.1, 25, 25),  # ceil(0.1 * 1000) = 100, capped at max_good
+        (250, 0.1, 25, 25),
+        (251, 0.1, 25, 25),
+        (240, 0.1, 25, 24),
+        (101, 0.1, 25, 11),  # ceil, not round or floor
+        (100, 0.1, 25, 10),
+        (3, 0.1, 25, 1),
+        (0, 0.1, 25, 1),  # never fewer than one good trial
+        (100, 0.5, 5, 5),
+        (10, 1.0, 25, 10),
+    ],
+)
+def test_n_good_is_ceil_gamma_n_capped_at_max_good(n_finished, gamma, max_good, expected):
+    assert split.n_good(n_finished, gamma, max_good) == expected
+
+
+def test_max_good_caps_the_trials_that_shape_the_good_density():
+    # 5 best trials near x = 0.9, 45 next best near 0.1, 50 worst near 0.5. With gamma=0.5 the
+    # cap max_good=5 keeps only the first five as "good": proposals go near 0.9. Without the
+    # cap the 45 near 0.1 would dominate l(x).
+    space = {"x": Float(0.0, 1.0)}
+    rng = np.random.default_rng(0)
+    centres = [(0.9, -10.0)] * 5 + [(0.1, -5.0)] * 45 + [(0.5, 0.0)] * 50
+    history = [
+        frozen(i, {"x": float(c + rng.uniform(-0.02, 0.02))}, loss + rng.uniform(0, 0.1))
+        for i, (c, loss) in enumerate(centres)
+    ]
+    capped = TPE(n_startup_trials=1, gamma=0.5, max_good=5)
+    xs = [propose(capped, history, space, seed=s)[0]["x"] for s in range(20)]
+    assert sum(abs(x - 0.9) < 0.1 for x in xs) >= 18, xs
+    uncapped = TPE(n_startup_trials=1, gamma=0.5, max_good=50)
+    xs = [propose(uncapped, history, space, seed=s)[0]["x"] for s in range(20)]
+    assert sum(abs(x - 0.1) < 0.1 for x in xs) >= 18, xs
+
+
 def test_pruned_trials_inform_the_model():
     """Trials pruned in a region steer proposals away from it, and an all-pruned history works."""
     space = {"x": Float(0.0, 1.0)}
@@ -336,19 +375,23 @@ def test_constant_liar_counts_running_trials_as_bad():
 def test_parallel_threads_with_constant_liar_give_distinct_proposals():
     """Trials running at the same time never share their params, even in a small grid."""
     space = {"x": Int(0, 40), "c": Choice(["a", "b", "c"])}
-    lock = threading.Lock()
+    changed = threading.Condition()
     running: dict[int, str] = {}
     clashes, overlaps = [], []
 
     def objective(trial: ts.Trial) -> float:
         key = params_key(trial.params)
-        with lock:
+        with changed:
             clashes.extend(n for n, k in running.items() if k == key)
             overlaps.append(len(running))
             running[trial.number] = key
-        time.sleep(0.01)
-        with lock:
+            changed.notify_all()
+            # Hold the trial until two others run beside it, or no more will start.
+            alongside = lambda: len(running) >= 3 or len(overlaps) == 60  # noqa: E731
+            assert changed.wait_for(alongside, timeout=30)
+        with changed:
             del running[trial.number]
+            changed.notify_all()
         return abs(trial.params["x"] - 20) + (trial.params["c"] != "b")
 
     study = ts.create_study(space=space, strategy=TPE(n_startup_trials=8, constant_liar=True))
