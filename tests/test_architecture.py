@@ -202,3 +202,36 @@ def test_the_walker_sees_a_cycle():
         "tunesmith.compare.b": ("from tunesmith.compare.a import f\n", False),
     }
     assert ["tunesmith.compare.a", "tunesmith.compare.b"] in cycles(planted)
+
+
+MAX_MODULE_LINES = 300
+MAX_FUNCTION_LINES = 50
+LONG_REASON = "Long because"  # a function over the limit says why in its docstring
+
+
+def oversized(sources=SOURCES) -> list[str]:
+    """Modules over MAX_MODULE_LINES; functions over MAX_FUNCTION_LINES without a reason."""
+    found = []
+    for module, (text, _) in sorted(sources.items()):
+        lines = text.count("\n")
+        if lines > MAX_MODULE_LINES:
+            found.append(f"{module}: {lines} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                reason = LONG_REASON in (ast.get_docstring(node) or "")
+                if length > MAX_FUNCTION_LINES and not reason:
+                    found.append(f"{module}.{node.name}: {length} lines")
+    return found
+
+
+def test_modules_and_functions_stay_small():
+    assert oversized() == []
+
+
+def test_the_size_rule_sees_a_long_function():
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    planted = {"tunesmith.space": (f"def f():\n{body}", False)}
+    assert oversized(planted) == [f"tunesmith.space.f: {MAX_FUNCTION_LINES + 1} lines"]
+    reasoned = {"tunesmith.space": (f'def f():\n    """{LONG_REASON} of x."""\n{body}', False)}
+    assert oversized(reasoned) == []

@@ -14,18 +14,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Float", "Int", "Choice", "Distribution", "Space", "validate_space", "grid_points"]
+__all__ = ["Float", "Int", "Choice", "Distribution"]
 
 
-def _param_error(owner: str, name: str, rule: str, got: Any) -> ValueError:
+def param_error(owner: str, name: str, rule: str, got: Any) -> ValueError:
+    """The project's message shape: The 'name' parameter of owner must .... Got x instead."""
     return ValueError(f"The {name!r} parameter of {owner} {rule}. Got {got!r} instead.")
 
 
 def _finite_number(owner: str, name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise _param_error(owner, name, "must be a real number", value)
+        raise param_error(owner, name, "must be a real number", value)
     if not math.isfinite(value):
-        raise _param_error(owner, name, "must be finite", value)
+        raise param_error(owner, name, "must be finite", value)
     return value
 
 
@@ -92,11 +93,11 @@ class Float(Distribution):
                 f"{step!r} instead."
             )
         if log and low <= 0:
-            raise _param_error("Float", "low", "must be > 0 when log=True", low)
+            raise param_error("Float", "low", "must be > 0 when log=True", low)
         if step is not None:
             step = _finite_number("Float", "step", step)
             if step <= 0:
-                raise _param_error("Float", "step", "must be > 0", step)
+                raise param_error("Float", "step", "must be > 0", step)
             n = (high - low) / step
             if abs(n - round(n)) > 1e-8 * max(1.0, abs(n)):
                 raise ValueError(
@@ -136,7 +137,7 @@ class Float(Distribution):
                 )
             return [min(self.low + i * self.step, self.high) for i in range(self._n_steps() + 1)]
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise _param_error("Float.grid", "n", "must be an int >= 1", n)
+            raise param_error("Float.grid", "n", "must be an int >= 1", n)
         if n == 1:
             return [self.from_unit(0.5)]
         return list(dict.fromkeys(self.from_unit(i / (n - 1)) for i in range(n)))
@@ -157,7 +158,7 @@ class Int(Distribution):
     def __init__(self, low: int, high: int, log: bool = False, step: int = 1):
         for name, v in (("low", low), ("high", high), ("step", step)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-                raise _param_error("Int", name, "must be an int", v)
+                raise param_error("Int", name, "must be an int", v)
         low, high, step = int(low), int(high), int(step)
         if not low < high:
             raise ValueError(
@@ -165,13 +166,13 @@ class Int(Distribution):
                 f"Got low={low!r}, high={high!r} instead."
             )
         if step < 1:
-            raise _param_error("Int", "step", "must be >= 1", step)
+            raise param_error("Int", "step", "must be >= 1", step)
         if log and step != 1:
             raise ValueError(
                 f"The 'step' parameter of Int must be 1 when log=True. Got {step!r} instead."
             )
         if log and low < 1:
-            raise _param_error("Int", "low", "must be >= 1 when log=True", low)
+            raise param_error("Int", "low", "must be >= 1 when log=True", low)
         if (high - low) % step:
             raise ValueError(
                 f"The 'step' parameter of Int must divide high - low = {high - low}. "
@@ -227,23 +228,23 @@ class Choice(Distribution):
 
     def __init__(self, options: Sequence[Any]):
         if isinstance(options, (str, bytes)) or not isinstance(options, Sequence):
-            raise _param_error("Choice", "options", "must be a list", options)
+            raise param_error("Choice", "options", "must be a list", options)
         options = list(options)
         if not options:
-            raise _param_error("Choice", "options", "must not be empty", options)
+            raise param_error("Choice", "options", "must not be empty", options)
         for opt in options:
             if not isinstance(opt, _JSON_SCALARS):
-                raise _param_error(
+                raise param_error(
                     "Choice",
                     "options",
                     "must hold only JSON scalars (str, int, float, bool, None)",
                     opt,
                 )
             if isinstance(opt, float) and not math.isfinite(opt):
-                raise _param_error("Choice", "options", "must hold finite numbers", opt)
+                raise param_error("Choice", "options", "must hold finite numbers", opt)
         keys = [json.dumps(o) for o in options]
         if len(set(keys)) != len(keys):
-            raise _param_error("Choice", "options", "must not repeat an option", options)
+            raise param_error("Choice", "options", "must not repeat an option", options)
         self.options = options
         self._index = {k: i for i, k in enumerate(keys)}
 
@@ -275,58 +276,3 @@ class Choice(Distribution):
 
 
 _KINDS: dict[str, type[Distribution]] = {"float": Float, "int": Int, "choice": Choice}
-
-Space = Mapping[str, Distribution]
-
-
-def validate_space(space: Any, owner: str = "create_study") -> dict[str, Distribution]:
-    """Check that ``space`` is a dict of names to distributions and return a plain copy."""
-    if space is None:
-        return {}
-    if not isinstance(space, Mapping):
-        raise _param_error(owner, "space", "must be a dict of names to Float, Int or Choice", space)
-    out: dict[str, Distribution] = {}
-    for name, dist in space.items():
-        if not isinstance(name, str) or not name:
-            raise _param_error(owner, "space", "must have non-empty string names", name)
-        if not isinstance(dist, Distribution):
-            raise ValueError(
-                f"The 'space' parameter of {owner} must map names to Float, Int or "
-                f"Choice. Got {dist!r} for {name!r} instead."
-            )
-        out[name] = dist
-    return out
-
-
-def space_to_json(space: Space) -> dict[str, Any]:
-    return {name: dist.to_json() for name, dist in space.items()}
-
-
-def space_from_json(data: Mapping[str, Any]) -> dict[str, Distribution]:
-    return {name: Distribution.from_json(d) for name, d in data.items()}
-
-
-def grid_points(space: Space, n: int | None = None) -> list[dict[str, Any]]:
-    """All grid points of ``space`` in a fixed order (last name varies fastest)."""
-    names = list(space)
-    axes = [space[name].grid(n) for name in names]
-    points: list[dict[str, Any]] = [{}]
-    for name, axis in zip(names, axes):
-        points = [{**p, name: v} for p in points for v in axis]
-    return points
-
-
-def grid_size(space: Space, n: int | None = None) -> float:
-    """Number of points of ``grid_points(space, n)``; infinity when a Float without a step has
-    no ``n`` (its grid is then undefined)."""
-    size = 1
-    for dist in space.values():
-        if isinstance(dist, Int):
-            size *= dist.size if n is None else min(n, dist.size)
-        elif isinstance(dist, Float) and n is None:
-            if dist.step is None:
-                return math.inf
-            size *= dist._n_steps() + 1
-        else:
-            size *= len(dist.grid(n))
-    return size

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from tunesmith.storage import _sql_rows as q
 from tunesmith.storage._sql_engine import engine_for, normalize_url, run_transaction
@@ -35,13 +35,7 @@ from tunesmith.storage.base import (
     dumps,
     retry_proposal,
 )
-from tunesmith.storage.schema import (
-    SCHEMA_VERSION,
-    TABLE_NAMES,
-    meta_table,
-    metadata,
-    studies_table,
-)
+from tunesmith.storage.schema import ensure_schema, studies_table
 from tunesmith.trial import FrozenTrial, TrialState
 
 
@@ -52,7 +46,7 @@ class SQLStorage(Storage):
         self.url = normalize_url(url)
         self.retry_seconds = retry_seconds
         self.engine = engine_for(url)
-        self._check_schema()
+        ensure_schema(self.url, self.engine, self._read, self._write)
 
     def __repr__(self) -> str:
         return f"SQLStorage({self.url!r})"
@@ -69,64 +63,6 @@ class SQLStorage(Storage):
 
     def _read(self, work):
         return run_transaction(self.engine, work, read=True, retry_seconds=self.retry_seconds)
-
-    # -- schema ---------------------------------------------------------------------------
-    def _check_schema(self) -> None:
-        def look(conn: Connection) -> tuple[set[str], Any]:
-            tables = set(inspect(conn).get_table_names())
-            version = None
-            if meta_table.name in tables:
-                version = conn.execute(
-                    select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-                ).scalar()
-            return tables, version
-
-        try:
-            tables, version = self._read(look)
-        except DatabaseError as exc:
-            raise StorageError(
-                f"{self.url} cannot be opened as a tunesmith database: {exc.orig}"
-            ) from None
-        if meta_table.name in tables:
-            if version != str(SCHEMA_VERSION):
-                raise StorageError(
-                    f"{self.url} holds tunesmith schema version {version}; this tunesmith reads "
-                    f"version {SCHEMA_VERSION}."
-                )
-            return
-        if tables:
-            raise StorageError(
-                f"{self.url} is not a tunesmith database (it has tables {sorted(tables)[:5]} "
-                "and no tunesmith_meta); it was left as it was."
-            )
-        self._create_schema()
-
-    def _create_schema(self) -> None:
-        if self.engine.dialect.name == "sqlite":
-            raw = (
-                self.engine.raw_connection()
-            )  # autocommit: the mode cannot change in a transaction
-            try:
-                raw.driver_connection.execute("PRAGMA journal_mode = WAL")
-            finally:
-                raw.close()
-
-        def create(conn: Connection) -> None:
-            metadata.create_all(conn, checkfirst=True)
-            conn.execute(
-                meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
-            )
-
-        try:
-            self._write(create)
-        except IntegrityError:
-            pass  # another process created it at the same time
-        except (OperationalError, StorageError) as exc:
-            if "already exists" not in str(exc):
-                raise
-        missing = TABLE_NAMES - set(inspect(self.engine).get_table_names())
-        if missing:
-            raise StorageError(f"{self.url}: could not create tables {sorted(missing)}.")
 
     # -- studies --------------------------------------------------------------------------
     def create_study(

@@ -160,6 +160,27 @@ def trajectories(
     figure = _figure()
     axes = figure.add_subplot()
     _draw_contours(axes, test_function)
+    _draw_paths(axes, test_function, paths, chosen_lrs, steps, start)
+    axes.set_title(
+        f"{function.capitalize()}: {steps} steps per optimizer (dots every {max(1, steps // 20)}, "
+        "big dot = end)"
+    )
+    axes.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    figure.tight_layout()
+    output = Path(path)
+    figure.savefig(output, format="png")
+    return output
+
+
+def _draw_paths(
+    axes: Any,
+    test_function: TestFunction,
+    paths: Mapping[str, np.ndarray],
+    lrs: Mapping[str, float],
+    steps: int,
+    start: Sequence[float],
+) -> None:
+    """Each optimizer's path (a line with dots, a big dot at its end), the start and minimum."""
     styles = ["-", "--", "-.", ":"]
     for index, (name, points) in enumerate(paths.items()):
         final = test_function.value(points[-1])
@@ -173,7 +194,7 @@ def trajectories(
             markevery=max(1, steps // 20),
             alpha=0.9,
             zorder=3 + index,
-            label=f"{name} (lr={chosen_lrs[name]:g}): f={final:.3g}",
+            label=f"{name} (lr={lrs[name]:g}): f={final:.3g}",
         )
         axes.plot(*points[-1], "o", ms=8, mec="k", color=line.get_color(), zorder=10)
     axes.plot(*start, "ks", ms=7, label="start")
@@ -183,15 +204,6 @@ def trajectories(
     axes.set_ylim(y_low, y_high)
     axes.set_xlabel("x")
     axes.set_ylabel("y")
-    axes.set_title(
-        f"{function.capitalize()}: {steps} steps per optimizer (dots every {max(1, steps // 20)}, "
-        "big dot = end)"
-    )
-    axes.legend(loc="lower right", fontsize=8, framealpha=0.9)
-    figure.tight_layout()
-    output = Path(path)
-    figure.savefig(output, format="png")
-    return output
 
 
 def _draw_contours(axes: Any, test_function: TestFunction) -> None:
