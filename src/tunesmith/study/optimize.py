@@ -8,27 +8,36 @@ from typing import TYPE_CHECKING, Any
 from tunesmith.execution.local import Driver, executor_factory, resolve_jobs
 from tunesmith.execution.progress import make_progress
 from tunesmith.outcome import TrialOutcome
+from tunesmith.trial import FrozenTrial
 from tunesmith.validation import check_optimize_args, positive_or_none
 
 if TYPE_CHECKING:  # annotations only: study.py imports this module
     from tunesmith.study.study import Study
 
 
-def run_optimize(
+def optimize(
     study: Study,
     objective: Callable[..., Any],
-    *,
-    n_trials: int | None,
-    timeout: float | None,
-    n_jobs: int,
-    catch: tuple[type[BaseException], ...],
-    callbacks: Sequence[Callable[..., Any]],
-    progress: bool,
-    batch_size: int | None,
-    executor: Any,
-    trial_timeout: float | None,
+    n_trials: int | None = None,
+    timeout: float | None = None,
+    n_jobs: int = 1,
+    catch: tuple[type[BaseException], ...] = (Exception,),
+    callbacks: Sequence[Callable[[Study, FrozenTrial], Any]] = (),
+    progress: bool = False,
+    batch_size: int | None = None,
+    executor: Any = None,
+    trial_timeout: float | None = None,
 ) -> None:
-    """The loop of ``Study.optimize`` (see its docstring)."""
+    """Run the loop until ``n_trials`` are done, ``timeout`` seconds pass, or the strategy
+    is exhausted. An objective that raises an exception of a ``catch`` type, or returns a
+    non-number, NaN, inf or the wrong number of values, fails only its own trial.
+
+    ``executor`` is "thread" (default with ``n_jobs > 1``), "process", "ray", a
+    ``RayExecutor`` or any ``concurrent.futures.Executor``. A trial running longer than
+    ``trial_timeout`` seconds fails (its process is killed; a thread is abandoned).
+
+    This is ``Study.optimize``; ``study`` is the study it runs.
+    """
     check_optimize_args(objective, n_trials, timeout, n_jobs, catch, callbacks, batch_size)
     positive_or_none("optimize", "trial_timeout", trial_timeout)
     n_jobs = resolve_jobs(n_jobs)

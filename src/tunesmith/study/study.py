@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,7 @@ from tunesmith.storage import Proposal, Storage
 from tunesmith.storage.base import StudyInfo, retry_proposal
 from tunesmith.strategies import Strategy
 from tunesmith.study.cache import TrialCache
-from tunesmith.study.optimize import run_optimize
+from tunesmith.study.optimize import optimize
 from tunesmith.study.results import StudyResults
 from tunesmith.trial import FrozenTrial, Trial, TrialState
 from tunesmith.validation import is_int
@@ -286,36 +286,4 @@ class Study(StudyResults):
         return [self.tell(t, v) for t, v in zip(trials, values)]
 
     # -- optimize -------------------------------------------------------------------------
-    def optimize(
-        self,
-        objective: Callable[..., Any],
-        n_trials: int | None = None,
-        timeout: float | None = None,
-        n_jobs: int = 1,
-        catch: tuple[type[BaseException], ...] = (Exception,),
-        callbacks: Sequence[Callable[[Study, FrozenTrial], Any]] = (),
-        progress: bool = False,
-        batch_size: int | None = None,
-        executor: Any = None,
-        trial_timeout: float | None = None,
-    ) -> None:
-        """Run the loop until ``n_trials`` are done, ``timeout`` seconds pass, or the strategy
-        is exhausted. An objective that raises an exception of a ``catch`` type, or returns a
-        non-number, NaN, inf or the wrong number of values, fails only its own trial.
-
-        ``executor`` is "thread" (default with ``n_jobs > 1``), "process", "ray", a
-        ``RayExecutor`` or any ``concurrent.futures.Executor``. A trial running longer than
-        ``trial_timeout`` seconds fails (its process is killed; a thread is abandoned)."""
-        run_optimize(
-            self,
-            objective,
-            n_trials=n_trials,
-            timeout=timeout,
-            n_jobs=n_jobs,
-            catch=catch,
-            callbacks=callbacks,
-            progress=progress,
-            batch_size=batch_size,
-            executor=executor,
-            trial_timeout=trial_timeout,
-        )
+    optimize = optimize  # the loop, in study/optimize.py
