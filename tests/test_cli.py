@@ -365,3 +365,52 @@ def test_rastrigin_example(work: Path, strategy: str) -> None:
         assert r["value"] == pytest.approx(rastrigin(x)) and r["value"] >= 0
     best = json.loads(invoke("best", "rastrigin-objective", "--format", "json").stdout)
     assert best["value"] == pytest.approx(min(r["value"] for r in rows))
+
+
+# -- run and compare share the loader, the storage option and the error path -------------------
+def test_run_and_compare_share_the_storage_option(work: Path) -> None:
+    from tunesmith.cli.common import DEFAULT_STORAGE
+
+    options = {
+        name: next(p for p in cli.commands[name].params if p.name == "storage")
+        for name in ("run", "compare", "studies", "trials", "best")
+    }
+    assert {(o.default, o.help, o.metavar) for o in options.values()} == {
+        (DEFAULT_STORAGE, options["run"].help, "URL")
+    }
+    invoke("compare", "quad.py", "--strategies", "random", "--budget", "3", "--seeds", "1")
+    assert (work / "tunesmith.db").is_file()  # the same default file as ``tunesmith run``
+    invoke("run", "quad.py", "--trials", "2")
+    listed = {r["name"] for r in json.loads(invoke("studies", "--format", "json").stdout)}
+    assert listed == {"compare-quad-objective/random/seed0", "quad-objective"}
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["missing.py"], "does not exist"),
+        (["quad.py:nothing"], "no function 'nothing'"),
+        (["not_callable.py"], "must be a function"),
+        (["bad_space.py"], "bad_space.py: The 'space'"),
+        (["syntax.py"], "SyntaxError while loading (line 1)"),
+        (["quad.py", "--storage", "mysql://x"], "--storage"),
+        (["quad.py", "--jobs", "0"], "'--jobs'"),
+    ],
+)
+def test_compare_loads_and_fails_like_run(work: Path, args: list[str], needle: str) -> None:
+    for name, text in BAD_FILES.items():
+        (work / name).write_text(text)
+    ran, compared = (CliRunner().invoke(cli, [command, *args]) for command in ("run", "compare"))
+    for result in (ran, compared):
+        assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
+        assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+        assert needle in result.stderr and "Traceback" not in result.output
+    assert ran.stderr.replace("'tunesmith run", "'tunesmith compare") == compared.stderr
+
+
+def test_compare_needs_a_declared_space(work: Path) -> None:
+    by_run = "def objective(trial):\n    return trial.suggest_float('x', 0.0, 1.0)\n"
+    (work / "by_run.py").write_text(by_run)
+    result = invoke("compare", "by_run.py", "--budget", "2", "--seeds", "1", code=2)
+    assert "by_run.py has no module-level `space`" in result.stderr
+    assert not (work / "tunesmith.db").exists()

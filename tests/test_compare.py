@@ -377,7 +377,7 @@ def test_sklearn_search_peers_score_the_same_folds(kind: str) -> None:
     (record,) = result.records
     assert len(record.evaluations) == 8
     for e in record.evaluations[:3]:  # the same error rate as the objective computes
-        trial = ts.Trial(0, e.params, space, 0)
+        trial = ts.Trial(0, e.params, space, seed=0)
         assert e.value == pytest.approx(objective(trial))
 
 
@@ -405,3 +405,124 @@ def test_objectives_that_return_gradients_run_under_every_runner() -> None:
     result = compare.run(objective, SPACE2, strategies=["random", _Sampler()], budget=6, seeds=1)
     for record in result.records:
         assert all(e.value is not None for e in record.evaluations)
+
+
+def test_every_run_reloads_with_its_own_strategy_and_no_warning(tmp_path: Path) -> None:
+    import warnings
+
+    from tunesmith.storage import get_storage
+    from tunesmith.strategies import Grid, Random
+
+    storage = f"sqlite:///{tmp_path / 'r.db'}"
+    objective, _ = _counting(SPACE2)
+    compare.run(
+        objective,
+        SPACE2,
+        strategies=["grid", "tpe", _Sampler()],
+        budget=9,
+        seeds=1,
+        storage=storage,
+        name="re",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a strategy that cannot be rebuilt warns
+        grid = ts.load_study("re/grid/seed0", storage)
+        tpe = ts.load_study("re/tpe/seed0", storage)
+        peer = ts.load_study("re/sampler/seed0", storage)
+        again = compare.run(
+            objective,
+            SPACE2,
+            strategies=["grid", "tpe", _Sampler()],
+            budget=9,
+            seeds=1,
+            storage=storage,
+            name="re",
+        )
+    assert isinstance(grid.strategy, Grid) and grid.strategy.n_points == 3
+    assert tpe.strategy.name == "tpe"
+    assert isinstance(peer.strategy, Random)  # its trials were enqueued: random continues it
+    info = get_storage(storage).get_study("re/sampler/seed0")
+    assert info.settings.strategy_name == "random"
+    assert info.settings.extra["compare"] == {
+        "comparison": "re",
+        "technique": "sampler",
+        "budget": 9,
+    }
+    assert len(peer.trials) == 9 and len(again.runs("sampler")[0].evaluations) == 9
+
+
+def test_evaluations_fail_by_the_same_rule_as_a_study() -> None:
+    from tunesmith.outcome import outcome_of
+    from tunesmith.trial import TrialState
+
+    returns = [0.5, True, "0.5", None, math.inf, (0.5, {"x": 1.0}), (0.5, {"x": "steep"}), [0.5]]
+
+    def objective(trial: ts.Trial) -> object:
+        return returns[trial.number]
+
+    task = compare.Task(objective, dict(SPACE), "minimize", len(returns), seed=0)
+    for i in range(len(returns)):
+        task.evaluate({"x": 0.1})
+        rule = outcome_of(ts.Trial(i, {"x": 0.1}, dict(SPACE)), returns[i], 1)
+        recorded = task.evaluations[-1].value
+        assert (recorded is None) == (rule.state is TrialState.FAIL), returns[i]
+        assert recorded is None or recorded == rule.values[0]
+
+
+def test_grid_size_is_the_space_s_own() -> None:
+    from tunesmith.space import grid_size
+
+    assert compare.grid_size is grid_size
+    space = {"x": ts.Float(0, 1), "n": ts.Int(1, 5), "k": ts.Choice(["a", "b"])}
+    assert compare.grid_size(space, 3) == 3 * 3 * 2
+
+
+def test_the_package_has_one_way_imports() -> None:
+    """model is data only; the table, readings and report never import the runs' Comparison."""
+    import ast
+
+    folder = ROOT / "src" / "tunesmith" / "compare"
+    imported = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported[path.stem] = {
+            node.module.rpartition(".")[2] if node.module != "tunesmith.compare" else a.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            and (node.module or "").startswith("tunesmith.compare")
+            for a in node.names
+        }
+    assert imported["model"] == set()
+    assert imported["stats"] == {"model"}
+    assert imported["readings"] == {"model", "stats"}
+    assert imported["plots"] == {"model", "stats"}
+    assert imported["report"] == {"model", "stats", "readings", "plots"}
+
+
+def test_a_peer_run_stored_by_an_older_version_is_extended_without_a_warning() -> None:
+    import warnings
+
+    from tunesmith.space import space_to_json
+
+    storage = InMemoryStorage()
+    old = {
+        "space": space_to_json(SPACE2),
+        "strategy": {"name": "peer:sampler", "config": {}},  # not rebuildable
+        "seed": 0,
+        "compare": {"comparison": "old", "technique": "sampler", "budget": 2},
+    }
+    storage.create_study("old/sampler/seed0", ["minimize"], old)
+    objective, _ = _counting(SPACE2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = compare.run(
+            objective,
+            SPACE2,
+            strategies=[_Sampler()],
+            budget=3,
+            seeds=1,
+            storage=storage,
+            name="old",
+        )
+    assert len(result.records[0].evaluations) == 3
+    assert len(ts.load_study("old/sampler/seed0", storage, strategy="random").trials) == 3

@@ -1,5 +1,6 @@
-"""What every ``tunesmith`` command shares: one-line errors, the --storage option, opening
-storage and reading a study without ever creating files a read-only command was not asked to."""
+"""What every ``tunesmith`` command shares: one-line errors (``CLIError``, ``fail``), the
+--storage and --jobs options, loading FILE.py[:FUNCTION], opening storage and reading a study
+without ever creating files a read-only command was not asked to."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, NoReturn
 import click
 from sqlalchemy.engine import make_url
 
+from tunesmith.cli.load import LoadedTarget, LoadError, load_target
 from tunesmith.storage import Storage, StorageError, StudyInfo, StudyNotFoundError, get_storage
 from tunesmith.trial import FrozenTrial
 
@@ -19,6 +21,8 @@ __all__ = [
     "CLIError",
     "OneLineGroup",
     "fail",
+    "check_jobs",
+    "open_target",
     "open_storage",
     "read_study",
     "storage_option",
@@ -64,10 +68,29 @@ class OneLineGroup(click.Group):
 
 
 def fail(message: str) -> NoReturn:
+    """End the command with ``message`` on one line of stderr and exit code 2."""
     raise CLIError(" ".join(str(message).split()))
 
 
+def open_target(spec: str, direction: str | None) -> LoadedTarget:
+    """``FILE.py[:FUNCTION]`` loaded (see ``load_target``); any problem ends the command."""
+    try:
+        return load_target(spec, direction)
+    except LoadError as exc:
+        fail(str(exc))
+
+
+def check_jobs(_ctx: click.Context, param: click.Parameter, value: int) -> int:
+    """The --jobs callback: an int >= 1, or -1 for one per core."""
+    if value < 1 and value != -1:
+        raise click.BadParameter(
+            f"must be an int >= 1, or -1 for all cores. Got {value} instead.", param=param
+        )
+    return value
+
+
 def storage_option(func: Any) -> Any:
+    """The --storage option of every command, with its one default (``DEFAULT_STORAGE``)."""
     return click.option(
         "--storage",
         default=DEFAULT_STORAGE,

@@ -6,29 +6,24 @@ import warnings
 from typing import Any
 
 import click
+from rich.console import Console
+from rich.progress import Progress
+
+from tunesmith.cli.common import check_jobs, fail, open_storage, open_target, storage_option
+from tunesmith.cli.load import DIRECTIONS, LoadedTarget
+from tunesmith.compare import (
+    DEFAULT_STRATEGIES,
+    Comparison,
+    load_strategy,
+    print_summary,
+    write_report,
+)
+from tunesmith.compare import run as run_comparison
 
 __all__ = ["compare"]
 
-DEFAULT_STORAGE = "sqlite:///tunesmith.db"
-
-
-class _Fail(click.ClickException):
-    """A one-line error, exit code 2 (as every tunesmith command)."""
-
-    exit_code = 2
-
-
-def _check_jobs(_ctx: click.Context, param: click.Parameter, value: int) -> int:
-    if value < 1 and value != -1:
-        raise click.BadParameter(
-            f"must be an int >= 1, or -1 for all cores. Got {value} instead.", param=param
-        )
-    return value
-
 
 def _strategy_list(_ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
-    from tunesmith.compare.runners import load_strategy
-
     names = [n.strip().lower() for n in value.split(",") if n.strip()]
     if not names:
         raise click.BadParameter("must name at least one strategy.", param=param)
@@ -44,39 +39,25 @@ def _strategy_list(_ctx: click.Context, param: click.Parameter, value: str) -> l
     return names
 
 
-def _load(target: str, direction: str | None) -> tuple[Any, Any, dict[str, Any], str]:
-    from tunesmith.cli.load import (
-        LoadError,
-        file_directions,
-        get_function,
-        load_module,
-        parse_target,
-    )
-    from tunesmith.space import validate_space
-
-    try:
-        tgt = parse_target(target)
-        module = load_module(tgt.path)
-        func = get_function(module, tgt)
-        dirs = (direction,) if direction is not None else file_directions(module, tgt.path.name)
-        space = validate_space(getattr(module, "space", None))
-    except (LoadError, ValueError) as exc:
-        raise _Fail(" ".join(str(exc).split())) from None
-    if dirs is not None and len(dirs) != 1:
-        raise _Fail(f"{tgt.path.name} states {len(dirs)} directions; compare needs one objective.")
-    if not space:
-        raise _Fail(
-            f"{tgt.path.name} has no module-level `space`: compare needs a declared space "
+def _load(target: str, direction: str | None) -> LoadedTarget:
+    """The file's objective, which compare needs with one direction and a declared space."""
+    loaded = open_target(target, direction)
+    name = loaded.target.path.name
+    if loaded.directions is not None and len(loaded.directions) != 1:
+        fail(f"{name} states {len(loaded.directions)} directions; compare needs one objective.")
+    if not loaded.space:
+        fail(
+            f"{name} has no module-level `space`: compare needs a declared space "
             "(a dict of tunesmith.Float/Int/Choice) so every technique searches the same one."
         )
-    return tgt, func, space, dirs[0] if dirs else "minimize"
+    return loaded
 
 
 @click.command()
 @click.argument("target", metavar="FILE.py[:FUNCTION]")
 @click.option(
     "--strategies",
-    default="grid,random,genetic,gradient,tpe",
+    default=",".join(DEFAULT_STRATEGIES),
     show_default=True,
     callback=_strategy_list,
     help="Comma-separated tunesmith strategies (grid, random, genetic, gradient, tpe, cmaes).",
@@ -102,17 +83,11 @@ def _load(target: str, direction: str | None) -> tuple[Any, Any, dict[str, Any],
     metavar="DIR",
     help="Write report.md, report.html (self-contained) and the PNGs into DIR.",
 )
-@click.option(
-    "--storage",
-    default=DEFAULT_STORAGE,
-    show_default=True,
-    metavar="URL",
-    help="Where the runs live (one study per technique and seed).",
-)
+@storage_option
 @click.option("--name", help="Comparison name [default: compare-<FILE stem>-<FUNCTION>].")
 @click.option(
     "--direction",
-    type=click.Choice(["minimize", "maximize"]),
+    type=click.Choice(DIRECTIONS),
     help="Overrides the file's `direction` [default: minimize].",
 )
 @click.option(
@@ -121,7 +96,7 @@ def _load(target: str, direction: str | None) -> tuple[Any, Any, dict[str, Any],
     type=int,
     default=1,
     show_default=True,
-    callback=_check_jobs,
+    callback=check_jobs,
     metavar="N",
     help="Runs at once, in processes (-1: one per core).",
 )
@@ -149,39 +124,39 @@ def compare(
 
     Running the same comparison again resumes it: only missing trials run.
     """
-    from rich.console import Console
-    from rich.progress import Progress
-
-    from tunesmith import compare as cmp
-    from tunesmith.cli.common import open_storage
-    from tunesmith.cli.load import FileObjective
-
-    tgt, func, space, direction = _load(target, direction)
-    name = name or f"compare-{tgt.default_name}"
+    loaded = _load(target, direction)
+    name = name or f"compare-{loaded.target.default_name}"
     backend = open_storage(storage, create=True)
-    objective = FileObjective(tgt) if n_jobs != 1 else func
     console = Console()
-    runs = len(strategies) * seeds
+    result = _run(
+        loaded,
+        console,
+        strategies=strategies,
+        budget=budget,
+        seeds=seeds,
+        n_jobs=n_jobs,
+        storage=storage if n_jobs != 1 else backend,
+        direction=(loaded.directions or ("minimize",))[0],
+        name=name,
+    )
+    result.objective = loaded.function
+    print_summary(result, console)
+    if report_dir is not None:
+        paths = write_report(result, report_dir, contours=contours)
+        click.echo(f"Report: {paths.html} and {paths.markdown}")
+
+
+def _run(loaded: LoadedTarget, console: Console, **options: Any) -> Comparison:
+    """The comparison, with a progress bar of its runs; its errors end the command."""
+    runs = len(options["strategies"]) * options["seeds"]
+    objective = loaded.objective(in_processes=options["n_jobs"] != 1)
     with Progress(console=console, transient=True) as bar, warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # skipped techniques are in the summary
-        task = bar.add_task(f"compare {name}", total=runs)
+        # skipped and failed techniques are reported in the summary, not as warnings
+        warnings.filterwarnings("ignore", message="compare: ", category=UserWarning)
+        task = bar.add_task(f"compare {options['name']}", total=runs)
         try:
-            result = cmp.run(
-                objective,
-                space,
-                strategies=strategies,
-                budget=budget,
-                seeds=seeds,
-                n_jobs=n_jobs,
-                storage=storage if n_jobs != 1 else backend,
-                direction=direction,
-                name=name,
-                on_record=lambda _record: bar.advance(task),
+            return run_comparison(
+                objective, loaded.space, on_record=lambda _record: bar.advance(task), **options
             )
         except (ValueError, ImportError) as exc:
-            raise _Fail(" ".join(str(exc).split())) from None
-    result.objective = func
-    cmp.print_summary(result, console)
-    if report_dir is not None:
-        paths = cmp.write_report(result, report_dir, contours=contours)
-        click.echo(f"Report: {paths.html} and {paths.markdown}")
+            fail(str(exc))

@@ -1,4 +1,5 @@
-"""Loading ``FILE.py[:FUNCTION]`` for ``tunesmith run``: the objective, its space and direction.
+"""Loading ``FILE.py[:FUNCTION]`` for ``tunesmith run`` and ``tunesmith compare``: the
+objective, its space and direction, through one loader (``load_target``).
 
 The file is imported from its path as a module registered in ``sys.modules`` under a stable
 name derived from its absolute path, like ``python FILE.py`` would run it but with ``__name__``
@@ -19,9 +20,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from tunesmith.space import Distribution, validate_space
+
 __all__ = [
     "LoadError",
     "Target",
+    "LoadedTarget",
+    "load_target",
     "parse_target",
     "load_module",
     "get_function",
@@ -166,3 +171,32 @@ class FileObjective:
     def __call__(self, trial: Any) -> Any:
         module = load_module(Path(self.path))
         return getattr(module, self.function)(trial)
+
+
+@dataclass(frozen=True)
+class LoadedTarget:
+    """A loaded ``FILE.py[:FUNCTION]``: the function, the directions and the declared space."""
+
+    target: Target
+    function: Any
+    directions: tuple[str, ...] | None  # None: the file states none and no flag was given
+    space: dict[str, Distribution]  # empty: define-by-run
+
+    def objective(self, in_processes: bool) -> Any:
+        """The function, or its picklable stand-in when it runs in worker processes."""
+        return FileObjective(self.target) if in_processes else self.function
+
+
+def load_target(spec: str, direction: str | None = None) -> LoadedTarget:
+    """Parse and import ``FILE.py[:FUNCTION]``; ``direction`` (a flag) overrides the file's.
+
+    Every problem (a missing file or function, a bad direction or space) is one LoadError."""
+    target = parse_target(spec)
+    module = load_module(target.path)
+    function = get_function(module, target)
+    dirs = (direction,) if direction is not None else file_directions(module, target.path.name)
+    try:
+        space = validate_space(getattr(module, "space", None))
+    except ValueError as exc:
+        raise LoadError(f"{target.path.name}: {_one_line(exc)}") from None
+    return LoadedTarget(target, function, dirs, space)

@@ -45,6 +45,13 @@ def _params_text(params: dict[str, Any]) -> str:
     return ", ".join(f"{k}={_fmt(v)}" for k, v in params.items())
 
 
+def _strategy_name(info: StudyInfo) -> str:
+    try:
+        return info.settings.strategy_name
+    except ValueError:  # damaged settings: the listing still shows the study
+        return ""
+
+
 def study_row(info: StudyInfo, trials: Sequence[FrozenTrial]) -> dict[str, Any]:
     """One line of ``tunesmith studies``: name, directions, strategy, counts, best value."""
     best = best_trials(trials, info.directions)
@@ -56,7 +63,7 @@ def study_row(info: StudyInfo, trials: Sequence[FrozenTrial]) -> dict[str, Any]:
     return {
         "name": info.name,
         "directions": list(info.directions),
-        "strategy": info.attrs.get("strategy", {}).get("name", ""),
+        "strategy": _strategy_name(info),
         "trials": len(trials),
         "complete": counts.get(TrialState.COMPLETE.value, 0),
         "best_value": best_value,

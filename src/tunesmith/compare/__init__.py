@@ -15,17 +15,21 @@ spends ``task.budget`` evaluations through ``task.evaluate(params) -> loss`` (se
 
 from __future__ import annotations
 
-from tunesmith.compare.model import Comparison, Evaluation, RunRecord
+from tunesmith.compare.comparison import Comparison
+from tunesmith.compare.model import Evaluation, RunRecord
+from tunesmith.compare.readings import summarize
 from tunesmith.compare.report import ReportPaths, print_summary, write_report
 from tunesmith.compare.runners import (
     Runner,
     StrategyRunner,
     Task,
     grid_points_for_budget,
-    grid_size,
+    load_strategy,
 )
-from tunesmith.compare.running import DEFAULT_STRATEGIES, load, run
-from tunesmith.compare.stats import FAR, NEAR, Reference, Summary, TechniqueRow, summarize
+from tunesmith.compare.running import DEFAULT_STRATEGIES, run
+from tunesmith.compare.stats import FAR, NEAR, Reference, Summary, TechniqueRow
+from tunesmith.compare.stored import load
+from tunesmith.space import grid_size
 
 __all__ = [
     "run",
@@ -45,6 +49,7 @@ __all__ = [
     "StrategyRunner",
     "grid_points_for_budget",
     "grid_size",
+    "load_strategy",
     "DEFAULT_STRATEGIES",
     "NEAR",
     "FAR",

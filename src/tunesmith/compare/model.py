@@ -1,15 +1,26 @@
-"""What a comparison holds: every evaluation of every run, by technique and seed."""
+"""What a comparison holds: every evaluation of every run, by technique and seed.
+
+Data only: the lowest module of ``tunesmith.compare``. The table, the report and the terminal
+summary are added by ``tunesmith.compare.comparison.Comparison``, which sits above them.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunesmith.space import Distribution
+from tunesmith.space import Distribution, validate_space
 
-__all__ = ["Evaluation", "RunRecord", "Comparison", "study_name", "parse_study_name"]
+__all__ = [
+    "Evaluation",
+    "RunRecord",
+    "ComparisonData",
+    "study_name",
+    "parse_study_name",
+    "check_space",
+    "sequence_of_ints",
+]
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,7 @@ class RunRecord:
 
 
 @dataclass
-class Comparison:
+class ComparisonData:
     """The runs of several techniques on one objective, same budget and seeds for each.
 
     ``skipped`` names the techniques that could not run and why. ``objective`` is kept (when
@@ -69,24 +80,6 @@ class Comparison:
         """The runs of ``technique``, by seed."""
         return sorted((r for r in self.records if r.technique == technique), key=lambda r: r.seed)
 
-    def summary(self) -> Any:
-        """The measured table: one row per technique (see ``tunesmith.compare.summarize``)."""
-        from tunesmith.compare.stats import summarize
-
-        return summarize(self)
-
-    def report(self, directory: Any, contours: bool | None = None) -> Any:
-        """Write report.md, report.html and the PNGs into ``directory``; returns their paths."""
-        from tunesmith.compare.report import write_report
-
-        return write_report(self, directory, contours=contours)
-
-    def print_summary(self, console: Any = None) -> None:
-        """The measured table in the terminal (rich)."""
-        from tunesmith.compare.report import print_summary
-
-        print_summary(self, console)
-
 
 def study_name(comparison: str, technique: str, seed: int) -> str:
     """The storage name of one run: ``{comparison}/{technique}/seed{seed}``."""
@@ -104,17 +97,8 @@ def parse_study_name(name: str, comparison: str) -> tuple[str, int] | None:
     return technique, int(tail)
 
 
-def loss(value: float | None, direction: str) -> float:
-    """A value as a loss (maximized values negated); NaN for a failed evaluation."""
-    if value is None or not math.isfinite(value):
-        return math.nan
-    return -value if direction == "maximize" else value
-
-
 def check_space(space: Mapping[str, Any] | None, owner: str) -> dict[str, Distribution]:
     """A declared, non-empty space (compare needs one: grids and peers read it)."""
-    from tunesmith.space import validate_space
-
     checked = validate_space(space, owner)
     if not checked:
         raise ValueError(

@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.compare.model import Comparison, loss
+from tunesmith.compare.model import ComparisonData, RunRecord
 from tunesmith.compare.stats import NEAR, Reference, best_so_far
-from tunesmith.outcome import check_values, split_gradient
+from tunesmith.outcome import failed, outcome_of
+from tunesmith.ranking import loss, sign
 from tunesmith.space import Float, Int
-from tunesmith.trial import Trial
+from tunesmith.trial import Trial, TrialState
 
 __all__ = ["convergence", "final_values", "points", "can_draw_points", "contour_cost"]
 
@@ -34,14 +35,10 @@ def _pyplot() -> Any:
     return plt
 
 
-def _sign(direction: str) -> float:
-    return -1.0 if direction == "maximize" else 1.0
-
-
-def convergence(comparison: Comparison, ref: Reference | None, path: Path) -> Path:
+def convergence(comparison: ComparisonData, ref: Reference | None, path: Path) -> Path:
     """Best so far against evaluations: the median over seeds, and the 25-75% band."""
     plt = _pyplot()
-    sign, budget = _sign(comparison.direction), comparison.budget
+    flip, budget = sign(comparison.direction), comparison.budget
     fig, ax = plt.subplots(figsize=(8, 4.8))
     x = np.arange(1, budget + 1)
     every = []
@@ -49,7 +46,7 @@ def convergence(comparison: Comparison, ref: Reference | None, path: Path) -> Pa
         curves = [best_so_far(r, comparison.direction, budget) for r in comparison.runs(technique)]
         if not curves:
             continue
-        values = sign * np.vstack(curves)
+        values = flip * np.vstack(curves)
         with warnings.catch_warnings():  # runs with no success yet are all NaN
             warnings.simplefilter("ignore", RuntimeWarning)
             mid = np.nanmedian(values, axis=0)
@@ -59,7 +56,7 @@ def convergence(comparison: Comparison, ref: Reference | None, path: Path) -> Pa
         ax.fill_between(x, lo, hi, color=color, alpha=0.15, linewidth=0)
         every.append(values[np.isfinite(values)])
     if ref is not None:
-        ax.axhline(sign * ref.target(NEAR), color="0.4", ls="--", lw=0.8, label="within 1%")
+        ax.axhline(flip * ref.target(NEAR), color="0.4", ls="--", lw=0.8, label="within 1%")
     flat = np.concatenate(every) if every else np.array([])
     if flat.size and flat.min() > 0 and flat.max() / flat.min() > 100:
         ax.set_yscale("log")
@@ -71,14 +68,14 @@ def convergence(comparison: Comparison, ref: Reference | None, path: Path) -> Pa
     return _save(plt, fig, path)
 
 
-def final_values(comparison: Comparison, path: Path) -> Path:
+def final_values(comparison: ComparisonData, path: Path) -> Path:
     """The best value of every run, by technique: box plots with the runs as points."""
     plt = _pyplot()
-    sign = _sign(comparison.direction)
+    flip = sign(comparison.direction)
     groups, labels = [], []
     for technique in comparison.techniques:
         finals = [
-            sign * float(c[-1])
+            flip * float(c[-1])
             for c in (best_so_far(r, comparison.direction) for r in comparison.runs(technique))
             if c.size and np.isfinite(c[-1])
         ]
@@ -98,13 +95,13 @@ def final_values(comparison: Comparison, path: Path) -> Path:
     return _save(plt, fig, path)
 
 
-def can_draw_points(comparison: Comparison) -> bool:
+def can_draw_points(comparison: ComparisonData) -> bool:
     """1-D and 2-D spaces of numbers (Float or Int) only."""
     space = comparison.space
     return 1 <= len(space) <= 2 and all(isinstance(d, (Float, Int)) for d in space.values())
 
 
-def contour_cost(comparison: Comparison) -> float:
+def contour_cost(comparison: ComparisonData) -> float:
     """Estimated seconds to evaluate the objective on the contour grid."""
     seconds = [e.seconds for r in comparison.records for e in r.evaluations]
     per = float(np.median(seconds)) if seconds else math.inf
@@ -115,21 +112,19 @@ def _axis(dist: Float | Int, n: int) -> np.ndarray:
     return np.array([dist.from_unit(u) for u in np.linspace(0.0, 1.0, n)], dtype=float)
 
 
-def _evaluate(comparison: Comparison, params: dict[str, Any]) -> float:
+def _evaluate(comparison: ComparisonData, params: dict[str, Any]) -> float:
+    """The objective at ``params``; NaN (left blank) when the evaluation fails."""
     trial = Trial(0, params, dict(comparison.space), seed=0)
     try:
-        raw = comparison.objective(trial)  # type: ignore[misc]
-    except Exception:  # noqa: BLE001 - a point that fails is left blank
+        outcome = outcome_of(trial, comparison.objective(trial), 1)  # type: ignore[misc]
+    except Exception as exc:  # noqa: BLE001 - a point that fails is left blank
+        outcome = failed(trial, exc)
+    if outcome.state is not TrialState.COMPLETE or outcome.values is None:
         return math.nan
-    try:
-        raw = split_gradient(trial, raw, 1)
-    except (TypeError, ValueError):
-        return math.nan
-    values, reason = check_values(raw, 1)
-    return math.nan if reason else values[0]  # type: ignore[index]
+    return outcome.values[0]
 
 
-def _surface(comparison: Comparison) -> tuple[list[np.ndarray], np.ndarray]:
+def _surface(comparison: ComparisonData) -> tuple[list[np.ndarray], np.ndarray]:
     names = list(comparison.space)
     n = CONTOUR_RESOLUTION[len(names)]
     axes = [_axis(comparison.space[k], n) for k in names]
@@ -151,12 +146,12 @@ def _surface(comparison: Comparison) -> tuple[list[np.ndarray], np.ndarray]:
     return axes, z
 
 
-def _cast(comparison: Comparison, i: int, v: float) -> Any:
+def _cast(comparison: ComparisonData, i: int, v: float) -> Any:
     dist = list(comparison.space.values())[i]
     return int(round(v)) if isinstance(dist, Int) else float(v)
 
 
-def points(comparison: Comparison, path: Path, contours: bool) -> Path:
+def points(comparison: ComparisonData, path: Path, contours: bool) -> Path:
     """Where each technique evaluated (its first seed), over the objective when ``contours``."""
     plt = _pyplot()
     names = list(comparison.space)
@@ -172,34 +167,8 @@ def points(comparison: Comparison, path: Path, contours: bool) -> Path:
     overall = _best_point(comparison, names)
     for ax, technique in zip(axs.flat, comparison.techniques):
         runs = comparison.runs(technique)
-        if not runs:
-            continue
-        run = runs[0]
-        done = [e for e in run.evaluations if all(n in e.params for n in names)]
-        order = np.arange(len(done))
-        xs = np.array([float(e.params[names[0]]) for e in done])
-        if len(names) == 1:
-            if surface is not None:
-                ax.plot(surface[0][0], surface[1], color="0.5", lw=1)
-            ys = np.array([np.nan if e.value is None else e.value for e in done])
-            sc = ax.scatter(xs, ys, c=order, cmap="viridis", s=12, zorder=3)
-            ax.set_ylabel("value")
-        else:
-            if surface is not None:
-                (ax_x, ax_y), z = surface
-                ax.contourf(ax_x, ax_y, z, levels=15, cmap="Greys", alpha=0.6)
-            ys = np.array([float(e.params[names[1]]) for e in done])
-            sc = ax.scatter(xs, ys, c=order, cmap="viridis", s=12, edgecolors="none")
-            if done:
-                best = _best_index(done, comparison.direction)
-                ax.scatter(xs[best], ys[best], marker="*", s=140, color="red", zorder=4)
-            if overall is not None:
-                ax.scatter(*overall, marker="x", s=80, color="black", zorder=5)
-            ax.set_ylabel(names[1])
-            _scale(ax.set_yscale, comparison.space[names[1]])
-        _scale(ax.set_xscale, comparison.space[names[0]])
-        ax.set_xlabel(names[0])
-        ax.set_title(f"{technique} (seed {run.seed}, {len(done)} points)", fontsize=9)
+        if runs:
+            sc = _draw_run(ax, comparison, runs[0], surface, overall)
     if sc is not None:
         label = "evaluation number"
         if len(names) == 2:
@@ -208,7 +177,40 @@ def points(comparison: Comparison, path: Path, contours: bool) -> Path:
     return _save(plt, fig, path, tight=False)
 
 
-def _best_point(comparison: Comparison, names: list[str]) -> tuple[float, float] | None:
+def _draw_run(
+    ax: Any, comparison: ComparisonData, run: RunRecord, surface: Any, overall: Any
+) -> Any:
+    """One technique's panel: its first run's points in order, over the surface if any."""
+    names = list(comparison.space)
+    done = [e for e in run.evaluations if all(n in e.params for n in names)]
+    order = np.arange(len(done))
+    xs = np.array([float(e.params[names[0]]) for e in done])
+    if len(names) == 1:
+        if surface is not None:
+            ax.plot(surface[0][0], surface[1], color="0.5", lw=1)
+        ys = np.array([np.nan if e.value is None else e.value for e in done])
+        sc = ax.scatter(xs, ys, c=order, cmap="viridis", s=12, zorder=3)
+        ax.set_ylabel("value")
+    else:
+        if surface is not None:
+            (ax_x, ax_y), z = surface
+            ax.contourf(ax_x, ax_y, z, levels=15, cmap="Greys", alpha=0.6)
+        ys = np.array([float(e.params[names[1]]) for e in done])
+        sc = ax.scatter(xs, ys, c=order, cmap="viridis", s=12, edgecolors="none")
+        if done:
+            best = _best_index(done, comparison.direction)
+            ax.scatter(xs[best], ys[best], marker="*", s=140, color="red", zorder=4)
+        if overall is not None:
+            ax.scatter(*overall, marker="x", s=80, color="black", zorder=5)
+        ax.set_ylabel(names[1])
+        _scale(ax.set_yscale, comparison.space[names[1]])
+    _scale(ax.set_xscale, comparison.space[names[0]])
+    ax.set_xlabel(names[0])
+    ax.set_title(f"{run.technique} (seed {run.seed}, {len(done)} points)", fontsize=9)
+    return sc
+
+
+def _best_point(comparison: ComparisonData, names: list[str]) -> tuple[float, float] | None:
     """The best point any run evaluated (2-D spaces)."""
     if len(names) != 2:
         return None

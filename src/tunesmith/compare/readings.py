@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from tunesmith.compare.stats import NEAR, Summary, TechniqueRow
+from tunesmith.compare.model import ComparisonData
+from tunesmith.compare.stats import NEAR, Summary, TechniqueRow, measure
+from tunesmith.ranking import loss
 
-__all__ = ["add_readings", "reading", "fmt_value", "fmt_ms", "fmt_count"]
+__all__ = ["summarize", "add_readings", "reading", "fmt_value", "fmt_ms", "fmt_count"]
 
 CONTRAST = 2.0  # overhead is called highest/lowest only when it differs this much
 
@@ -31,9 +33,8 @@ def _value_part(row: TechniqueRow, rows: list[TechniqueRow], direction: str) -> 
         return "no evaluation succeeded"
     if len(scored) < 2:
         return ""
-    sign = -1.0 if direction == "maximize" else 1.0
-    losses = sorted(sign * r.best for r in scored)  # type: ignore[operator]
-    mine = sign * row.best
+    losses = sorted(loss(r.best, direction) for r in scored)
+    mine = loss(row.best, direction)
     ties = sum(v == mine for v in losses)
     if mine == losses[0]:
         lead = "shares the best" if ties > 1 else "best"
@@ -113,3 +114,10 @@ def add_readings(summary: Summary) -> None:
     """Fill every row's ``reading``."""
     for row in summary.rows:
         row.reading = reading(row, summary)
+
+
+def summarize(comparison: ComparisonData) -> Summary:
+    """The comparison's table, each row with a one-line reading generated from its numbers."""
+    summary = measure(comparison)
+    add_readings(summary)
+    return summary

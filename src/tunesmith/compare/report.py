@@ -8,8 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tunesmith.compare.model import Comparison
-from tunesmith.compare.readings import fmt_count, fmt_ms, fmt_value
+from rich.console import Console
+from rich.table import Table
+
+from tunesmith.compare import plots
+from tunesmith.compare.model import ComparisonData
+from tunesmith.compare.readings import fmt_count, fmt_ms, fmt_value, summarize
 from tunesmith.compare.stats import (
     FAR,
     NEAR,
@@ -17,8 +21,8 @@ from tunesmith.compare.stats import (
     SETTLE_RADIUS,
     Summary,
     TechniqueRow,
-    summarize,
 )
+from tunesmith.ranking import sign
 
 __all__ = ["ReportPaths", "write_report", "print_summary", "table_rows", "markdown"]
 
@@ -72,7 +76,7 @@ def _cells(r: TechniqueRow) -> list[str]:
     ]
 
 
-def _setup(comparison: Comparison) -> str:
+def _setup(comparison: ComparisonData) -> str:
     space = ", ".join(f"{k} = {d!r}" for k, d in comparison.space.items())
     return (
         f"{len(comparison.techniques)} techniques x {len(comparison.seeds)} seeds "
@@ -85,18 +89,18 @@ def _definitions(summary: Summary) -> list[str]:
     ref = summary.reference
     if ref is None:
         return ["No evaluation succeeded, so there is no best value to measure against."]
-    sign = -1.0 if summary.direction == "maximize" else 1.0
+    flip = sign(summary.direction)
     basis = {
-        "range": f"the range between the best value any run found ({fmt_value(sign * ref.best)}) "
-        f"and the median first value of all runs ({fmt_value(sign * ref.initial)})",
+        "range": f"the range between the best value any run found ({fmt_value(flip * ref.best)}) "
+        f"and the median first value of all runs ({fmt_value(flip * ref.initial)})",
         "|best|": f"|best value any run found| = {fmt_value(abs(ref.best))} (every run started "
         "at the best, so the range is empty)",
         "1": "1 (the best value is 0 and every run started there)",
     }[ref.basis]
     return [
         f"*Within p%*: a run's best so far is at most p% of {basis} away from the best; "
-        f"within {NEAR:.0%} means reaching {fmt_value(sign * ref.target(NEAR))}, within "
-        f"{FAR:.0%} means {fmt_value(sign * ref.target(FAR))}.",
+        f"within {NEAR:.0%} means reaching {fmt_value(flip * ref.target(NEAR))}, within "
+        f"{FAR:.0%} means {fmt_value(flip * ref.target(FAR))}.",
         "*Evals to 1%*: evaluations until the run was within 1%; the median over seeds, a seed "
         'that never got there counting as infinitely many ("never" when the median is); in '
         "brackets, the seeds that got there.",
@@ -110,7 +114,7 @@ def _definitions(summary: Summary) -> list[str]:
     ]
 
 
-def markdown(comparison: Comparison, summary: Summary, images: dict[str, Path]) -> str:
+def markdown(comparison: ComparisonData, summary: Summary, images: dict[str, Path]) -> str:
     """The report as Markdown (images by relative path)."""
     lines = [f"# Comparison: {comparison.name}", "", _setup(comparison), ""]
     lines += ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
@@ -134,7 +138,7 @@ th{background:#f3f3f3}td{text-align:right}td:first-child{text-align:left;font-we
 img{max-width:100%;display:block;margin:1em 0}li{margin:.3em 0}"""
 
 
-def _html(comparison: Comparison, summary: Summary, images: dict[str, Path]) -> str:
+def _html(comparison: ComparisonData, summary: Summary, images: dict[str, Path]) -> str:
     e = html.escape
     head = "".join(f"<th>{e(h)}</th>" for h in HEADERS)
     body = "".join(
@@ -161,7 +165,7 @@ def _html(comparison: Comparison, summary: Summary, images: dict[str, Path]) -> 
 
 
 def write_report(
-    comparison: Comparison, directory: Any, contours: bool | None = None
+    comparison: ComparisonData, directory: Any, contours: bool | None = None
 ) -> ReportPaths:
     """Write report.md, report.html (images embedded) and the PNGs into ``directory``.
 
@@ -169,8 +173,6 @@ def write_report(
     (default) draws it when the objective is known and its grid is estimated to take under
     ``CONTOUR_SECONDS``; True always (when known), False never.
     """
-    from tunesmith.compare import plots
-
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(comparison)
@@ -192,11 +194,8 @@ def write_report(
     return ReportPaths(out, md, page, images)
 
 
-def print_summary(comparison: Comparison | Summary, console: Any = None) -> None:
+def print_summary(comparison: ComparisonData | Summary, console: Any = None) -> None:
     """The table and readings in the terminal."""
-    from rich.console import Console
-    from rich.table import Table
-
     summary = comparison if isinstance(comparison, Summary) else summarize(comparison)
     console = console or Console()
     title = f"{summary.budget} evaluations per run ({summary.direction})"

@@ -13,17 +13,19 @@ it cannot run here with ``unavailable() -> str | None``.
 from __future__ import annotations
 
 import copy
-import importlib
 import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from tunesmith.compare.model import Evaluation, loss
-from tunesmith.outcome import check_values, split_gradient
-from tunesmith.space import Distribution, Float, Space
+from tunesmith.compare.model import Evaluation
+from tunesmith.outcome import TrialOutcome, failed, outcome_of
+from tunesmith.ranking import loss
+from tunesmith.space import Distribution, Float, Space, grid_size
 from tunesmith.storage import Storage
+from tunesmith.strategies import STRATEGY_NAMES, Strategy, resolve
+from tunesmith.study import create_study
 from tunesmith.trial import FrozenTrial, Trial, TrialState
 
 __all__ = [
@@ -31,22 +33,16 @@ __all__ = [
     "Task",
     "StrategyRunner",
     "as_runner",
+    "load_strategy",
     "grid_points_for_budget",
-    "grid_size",
+    "evaluation_of",
+    "stored_evaluations",
     "SECONDS_ATTR",
     "WALL_ATTR",
 ]
 
 SECONDS_ATTR = "compare_seconds"  # user attr: seconds inside the objective
 WALL_ATTR = "compare_wall"  # user attr: seconds of the run spent on this trial
-
-# Strategies written alongside compare, loaded by module path until the registry lists them.
-_BY_PATH: dict[str, tuple[str, str]] = {
-    "tpe": ("tunesmith.strategies.tpe", "TPE"),
-    "cmaes": ("tunesmith.strategies.cmaes", "CMAES"),
-    "gradient": ("tunesmith.strategies.gradient", "GradientDescent"),
-    "nsga2": ("tunesmith.strategies.nsga2", "NSGA2"),
-}
 
 
 @runtime_checkable
@@ -80,6 +76,11 @@ class Task:
     def remaining(self) -> int:
         return max(self.budget - len(self.evaluations), 0)
 
+    def start_clock(self) -> float:
+        """Start the run's clock: the first evaluation's wall time counts from now."""
+        self._last_end = time.perf_counter()
+        return self._last_end
+
     def _clock(self) -> tuple[float, float]:
         start = time.perf_counter()
         return start, self._last_end
@@ -93,18 +94,11 @@ class Task:
         params = dict(params)
         trial = Trial(len(self.evaluations), params, dict(self.space), seed=self.seed)
         start, before = self._clock()
-        try:
-            raw = self.objective(trial)
-        except Exception:  # noqa: BLE001 - a failed evaluation, recorded as such
-            raw = None
+        outcome = _call(self.objective, trial)
         end = time.perf_counter()
         self._last_end = end
-        try:
-            raw = split_gradient(trial, raw, 1)  # (value, gradients): peers use the value
-        except (TypeError, ValueError):
-            raw = None
-        values, reason = check_values(raw, 1) if raw is not None else (None, "failed")
-        value = None if reason else values[0]  # type: ignore[index]
+        ok = outcome.state is TrialState.COMPLETE and outcome.values is not None
+        value = outcome.values[0] if ok else None  # type: ignore[index]
         self.evaluations.append(Evaluation(value, end - start, params, end - before))
         if value is None:
             return self._worst if math.isfinite(self._worst) else 1e12
@@ -136,6 +130,14 @@ class Task:
             trial.set_user_attr(WALL_ATTR, end - before)
 
 
+def _call(objective: Callable[[Trial], Any], trial: Trial) -> TrialOutcome:
+    """The objective's outcome at ``trial`` under the one rule (``tunesmith.outcome``)."""
+    try:
+        return outcome_of(trial, objective(trial), 1)  # (value, gradients): the value counts
+    except Exception as exc:  # noqa: BLE001 - a failed evaluation, recorded as such
+        return failed(trial, exc)
+
+
 def evaluation_of(trial: FrozenTrial) -> Evaluation | None:
     """A stored trial as an evaluation; None for trials not finished."""
     if not trial.state.finished:
@@ -144,11 +146,6 @@ def evaluation_of(trial: FrozenTrial) -> Evaluation | None:
     seconds = trial.user_attrs.get(SECONDS_ATTR, trial.duration or 0.0)
     wall = trial.user_attrs.get(WALL_ATTR, seconds)
     return Evaluation(value, float(seconds), dict(trial.params), float(wall))
-
-
-def grid_size(space: Space, n_points: int) -> int:
-    """Points of ``Grid(n_points)`` over ``space``."""
-    return math.prod(len(dist.grid(n_points)) for dist in space.values())
 
 
 def grid_points_for_budget(space: Space, budget: int) -> int:
@@ -166,21 +163,13 @@ def grid_points_for_budget(space: Space, budget: int) -> int:
     return best
 
 
-def load_strategy(name: str) -> Any:
-    """The strategy class named ``name``: the registry first, then the known module paths."""
-    from tunesmith import strategies
-
+def load_strategy(name: str) -> type[Strategy]:
+    """The tunesmith strategy class named ``name``; ValueError naming the known ones."""
     key = name.lower()
-    try:
-        return type(strategies.resolve(key))
-    except ValueError:
-        if key not in _BY_PATH:
-            known = sorted({*strategies.STRATEGY_NAMES, *_BY_PATH})
-            raise ValueError(
-                f"Unknown strategy {name!r}; tunesmith knows {', '.join(known)}."
-            ) from None
-    module, cls = _BY_PATH[key]
-    return getattr(importlib.import_module(module), cls)
+    if key not in STRATEGY_NAMES:
+        known = ", ".join(sorted(STRATEGY_NAMES))
+        raise ValueError(f"Unknown strategy {name!r}; tunesmith knows {known}.")
+    return type(resolve(key))
 
 
 class StrategyRunner:
@@ -222,9 +211,8 @@ class StrategyRunner:
         return cls()
 
     def run(self, task: Task) -> None:
-        import tunesmith as ts
-
-        study = ts.create_study(
+        """Create (or resume) the run's study, its strategy stored so ``load_study`` rebuilds it."""
+        study = create_study(
             name=task.study_name or None,
             storage=task.storage,
             direction=task.direction,
@@ -233,22 +221,21 @@ class StrategyRunner:
             seed=task.seed,
             load_if_exists=True,
         )
-        before = _evaluations(study.trials)[: task.budget]
+        before = stored_evaluations(study.trials)[: task.budget]
         task.carried_wall = sum(e.wall or 0.0 for e in before)
         if task.budget > len(before):
             study.optimize(task.timed, n_trials=task.budget - len(before), catch=(Exception,))
-        task.evaluations = _evaluations(study.trials)[: task.budget]
+        task.evaluations = stored_evaluations(study.trials)[: task.budget]
 
 
-def _evaluations(trials: list[FrozenTrial]) -> list[Evaluation]:
+def stored_evaluations(trials: list[FrozenTrial]) -> list[Evaluation]:
+    """The finished trials as evaluations, by trial number."""
     found = (evaluation_of(t) for t in sorted(trials, key=lambda t: t.number))
     return [e for e in found if e is not None]
 
 
 def as_runner(item: Any) -> Any:
     """A runner from a strategy name, a Strategy instance, or an object with name and run()."""
-    from tunesmith.strategies import Strategy
-
     if isinstance(item, str):
         try:
             load_strategy(item)  # unknown names fail here

@@ -1,9 +1,10 @@
 """Running a comparison: every technique, the same budget and seeds, each run a stored study.
 
-Runs are named ``{name}/{technique}/seed{k}`` in the storage. Running the same comparison again
-resumes it: tunesmith's studies continue where they stopped (only the missing trials run), and
-a peer's run already recorded in full is read back instead of run again (a peer cannot resume
-mid-run: one recorded in part is run again from its start, and only its new trials are added).
+Runs are named ``{name}/{technique}/seed{k}`` in the storage (see ``stored``). Running the
+same comparison again resumes it: tunesmith's studies continue where they stopped (only the
+missing trials run), and a peer's run already recorded in full is read back instead of run
+again (a peer cannot resume mid-run: one recorded in part is run again from its start, and
+only its new trials are added).
 """
 
 from __future__ import annotations
@@ -11,31 +12,18 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import pickle
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tunesmith.compare.model import (
-    Comparison,
-    RunRecord,
-    check_space,
-    parse_study_name,
-    sequence_of_ints,
-    study_name,
-)
-from tunesmith.compare.runners import (
-    SECONDS_ATTR,
-    WALL_ATTR,
-    Task,
-    _evaluations,
-    as_runner,
-)
-from tunesmith.space import Distribution, space_from_json, space_to_json
+from tunesmith.compare.comparison import Comparison
+from tunesmith.compare.model import RunRecord, check_space, sequence_of_ints
+from tunesmith.compare.runners import as_runner
+from tunesmith.compare.stored import check_existing, run_one
+from tunesmith.space import Distribution
 from tunesmith.storage import InMemoryStorage, Storage, get_storage
-from tunesmith.storage.base import DuplicatedStudyError, StudyNotFoundError
 
-__all__ = ["run", "load", "DEFAULT_STRATEGIES"]
+__all__ = ["run", "DEFAULT_STRATEGIES"]
 
 DEFAULT_STRATEGIES = ("grid", "random", "genetic", "gradient", "tpe")
 
@@ -103,15 +91,10 @@ def run(
     seed_list = sequence_of_ints(seeds, "compare.run")
     active, skipped = _available(_runners(strategies))
     jobs = [(r, s) for r in active for s in seed_list]
-    workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
-    if workers > 1 and isinstance(storage, InMemoryStorage):
-        raise ValueError(
-            "compare.run with n_jobs > 1 runs in separate processes, which cannot share an "
-            "in-memory storage; pass storage='sqlite:///compare.db', storage=None, or n_jobs=1."
-        )
+    workers = _workers(n_jobs, storage)
     backend = get_storage(storage)  # also creates a SQL schema before any worker races to
     if storage is not None:
-        _check_existing(backend, name, space, direction)
+        check_existing(backend, name, space, direction)
     common = (objective, space, direction, budget, name)
     failed: dict[str, str] = {}
     if workers > 1 and len(jobs) > 1 and _picklable(objective, active):
@@ -122,21 +105,23 @@ def run(
     for technique, reason in failed.items():
         skipped[technique] = reason
         warnings.warn(f"compare: {technique!r} failed and is left out: {reason}", stacklevel=2)
-    records = [r for r in records if r.technique not in failed]
-    active = [r for r in active if r.name not in failed]
-    order = {r.name: i for i, r in enumerate(active)}
-    records.sort(key=lambda r: (order[r.technique], seed_list.index(r.seed)))
+    techniques = [r.name for r in active if r.name not in failed]
+    records = [r for r in records if r.technique in techniques]
+    records.sort(key=lambda r: (techniques.index(r.technique), seed_list.index(r.seed)))
     return Comparison(
-        name=name,
-        direction=direction,
-        space=space,
-        budget=budget,
-        seeds=seed_list,
-        techniques=[r.name for r in active],
-        records=records,
-        skipped=skipped,
-        objective=objective,
+        name, direction, space, budget, seed_list, techniques, records, skipped, objective
     )
+
+
+def _workers(n_jobs: int, storage: Any) -> int:
+    """Processes to run in; refuses an in-memory storage they could not share."""
+    workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+    if workers > 1 and isinstance(storage, InMemoryStorage):
+        raise ValueError(
+            "compare.run with n_jobs > 1 runs in separate processes, which cannot share an "
+            "in-memory storage; pass storage='sqlite:///compare.db', storage=None, or n_jobs=1."
+        )
+    return workers
 
 
 def _available(runners: list[Any]) -> tuple[list[Any], dict[str, str]]:
@@ -171,22 +156,6 @@ def _run_here(
         if on_record is not None:
             on_record(records[-1])
     return records
-
-
-def _check_existing(
-    backend: Storage, name: str, space: dict[str, Distribution], direction: str
-) -> None:
-    """A resumed comparison must search the same space in the same direction."""
-    for info in backend.list_studies():
-        if parse_study_name(info.name, name) is None:
-            continue
-        stored = space_from_json(info.attrs.get("space", {}))
-        if stored != space or tuple(info.directions) != (direction,):
-            raise ValueError(
-                f"The storage already holds a comparison named {name!r} over another space or "
-                f"direction (study {info.name!r}: {', '.join(info.directions)} over "
-                f"{', '.join(stored) or 'nothing'}); give a new name to compare this one."
-            )
 
 
 def _picklable(objective: Any, runners: Sequence[Any]) -> bool:
@@ -229,118 +198,3 @@ def _run_pool(
 
 def _failure(exc: BaseException) -> str:
     return "failed: " + " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-
-
-def run_one(
-    runner: Any,
-    seed: int,
-    storage: Any,
-    objective: Callable[..., Any],
-    space: dict[str, Distribution],
-    direction: str,
-    budget: int,
-    comparison: str,
-) -> RunRecord:
-    """One technique, one seed: run (or resume, or read back) and record it."""
-    backend = get_storage(storage)
-    name = study_name(comparison, runner.name, seed)
-    task = Task(objective, space, direction, budget, seed, backend, name)
-    if getattr(runner, "records_trials", False):
-        start = time.perf_counter()
-        task._last_end = start
-        runner.run(task)
-        wall = task.carried_wall + time.perf_counter() - start
-        return RunRecord(runner.name, seed, task.evaluations[:budget], wall, task.note)
-    stored, ran_with = _stored_run(backend, name)
-    if len(stored) >= budget or ran_with >= budget:  # whole, or it stopped early by itself
-        evaluations = stored[:budget]
-        return RunRecord(runner.name, seed, evaluations, sum(e.wall or 0.0 for e in evaluations))
-    start = time.perf_counter()
-    task._last_end = start
-    runner.run(task)
-    wall = time.perf_counter() - start
-    evaluations = task.evaluations[:budget]
-    _record_run(backend, task, runner.name, comparison, evaluations, len(stored))
-    return RunRecord(runner.name, seed, evaluations, wall, task.note)
-
-
-def _stored_run(backend: Storage, name: str) -> tuple[list, int]:
-    """A recorded runner's evaluations, and the budget it was run with (0: none stored)."""
-    try:
-        info = backend.get_study(name)
-    except StudyNotFoundError:
-        return [], 0
-    trials, _ = backend.read(info.study_id, 0)
-    return _evaluations(trials), int(info.attrs.get("compare", {}).get("budget", 0))
-
-
-def _record_run(
-    backend: Storage,
-    task: Task,
-    technique: str,
-    comparison: str,
-    evaluations: list,
-    skip: int,
-) -> None:
-    """Store a runner's evaluations as a normal study (its trials enqueued, asked and told)."""
-    import tunesmith as ts
-
-    attrs = {
-        "space": space_to_json(task.space),
-        "strategy": {"name": f"peer:{technique}", "config": {}},
-        "seed": task.seed,
-        "compare": {"comparison": comparison, "technique": technique, "budget": task.budget},
-    }
-    try:
-        backend.create_study(task.study_name, [task.direction], attrs)
-    except DuplicatedStudyError:
-        pass
-    study = ts.load_study(task.study_name, backend, strategy="random")
-    new = evaluations[skip:]
-    for e in new:
-        study.enqueue(e.params)
-    if not new:
-        return
-    for trial, e in zip(study.ask_batch(len(new)), new):
-        trial.set_user_attr(SECONDS_ATTR, e.seconds)
-        trial.set_user_attr(WALL_ATTR, e.wall)
-        if e.value is None:
-            study.tell(trial, state=ts.TrialState.FAIL, error=f"failed under {technique}")
-        else:
-            study.tell(trial, e.value)
-
-
-def load(
-    name: str, storage: Any, objective: Callable[..., Any] | None = None, budget: int | None = None
-) -> Comparison:
-    """Reopen a stored comparison: every study named ``{name}/{technique}/seed{k}``."""
-    backend = get_storage(storage)
-    records: list[RunRecord] = []
-    direction, space = "minimize", {}
-    for info in backend.list_studies():
-        parsed = parse_study_name(info.name, name)
-        if parsed is None:
-            continue
-        trials, _ = backend.read(info.study_id, 0)
-        evaluations = _evaluations(trials)
-        if budget is not None:
-            evaluations = evaluations[:budget]
-        direction = info.directions[0]
-        space = space or space_from_json(info.attrs.get("space", {}))
-        wall = sum(e.wall or 0.0 for e in evaluations)
-        records.append(RunRecord(parsed[0], parsed[1], evaluations, wall))
-    if not records:
-        raise ValueError(f"No comparison named {name!r} in {storage!r}.")
-    techniques = list(dict.fromkeys(r.technique for r in records))
-    seeds = sorted({r.seed for r in records})
-    records.sort(key=lambda r: (techniques.index(r.technique), r.seed))
-    return Comparison(
-        name=name,
-        direction=direction,
-        space=space,
-        budget=budget or max(len(r.evaluations) for r in records),
-        seeds=seeds,
-        techniques=techniques,
-        records=records,
-        objective=objective,
-    )

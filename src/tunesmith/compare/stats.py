@@ -9,6 +9,8 @@ run started at the best) the percent is of ``|best|``, and of 1 when the best is
 optimum* when at least ``SETTLE_COUNT`` of its other evaluations lie within ``SETTLE_RADIUS`` of its
 own best point in every coordinate of the unit cube: it searched around a point that is not the
 best and found nothing better there.
+
+``measure`` computes the table; ``tunesmith.compare.readings.summarize`` adds a sentence per row.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tunesmith.compare.model import Comparison, RunRecord, loss
+from tunesmith.compare.model import ComparisonData, RunRecord
+from tunesmith.ranking import loss, sign
 from tunesmith.space import Space
 
 __all__ = [
     "Reference",
     "TechniqueRow",
     "Summary",
-    "summarize",
+    "measure",
     "best_so_far",
     "first_within",
     "last_improvement",
@@ -100,6 +103,7 @@ def best_so_far(record: RunRecord, direction: str, length: int | None = None) ->
     """The run's best loss after each evaluation (NaN before its first success), carried on
     to ``length`` evaluations when it stopped early."""
     losses = np.array([loss(e.value, direction) for e in record.evaluations], dtype=float)
+    losses[np.isposinf(losses)] = math.nan  # a failed evaluation: NaN, skipped by nan-aware stats
     curve = np.fmin.accumulate(losses) if losses.size else losses
     if length is not None and curve.size < length:
         tail = curve[-1] if curve.size else math.nan
@@ -176,7 +180,7 @@ def _median_or_never(counts: Sequence[int | None]) -> float | None:
 
 
 def _value(loss_value: float, direction: str) -> float:
-    return -loss_value if direction == "maximize" else loss_value
+    return sign(direction) * loss_value
 
 
 def _row(
@@ -218,10 +222,8 @@ def _row(
     )
 
 
-def summarize(comparison: Comparison) -> Summary:
-    """The comparison's table, each row with a one-line reading generated from its numbers."""
-    from tunesmith.compare.readings import add_readings
-
+def measure(comparison: ComparisonData) -> Summary:
+    """The comparison's table, one row per technique (its ``reading`` still empty)."""
     direction, budget = comparison.direction, comparison.budget
     ref = reference(comparison.records, direction)
     rows = [
@@ -229,6 +231,4 @@ def summarize(comparison: Comparison) -> Summary:
         for runs in (comparison.runs(t) for t in comparison.techniques)
         if runs
     ]
-    summary = Summary(direction, budget, ref, rows, dict(comparison.skipped))
-    add_readings(summary)
-    return summary
+    return Summary(direction, budget, ref, rows, dict(comparison.skipped))
