@@ -16,6 +16,13 @@ def quadratic(trial):
     return (trial.params["x"] - 0.5) ** 2 + trial.params["n"]
 
 
+class BadFloat:
+    """A value whose conversion to float raises."""
+
+    def __float__(self):
+        raise ZeroDivisionError("no float here")
+
+
 @pytest.mark.parametrize(
     "returned, reason",
     [
@@ -25,6 +32,8 @@ def quadratic(trial):
         (None, "not a number"),
         ([1.0, 2.0], "returned 2 values; the study has 1 direction"),
         (True, "not a number"),
+        (10**400, "OverflowError"),
+        (BadFloat(), "ZeroDivisionError"),
     ],
 )
 def test_garbage_values_fail_only_their_trial(storage, returned, reason):
@@ -43,6 +52,17 @@ def test_garbage_values_fail_only_their_trial(storage, returned, reason):
     ]
     assert reason in study.trials[1].error
     assert study.trials[1].values is None
+
+
+@pytest.mark.parametrize("returned", [10**400, BadFloat(), (1.0, {"x": "abc"})])
+def test_tell_fails_the_trial_for_what_optimize_fails(returned):
+    """The one outcome rule: tell records FAIL, never raises or leaves the trial RUNNING."""
+    study = ts.create_study(space=SPACE, seed=0)
+    told = study.tell(study.ask(), returned)
+    study.optimize(lambda t: returned, n_trials=1)
+    first, second = study.trials
+    assert told.state is first.state is second.state is TrialState.FAIL
+    assert first.error == second.error
 
 
 def test_raising_objective_fails_with_reason_and_study_goes_on(storage):
