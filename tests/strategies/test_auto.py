@@ -1,7 +1,8 @@
 import pytest
 
 import tunesmith as ts
-from tunesmith.strategies.auto import choose, grid_size
+from tunesmith.space import grid_size
+from tunesmith.strategies.auto import choose
 
 NUMERIC = {"a": ts.Float(0, 1), "b": ts.Float(1e-3, 1, log=True), "c": ts.Int(1, 50)}
 MIXED = {**NUMERIC, "k": ts.Choice(["x", "y"])}

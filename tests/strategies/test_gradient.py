@@ -346,8 +346,8 @@ def test_enqueued_trials_are_evaluated_but_ignored():
 @pytest.mark.parametrize(
     "kwargs, rule",
     [
-        ({"lr": 0}, "> 0"),
-        ({"lr": float("inf")}, "> 0"),
+        ({"lr": 0}, "a float > 0"),
+        ({"lr": float("inf")}, "a float > 0"),
         ({"estimator": "forward"}, "one of 'spsa', 'central', 'exact'"),
         ({"optimizer": "sgd"}, "one of 'adam', 'momentum'"),
         ({"momentum": 1.0}, "a float in [0, 1)"),
@@ -356,7 +356,7 @@ def test_enqueued_trials_are_evaluated_but_ignored():
         ({"perturbation": 0.8}, "a float in (0, 0.5]"),
         ({"patience": 0}, "an int >= 1"),
         ({"patience": 2.5}, "an int >= 1"),
-        ({"tol": -1.0}, ">= 0"),
+        ({"tol": -1.0}, "a float >= 0"),
     ],
 )
 def test_validation_messages(kwargs, rule):
@@ -369,7 +369,9 @@ def test_validation_messages(kwargs, rule):
 def test_validation_message_reads_in_full():
     with pytest.raises(ValueError) as info:
         GradientDescent(lr=0)
-    assert str(info.value) == "The 'lr' parameter of GradientDescent must be > 0. Got 0 instead."
+    assert str(info.value) == (
+        "The 'lr' parameter of GradientDescent must be a float > 0. Got 0 instead."
+    )
 
 
 def test_several_objectives_are_refused():

@@ -8,19 +8,20 @@ answer is a function of what it is given.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 from tunesmith.trial import FrozenTrial
+from tunesmith.validation import Constraint
 
-__all__ = ["Pruner", "check_int", "loss", "single_direction"]
+__all__ = ["Pruner", "single_direction"]
 
 
 class Pruner:
     """Base class: ``prune(trial, history, directions)`` says whether to stop ``trial`` now."""
+
+    # The constructor's parameters, name -> rule, checked by ``check_params`` in ``__init__``.
+    _parameters: ClassVar[Mapping[str, Constraint]] = {}
 
     def prune(
         self, trial: FrozenTrial, history: Sequence[FrozenTrial], directions: Sequence[str]
@@ -33,15 +34,6 @@ class Pruner:
         return f"{type(self).__name__}({args})"
 
 
-def check_int(owner: str, name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int, or a ValueError in the library's one message shape."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(
-            f"The {name!r} parameter of {owner} must be an int >= {minimum}. Got {value!r} instead."
-        )
-    return int(value)
-
-
 def single_direction(owner: str, directions: Sequence[str]) -> str:
     """The study's one direction; pruning several objectives at once has no single order."""
     if len(directions) != 1:
@@ -50,11 +42,3 @@ def single_direction(owner: str, directions: Sequence[str]) -> str:
             f"{len(directions)} directions."
         )
     return directions[0]
-
-
-def loss(value: float, direction: str) -> float:
-    """A value as a loss (lower is better); NaN becomes +inf, worse than anything."""
-    v = float(value)
-    if math.isnan(v):
-        return math.inf
-    return -v if direction == "maximize" else v

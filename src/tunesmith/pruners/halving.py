@@ -6,8 +6,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from tunesmith.pruners.base import Pruner, check_int, loss, single_direction
+from tunesmith.pruners.base import Pruner, single_direction
+from tunesmith.ranking import loss
 from tunesmith.trial import FrozenTrial, TrialState
+from tunesmith.validation import AnyOf, Integer, OneOf, check_params, param_error
 
 __all__ = ["SuccessiveHalving", "Hyperband"]
 
@@ -26,15 +28,19 @@ class SuccessiveHalving(Pruner):
     once, at the report that reaches it.
     """
 
+    _parameters = {
+        "min_resource": Integer(1),
+        "reduction_factor": Integer(2),
+        "min_early_stopping_rate": Integer(0),
+    }
+
     def __init__(
         self, min_resource: int = 1, reduction_factor: int = 3, min_early_stopping_rate: int = 0
     ):
-        owner = "SuccessiveHalving"
-        self.min_resource = check_int(owner, "min_resource", min_resource, 1)
-        self.reduction_factor = check_int(owner, "reduction_factor", reduction_factor, 2)
-        self.min_early_stopping_rate = check_int(
-            owner, "min_early_stopping_rate", min_early_stopping_rate, 0
-        )
+        check_params("SuccessiveHalving", self._parameters, locals())
+        self.min_resource = int(min_resource)
+        self.reduction_factor = int(reduction_factor)
+        self.min_early_stopping_rate = int(min_early_stopping_rate)
 
     def rung(self, k: int) -> int:
         """The step of rung ``k``."""
@@ -92,22 +98,22 @@ class Hyperband(Pruner):
     the largest last step of the completed trials; nothing is pruned before one completes.
     """
 
+    _parameters = {
+        "min_resource": Integer(1),
+        "max_resource": AnyOf(OneOf("auto"), Integer(1)),
+        "reduction_factor": Integer(2),
+    }
+
     def __init__(
         self, min_resource: int = 1, max_resource: Any = "auto", reduction_factor: int = 3
     ):
-        self.min_resource = check_int("Hyperband", "min_resource", min_resource, 1)
-        if max_resource != "auto":
-            if (
-                isinstance(max_resource, bool)
-                or not isinstance(max_resource, int)
-                or max_resource < self.min_resource
-            ):
-                raise ValueError(
-                    "The 'max_resource' parameter of Hyperband must be 'auto' or an int >= "
-                    f"min_resource ({self.min_resource}). Got {max_resource!r} instead."
-                )
-        self.max_resource = max_resource
-        self.reduction_factor = check_int("Hyperband", "reduction_factor", reduction_factor, 2)
+        check_params("Hyperband", self._parameters, locals())
+        if max_resource != "auto" and max_resource < min_resource:
+            rule = f"'auto' or an int >= min_resource ({min_resource})"
+            raise param_error("Hyperband", "max_resource", rule, max_resource)
+        self.min_resource = int(min_resource)
+        self.max_resource = max_resource if max_resource == "auto" else int(max_resource)
+        self.reduction_factor = int(reduction_factor)
         self._layouts: dict[int, tuple[list[SuccessiveHalving], list[int]]] = {}
 
     def n_brackets(self, max_resource: int) -> int:

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tunesmith.pruners.base import Pruner, check_int, loss, single_direction
+from tunesmith.pruners.base import Pruner, single_direction
+from tunesmith.ranking import loss
 from tunesmith.trial import FrozenTrial, TrialState
+from tunesmith.validation import Integer, check_params
 
 __all__ = ["Median"]
 
@@ -24,10 +26,17 @@ class Median(Pruner):
     all NaN is pruned.
     """
 
+    _parameters = {
+        "n_startup_trials": Integer(0),
+        "n_warmup_steps": Integer(0),
+        "interval_steps": Integer(1),
+    }
+
     def __init__(self, n_startup_trials: int = 5, n_warmup_steps: int = 0, interval_steps: int = 1):
-        self.n_startup_trials = check_int("Median", "n_startup_trials", n_startup_trials, 0)
-        self.n_warmup_steps = check_int("Median", "n_warmup_steps", n_warmup_steps, 0)
-        self.interval_steps = check_int("Median", "interval_steps", interval_steps, 1)
+        check_params("Median", self._parameters, locals())
+        self.n_startup_trials = int(n_startup_trials)
+        self.n_warmup_steps = int(n_warmup_steps)
+        self.interval_steps = int(interval_steps)
 
     def prune(
         self, trial: FrozenTrial, history: Sequence[FrozenTrial], directions: Sequence[str]

@@ -53,4 +53,4 @@ def next_batch(
 
 
 def _member(trial: FrozenTrial, batch: int) -> bool:
-    return trial.system_attrs.get("batch") == batch and "retry_of" not in trial.system_attrs
+    return trial.batch == batch and trial.retry_of is None

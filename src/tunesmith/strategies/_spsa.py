@@ -2,18 +2,23 @@
 
 Plain functions over points of the unit cube (one coordinate per numeric parameter). Estimates
 read the points as evaluated, after the distributions rounded them, so a coordinate that two
-points do not tell apart gets no gradient instead of a wrong one.
+points do not tell apart gets no gradient instead of a wrong one. ``batch_estimate`` reads one
+finished batch of trials into the loss at the iterate and the gradient there.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from tunesmith.optim.functional import adam, adam_init, sgd, sgd_init
+from tunesmith.ranking import sign
 from tunesmith.space import Distribution, Float
+from tunesmith.strategies.base import encode, signed_values
+from tunesmith.trial import FrozenTrial, TrialState
 
 __all__ = [
     "resolution",
@@ -24,8 +29,14 @@ __all__ = [
     "unit_gradient",
     "init_moments",
     "descent_direction",
+    "batch_estimate",
 ]
 
+_NO_GRADIENT = (
+    "GradientDescent(estimator='exact') needs the objective to record its gradient: "
+    "trial.set_user_attr('gradient', {name: d value / d param}) with finite numbers; "
+    "a trial without one is retried like a failed one."
+)
 _SLOPE_H = 1e-6  # half-width of the numerical derivative of a continuous Float's from_unit
 
 
@@ -124,3 +135,31 @@ def descent_direction(
     else:
         moved, moments = sgd(zero, g, moments, lr=1.0, momentum=momentum)
     return -moved, moments
+
+
+def batch_estimate(
+    members: Sequence[FrozenTrial],
+    numeric: Mapping[str, Distribution],
+    x: np.ndarray,
+    directions: Sequence[str],
+    estimator: str,
+) -> tuple[float | None, np.ndarray | None]:
+    """The loss at iterate ``x`` (the batch's first member) and the unit-cube gradient there,
+    from one finished batch; each None when missing (a failed or pruned trial, an exact
+    gradient not recorded)."""
+    losses = [
+        signed_values(m, directions)[0]
+        if m.state is TrialState.COMPLETE and m.values is not None
+        else None
+        for m in members
+    ]
+    if estimator == "exact":
+        grads = members[0].gradient
+        g = None if losses[0] is None else unit_gradient(grads, numeric, x, sign(directions[0]))
+        if losses[0] is not None and g is None:
+            warnings.warn(_NO_GRADIENT, UserWarning, stacklevel=3)
+        return losses[0], g
+    if any(f is None for f in losses[1:]):
+        return losses[0], None
+    points = [encode(m.params, numeric) for m in members[1:]]
+    return losses[0], pair_gradient(points, losses[1:])

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from tunesmith.space import Choice, Float, Space
+from tunesmith.space import Choice, Space, grid_size
 from tunesmith.strategies.base import Strategy
 from tunesmith.trial import FrozenTrial
 
@@ -19,21 +18,6 @@ __all__ = ["Auto", "choose"]
 logger = logging.getLogger("tunesmith")
 
 CMAES_MIN_BUDGET = 100  # below this a covariance estimate has too few generations to learn
-
-
-def grid_size(space: Space) -> float:
-    """Number of grid points, or infinity when a Float has no step."""
-    size = 1.0
-    for dist in space.values():
-        if isinstance(dist, Choice):
-            size *= len(dist.options)
-        elif isinstance(dist, Float):
-            if dist.step is None:
-                return math.inf
-            size *= round((dist.high - dist.low) / dist.step) + 1
-        else:
-            size *= dist.size
-    return size
 
 
 def choose(space: Space, budget: int | None, n_objectives: int) -> tuple[str, str]:
@@ -63,6 +47,7 @@ class Auto(Strategy):
     say which and why (also logged on the "tunesmith" logger)."""
 
     name = "auto"
+    _parameters = {}  # no settings: the technique it picks runs with its defaults
 
     def __init__(self) -> None:
         self._budget: int | None = None

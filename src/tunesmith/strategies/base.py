@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
 from tunesmith.ranking import completed, sign
 from tunesmith.space import Distribution, Space
 from tunesmith.trial import FrozenTrial
+from tunesmith.validation import Constraint
 
 __all__ = [
     "Strategy",
@@ -44,6 +45,8 @@ class Strategy:
     # the declared space, and define-by-run parameters are drawn per trial and name, so the
     # same seed gives the same trials however many run at once.
     learns_space = True
+    # The constructor's parameters, name -> rule, checked by ``check_params`` in ``__init__``.
+    _parameters: ClassVar[Mapping[str, Constraint]] = {}
 
     def propose(
         self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,10 +29,10 @@ from tunesmith.strategies.base import (
     usable,
 )
 from tunesmith.trial import FrozenTrial, TrialState
+from tunesmith.validation import Integer, NoneOr, OneOf, Real, check_params
 
 __all__ = ["CMAES"]
 
-_RESTARTS = ("ipop", "bipop", None)
 _MIN_POPSIZE = 4  # the smallest population whose recombination weights are all defined
 
 
@@ -45,14 +44,6 @@ def _load_cma() -> type:
             'CMAES needs the cmaes package; install it with pip install "tunesmith[cmaes]".'
         ) from exc
     return CMA
-
-
-def _fail(name: str, rule: str, got: Any) -> ValueError:
-    return ValueError(f"The {name!r} parameter of CMAES must be {rule}. Got {got!r} instead.")
-
-
-def _real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def default_popsize(d: int) -> int:
@@ -104,6 +95,12 @@ class CMAES(Strategy):
     """
 
     name = "cmaes"
+    _parameters = {
+        "sigma0": Real(0, 1, closed="right"),
+        "population_size": NoneOr(Integer(_MIN_POPSIZE)),
+        "restart": OneOf("ipop", "bipop", None),
+        "inc_popsize": Real(1),
+    }
 
     def __init__(
         self,
@@ -113,18 +110,7 @@ class CMAES(Strategy):
         inc_popsize: float = 2.0,
     ):
         _load_cma()
-        if not _real(sigma0) or not 0 < sigma0 <= 1:
-            raise _fail("sigma0", "a float in (0, 1]", sigma0)
-        if population_size is not None and (
-            not isinstance(population_size, numbers.Integral)
-            or isinstance(population_size, bool)
-            or population_size < _MIN_POPSIZE
-        ):
-            raise _fail("population_size", f"an int >= {_MIN_POPSIZE} or None", population_size)
-        if restart not in _RESTARTS:
-            raise _fail("restart", "one of 'ipop', 'bipop', None", restart)
-        if not _real(inc_popsize) or inc_popsize < 1:
-            raise _fail("inc_popsize", "a float >= 1", inc_popsize)
+        check_params("CMAES", self._parameters, locals())
         self.sigma0 = float(sigma0)
         self.population_size = None if population_size is None else int(population_size)
         self.restart = restart

@@ -9,8 +9,6 @@ batch that just finished.
 from __future__ import annotations
 
 import math
-import numbers
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -25,31 +23,14 @@ from tunesmith.strategies.base import (
     decode,
     encode,
     sample_unit,
-    signed_values,
     usable,
 )
-from tunesmith.trial import FrozenTrial, TrialState
+from tunesmith.trial import FrozenTrial
+from tunesmith.validation import Integer, OneOf, Real, check_params
 
 __all__ = ["GradientDescent"]
 
-_ESTIMATORS = ("spsa", "central", "exact")
-_OPTIMIZERS = ("adam", "momentum")
-_NO_GRADIENT = (
-    "GradientDescent(estimator='exact') needs the objective to record its gradient: "
-    "trial.set_user_attr('gradient', {name: d value / d param}) with finite numbers; "
-    "a trial without one is retried like a failed one."
-)
 _GAMMA = 0.101  # decay exponent of the perturbation size c_k = c / (k + 1)^gamma (Spall 1998)
-
-
-def _fail(name: str, rule: str, got: Any) -> ValueError:
-    return ValueError(
-        f"The {name!r} parameter of GradientDescent must be {rule}. Got {got!r} instead."
-    )
-
-
-def _real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -112,6 +93,16 @@ class GradientDescent(Strategy):
     """
 
     name = "gradient"
+    _parameters = {
+        "lr": Real(0, closed="right"),
+        "estimator": OneOf("spsa", "central", "exact"),
+        "optimizer": OneOf("adam", "momentum"),
+        "momentum": Real(0, 1, closed="left"),
+        "beta2": Real(0, 1, closed="left"),
+        "perturbation": Real(0, 0.5, closed="right"),
+        "patience": Integer(1),
+        "tol": Real(0),
+    }
 
     def __init__(
         self,
@@ -124,25 +115,10 @@ class GradientDescent(Strategy):
         patience: int = 10,
         tol: float = 1e-4,
     ):
-        if not _real(lr) or lr <= 0:
-            raise _fail("lr", "> 0", lr)
-        if estimator not in _ESTIMATORS:
-            raise _fail("estimator", "one of 'spsa', 'central', 'exact'", estimator)
-        if optimizer not in _OPTIMIZERS:
-            raise _fail("optimizer", "one of 'adam', 'momentum'", optimizer)
-        if not _real(momentum) or not 0 <= momentum < 1:
-            raise _fail("momentum", "a float in [0, 1)", momentum)
-        if not _real(beta2) or not 0 <= beta2 < 1:
-            raise _fail("beta2", "a float in [0, 1)", beta2)
-        if not _real(perturbation) or not 0 < perturbation <= 0.5:
-            raise _fail("perturbation", "a float in (0, 0.5]", perturbation)
-        if not isinstance(patience, numbers.Integral) or isinstance(patience, bool) or patience < 1:
-            raise _fail("patience", "an int >= 1", patience)
-        if not _real(tol) or tol < 0:
-            raise _fail("tol", ">= 0", tol)
+        check_params("GradientDescent", self._parameters, locals())
         self.lr = float(lr)
-        self.estimator = estimator
-        self.optimizer = optimizer
+        self.estimator = str(estimator)
+        self.optimizer = str(optimizer)
         self.momentum = float(momentum)
         self.beta2 = float(beta2)
         self.perturbation = float(perturbation)
@@ -304,22 +280,4 @@ class GradientDescent(Strategy):
     def _estimate(
         self, members: Sequence[FrozenTrial], numeric: Space, x: np.ndarray
     ) -> tuple[float | None, np.ndarray | None]:
-        """The loss at iterate ``x`` and the unit-cube gradient there, each None when missing
-        (a failed or pruned trial, an exact gradient not recorded)."""
-        losses = [
-            signed_values(m, self.directions)[0]
-            if m.state is TrialState.COMPLETE and m.values is not None
-            else None
-            for m in members
-        ]
-        if self.estimator == "exact":
-            sign = -1.0 if self.directions[0] == "maximize" else 1.0
-            grads = members[0].gradient
-            g = None if losses[0] is None else _spsa.unit_gradient(grads, numeric, x, sign)
-            if losses[0] is not None and g is None:
-                warnings.warn(_NO_GRADIENT, UserWarning, stacklevel=2)
-            return losses[0], g
-        if any(f is None for f in losses[1:]):
-            return losses[0], None
-        points = [encode(m.params, numeric) for m in members[1:]]
-        return losses[0], _spsa.pair_gradient(points, losses[1:])
+        return _spsa.batch_estimate(members, numeric, x, self.directions, self.estimator)

@@ -10,6 +10,7 @@ import numpy as np
 from tunesmith.space import Float, Space, grid_points
 from tunesmith.strategies.base import Strategy, params_key
 from tunesmith.trial import FrozenTrial, TrialState
+from tunesmith.validation import Boolean, Integer, NoneOr, check_params
 
 
 class Grid(Strategy):
@@ -21,16 +22,11 @@ class Grid(Strategy):
     """
 
     name = "grid"
+    _parameters = {"n_points": NoneOr(Integer(1)), "retry_failed": Boolean()}
 
     def __init__(self, n_points: int | None = None, retry_failed: bool = False):
-        if n_points is not None and (
-            isinstance(n_points, bool) or not isinstance(n_points, int) or n_points < 1
-        ):
-            raise ValueError(
-                f"The 'n_points' parameter of Grid must be an int >= 1 or None. "
-                f"Got {n_points!r} instead."
-            )
-        self.n_points = n_points
+        check_params("Grid", self._parameters, locals())
+        self.n_points = None if n_points is None else int(n_points)
         self.retry_failed = bool(retry_failed)
         self._cache: tuple[Any, list[dict[str, Any]], list[str]] | None = None
         self._space_key: Any = None

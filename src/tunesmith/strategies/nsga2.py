@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 
 from tunesmith.space import Space
+from tunesmith.strategies._generations import Taken, is_parent
 from tunesmith.strategies._pareto import crowding_distance, hypervolume, nondominated_ranks
-from tunesmith.strategies.base import encode, params_key, signed_values, usable
-from tunesmith.strategies.genetic import Genetic, _Taken
-from tunesmith.trial import FrozenTrial, TrialState
+from tunesmith.strategies.base import encode, params_key, signed_values
+from tunesmith.strategies.genetic import Genetic
+from tunesmith.trial import FrozenTrial
 
 __all__ = ["NSGA2", "hypervolume"]
 
@@ -44,6 +45,10 @@ class NSGA2(Genetic):
     """
 
     name = "nsga2"
+    # Genetic's, less elitism and steady_state: NSGA-II is elitist and generational by design.
+    _parameters = {
+        k: v for k, v in Genetic._parameters.items() if k not in ("elitism", "steady_state")
+    }
 
     def __init__(
         self,
@@ -81,14 +86,14 @@ class NSGA2(Genetic):
         batches: dict[int, list[FrozenTrial]] = {}
         loose: list[FrozenTrial] = []
         for t in history:
-            batch = t.system_attrs.get("batch")
+            batch = t.batch
             (batches.setdefault(batch, []) if batch is not None else loose).append(t)
         if batches and any(not t.state.finished for t in batches[max(batches)]):
             return []  # the generation is still running
         size = self.population_size
         if not space:
             return [{} for _ in range(size)]
-        taken = _Taken({params_key({k: t.params.get(k) for k in space}) for t in history}, set())
+        taken = Taken({params_key({k: t.params.get(k) for k in space}) for t in history}, set())
         survivors = self._survivors(batches, loose, space)
         if len(survivors) < 2:
             return self._novel_random(size, space, taken, rng)
@@ -102,7 +107,7 @@ class NSGA2(Genetic):
         """Replay environmental selection generation by generation (cached per generation)."""
 
         def parent(t: FrozenTrial) -> bool:
-            return t.state is TrialState.COMPLETE and t.values is not None and usable(t, space)
+            return is_parent(t, space)
 
         key_space = tuple((k, repr(v)) for k, v in space.items())
         survivors: list[FrozenTrial] = []

@@ -18,6 +18,7 @@ class Random(Strategy):
 
     name = "random"
     learns_space = False
+    _parameters = {}  # no settings
 
     def propose(
         self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator

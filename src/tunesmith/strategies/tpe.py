@@ -7,7 +7,6 @@ several objectives as in Ozaki et al. 2020, "Multiobjective Tree-Structured Parz
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,30 +16,16 @@ import numpy as np
 from tunesmith.space import Distribution, Space
 from tunesmith.strategies import _parzen
 from tunesmith.strategies import _tpe_split as split
+from tunesmith.strategies._tpe_table import Table
 from tunesmith.strategies.base import Strategy
-from tunesmith.trial import FrozenTrial, TrialState
+from tunesmith.trial import FrozenTrial
+from tunesmith.validation import Boolean, Integer, Real, check_params
 
 __all__ = ["TPE"]
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
-def _is_real(v: Any) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-
-
-# name -> (check, rule): the constructor's whole contract, checked once.
-_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "n_startup_trials": (lambda v: _is_int(v) and v >= 0, "an int >= 0"),
-    "n_ei_candidates": (lambda v: _is_int(v) and v >= 1, "an int >= 1"),
-    "gamma": (lambda v: _is_real(v) and 0 < v <= 1, "a float in (0, 1]"),
-    "max_good": (lambda v: _is_int(v) and v >= 1, "an int >= 1"),
-    "prior_weight": (lambda v: _is_real(v) and 0 < v < math.inf, "a float > 0"),
-    "constant_liar": (lambda v: isinstance(v, (bool, np.bool_)), "a bool"),
-    "avoid_repeats": (lambda v: isinstance(v, (bool, np.bool_)), "a bool"),
-}
+_SAME = 1e-9  # unit points this close decode to the same value (encodings differ by rounding)
+_WIDE = 8  # uniform draws per EI candidate when every candidate is a point already running
 
 
 class TPE(Strategy):
@@ -64,6 +49,15 @@ class TPE(Strategy):
     """
 
     name = "tpe"
+    _parameters = {
+        "n_startup_trials": Integer(0),
+        "n_ei_candidates": Integer(1),
+        "gamma": Real(0, 1, closed="right"),
+        "max_good": Integer(1),
+        "prior_weight": Real(0, closed="right"),
+        "constant_liar": Boolean(),
+        "avoid_repeats": Boolean(),
+    }
 
     def __init__(
         self,
@@ -75,11 +69,7 @@ class TPE(Strategy):
         constant_liar: bool = False,
         avoid_repeats: bool = False,
     ):
-        for key, value in locals().items():
-            if key in _RULES and not _RULES[key][0](value):
-                raise ValueError(
-                    f"The {key!r} parameter of TPE must be {_RULES[key][1]}. Got {value!r} instead."
-                )
+        check_params("TPE", self._parameters, locals())
         self.n_startup_trials = int(n_startup_trials)
         self.n_ei_candidates = int(n_ei_candidates)
         self.gamma = float(gamma)
@@ -88,7 +78,7 @@ class TPE(Strategy):
         self.constant_liar = bool(constant_liar)
         self.avoid_repeats = bool(avoid_repeats)
         self._lock = threading.Lock()
-        self._table = _Table()
+        self._table = Table()
 
     def __getstate__(self) -> dict[str, Any]:
         """Arguments only: a copy starts with an empty cache and its own lock."""
@@ -111,7 +101,7 @@ class TPE(Strategy):
             {name: dist.from_unit(u) for (name, dist), u in zip(space.items(), row)} for row in unit
         ]
 
-    def _propose_unit(self, table: _Table, n: int, rng: np.random.Generator) -> np.ndarray:
+    def _propose_unit(self, table: Table, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` points of the unit cube, one group of co-occurring parameters at a time."""
         kind = table.kind
         finished = (kind == split.COMPLETE) | (kind == split.PRUNED)
@@ -149,7 +139,7 @@ class TPE(Strategy):
 
     def _propose_group(
         self,
-        table: _Table,
+        table: Table,
         rows: np.ndarray,
         dims: np.ndarray,
         dists: tuple[Distribution, ...],
@@ -233,88 +223,3 @@ def _groups(present: np.ndarray, d: int) -> list[np.ndarray]:
     _, label = np.unique(patterns.T, axis=0, return_inverse=True)
     label = np.asarray(label).ravel()
     return [np.flatnonzero(label == g) for g in range(label.max() + 1)]
-
-
-class _Table:
-    """The history as arrays, one row per trial number, re-encoding only trials that changed.
-
-    A row is recomputed whenever the history holds a different trial object at its number, so
-    the arrays are always a function of the history passed in, never of when calls were made.
-    """
-
-    def __init__(self) -> None:
-        self._reset(None, (), 1)
-
-    def _reset(self, signature: Any, dists: tuple[Distribution, ...], n_obj: int) -> None:
-        self.signature = signature
-        self.dists = dists
-        self.names: tuple[str, ...] = ()
-        self.refs: list[FrozenTrial | None] = []
-        self.x = np.empty((0, len(dists)))
-        self.kind = np.empty(0, dtype=np.int8)
-        self.loss = np.empty((0, n_obj))
-        self.step = np.empty(0)
-        self.last = np.empty(0)
-
-    def update(
-        self, history: Sequence[FrozenTrial], space: Space, directions: Sequence[str]
-    ) -> None:
-        signature = (tuple(space.items()), tuple(directions))
-        if signature != self.signature:
-            self._reset(signature, tuple(space.values()), len(directions))
-            self.names = tuple(space)
-        n = len(history)
-        self._resize(n)
-        refs = self.refs
-        for i in range(n):
-            t = history[i]
-            if t is not refs[i]:
-                self._encode(i, t, directions)
-                refs[i] = t
-
-    def _resize(self, n: int) -> None:
-        old = len(self.refs)
-        if n < old:
-            del self.refs[n:]
-        else:
-            self.refs.extend([None] * (n - old))
-        if n > len(self.kind):
-            grow = max(n, 2 * len(self.kind), 64) - len(self.kind)
-            self.x = np.vstack([self.x, np.full((grow, self.x.shape[1]), np.nan)])
-            self.kind = np.append(self.kind, np.full(grow, split.IGNORED, dtype=np.int8))
-            self.loss = np.vstack([self.loss, np.full((grow, self.loss.shape[1]), np.inf)])
-            self.step = np.append(self.step, np.full(grow, -1.0))
-            self.last = np.append(self.last, np.full(grow, np.inf))
-        self.kind[n:] = split.IGNORED  # rows past the history are never read
-
-    def _encode(self, i: int, t: FrozenTrial, directions: Sequence[str]) -> None:
-        for j, (name, dist) in enumerate(zip(self.names, self.dists)):
-            value = t.params.get(name, _MISSING)
-            ok = value is not _MISSING and dist.contains(value)
-            self.x[i, j] = dist.to_unit(value) if ok else np.nan
-        self.kind[i], self.loss[i], self.step[i], self.last[i] = _row_values(t, directions)
-
-
-_MISSING = object()
-_SAME = 1e-9  # unit points this close decode to the same value (encodings differ by rounding)
-_WIDE = 8  # uniform draws per EI candidate when every candidate is a point already running
-_SIGN = {"minimize": 1.0, "maximize": -1.0}
-
-
-def _row_values(t: FrozenTrial, directions: Sequence[str]) -> tuple[int, np.ndarray, float, float]:
-    """(kind, signed losses, last step, signed last intermediate value) of one trial."""
-    signs = np.array([_SIGN[d] for d in directions])
-    inf = np.full(len(directions), np.inf)
-    if t.state is TrialState.COMPLETE:
-        if t.values is None or len(t.values) != len(directions):
-            return split.IGNORED, inf, -1.0, np.inf
-        return split.COMPLETE, signs * np.asarray(t.values, dtype=float), -1.0, np.inf
-    if t.state is TrialState.PRUNED:
-        step = t.last_step
-        if step is None:
-            return split.PRUNED, inf, -1.0, np.inf
-        last = signs[0] * float(t.intermediate[step]) if len(directions) == 1 else 0.0
-        return split.PRUNED, inf, float(step), last if math.isfinite(last) else np.inf
-    if t.state in (TrialState.RUNNING, TrialState.WAITING):
-        return split.PENDING, inf, -1.0, np.inf
-    return split.IGNORED, inf, -1.0, np.inf
