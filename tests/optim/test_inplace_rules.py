@@ -6,8 +6,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tunesmith.optim import inplace as inplace  # noqa: E402
 from tunesmith.optim import functional as F  # noqa: E402
+from tunesmith.optim import inplace as inplace  # noqa: E402
 
 MEMBERS, SIZE, STEPS = 4, 9, 6
 

@@ -34,20 +34,9 @@ from ._torch_base import (
     zeros,
 )
 from ._validation import Flag, check_nesterov
+from .torch_directions import adam_moments, negated, one_minus, sgd_directions
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
-
-
-def _negated(scale: Any) -> Any:
-    return elementwise(lambda value: -value, scale)
-
-
-def _one_minus(scale: Any) -> Any:
-    return elementwise(lambda value: 1 - value, scale)
-
-
-def _subset(scale: Any, indices: list[int]) -> Any:
-    return [scale[i] for i in indices] if isinstance(scale, list) else scale
 
 
 def _decayed(group: dict[str, Any], grads: list[Tensor], params: list[Tensor]) -> list[Tensor]:
@@ -91,47 +80,7 @@ class SGD(TunesmithOptimizer):
         reals = as_real(params)
         grads = _decayed(group, signed_grads(params, group["maximize"]), reals)
         directions = sgd_directions(self, group, params, reals, grads)
-        add_scaled_(reals, directions, _negated(per_tensor(group["lr"], reals)))
-
-
-def sgd_directions(
-    optimizer: TunesmithOptimizer,
-    group: dict[str, Any],
-    params: list[Tensor],
-    reals: list[Tensor],
-    grads: list[Tensor],
-) -> list[Tensor]:
-    """SGD's step directions d for ``grads`` (already signed and decayed), updating buffers.
-
-    ``reals`` are the parameters as real views. A buffer starts as a copy of the first gradient
-    (no dampening on the first step); afterwards b ← μ b + (1 − τ) g.
-    """
-    if is_zero(group["momentum"]):
-        return grads
-    momentum = per_tensor(group["momentum"], reals)
-    states = [optimizer.state[p] for p in params]
-    previous = [state.get("momentum_buffer") for state in states]
-    existing = [index for index, buffer in enumerate(previous) if buffer is not None]
-    if len(existing) < len(params):
-        for index, (p, g) in enumerate(zip(params, grads, strict=True)):
-            if previous[index] is None:
-                fresh = g.clone()
-                states[index]["momentum_buffer"] = (
-                    torch.view_as_complex(fresh) if p.is_complex() else fresh
-                )
-    buffers = as_real([state["momentum_buffer"] for state in states])
-    if existing:
-        old = buffers if len(existing) == len(params) else [buffers[i] for i in existing]
-        old_grads = grads if len(existing) == len(params) else [grads[i] for i in existing]
-        torch._foreach_mul_(old, _subset(momentum, existing))
-        one_minus_dampening = _one_minus(per_tensor(group["dampening"], reals))
-        add_scaled_(old, old_grads, _subset(one_minus_dampening, existing))
-    directions = added_scaled(grads, buffers, momentum) if group["nesterov"] else buffers
-    if isinstance(momentum, list):
-        directions = [
-            torch.where(m != 0, d, g) for m, d, g in zip(momentum, directions, grads, strict=True)
-        ]
-    return directions
+        add_scaled_(reals, directions, negated(per_tensor(group["lr"], reals)))
 
 
 class RMSprop(TunesmithOptimizer):
@@ -169,16 +118,16 @@ class RMSprop(TunesmithOptimizer):
         alpha = per_tensor(group["alpha"], reals)
         square_avgs = state_tensors(self, params, "square_avg", zeros)
         torch._foreach_mul_(square_avgs, alpha)
-        addcmul_(square_avgs, grads, grads, _one_minus(alpha))
+        addcmul_(square_avgs, grads, grads, one_minus(alpha))
         if group["centered"]:
             grad_avgs = state_tensors(self, params, "grad_avg", zeros)
-            torch._foreach_lerp_(grad_avgs, grads, _one_minus(alpha))
+            torch._foreach_lerp_(grad_avgs, grads, one_minus(alpha))
             denominators = torch._foreach_addcmul(square_avgs, grad_avgs, grad_avgs, value=-1)
             torch._foreach_sqrt_(denominators)
         else:
             denominators = square_roots(self, params, square_avgs)
         torch._foreach_add_(denominators, per_tensor(group["eps"], reals))
-        step = _negated(per_tensor(group["lr"], reals))
+        step = negated(per_tensor(group["lr"], reals))
         if is_zero(group["momentum"]):
             addcdiv_(reals, grads, denominators, step)
             return
@@ -240,25 +189,6 @@ class Adam(TunesmithOptimizer):
             torch._foreach_div_(denominators, step)
             step = 1.0
         addcdiv_(reals, exp_avgs, denominators, step)
-
-
-def adam_moments(
-    optimizer: TunesmithOptimizer, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]
-) -> tuple[list[float], list[Tensor], list[Tensor]]:
-    """Advance t, m and v (and AMSGrad's max of v); return t, m and the v to normalize by."""
-    reals = as_real(params)
-    beta1, beta2 = (per_tensor(beta, reals) for beta in group["betas"])
-    steps = advance_steps(state_tensors(optimizer, params, "step", new_step))
-    exp_avgs = state_tensors(optimizer, params, "exp_avg", zeros)
-    exp_avg_sqs = state_tensors(optimizer, params, "exp_avg_sq", zeros)
-    torch._foreach_lerp_(exp_avgs, grads, _one_minus(beta1))
-    torch._foreach_mul_(exp_avg_sqs, beta2)
-    addcmul_(exp_avg_sqs, grads, grads, _one_minus(beta2))
-    if not group["amsgrad"]:
-        return steps, exp_avgs, exp_avg_sqs
-    maxima = state_tensors(optimizer, params, "max_exp_avg_sq", zeros)
-    torch._foreach_maximum_(maxima, exp_avg_sqs)
-    return steps, exp_avgs, maxima
 
 
 class AdamW(Adam):

@@ -16,8 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from tunesmith.population.cnn import CNN
 from tunesmith.population.layers import Dropout
-from tunesmith.population.models import CNN, MLP, Linear, Model
+from tunesmith.population.models import MLP, Linear, Model
 
 __all__ = ["Workspace", "dense_step", "supports_manual_gradients"]
 
@@ -98,13 +99,28 @@ def dense_step(
     between calls. Returns the losses (P,).
     """
     hidden = model.hidden if isinstance(model, MLP) else ()
-    activation = getattr(model, "activation", "relu")
     work = Workspace() if work is None else work
-    members, batch = weights["dense0.weight"].shape[0], x.shape[0]
     widths = (x.shape[1], *hidden, weights[f"dense{len(hidden)}.weight"].shape[1])
+    activation = getattr(model, "activation", "relu")
+    h, inputs, gates = _forward(weights, x, widths, activation, dropout, work)
+    loss, d_out = _loss_and_gradient(model.task, h, target)
+    _backward(weights, grads, x, d_out, widths, inputs, gates, work)
+    return loss
+
+
+def _forward(
+    weights: Mapping[str, Tensor],
+    x: Tensor,
+    widths: tuple[int, ...],
+    activation: str,
+    dropout: Dropout | None,
+    work: Workspace,
+) -> tuple[Tensor, list[Tensor], list[Tensor]]:
+    """The outputs (P, out, B), each layer's input and each hidden layer's gate."""
+    members, batch, n_hidden = weights["dense0.weight"].shape[0], x.shape[0], len(widths) - 2
     inputs, gates = [], []
     h = work.get("x", (widths[0], batch), x).copy_(x.T)  # (in, B), shared by every member
-    for i in range(len(hidden) + 1):
+    for i in range(n_hidden + 1):
         inputs.append(h)
         weight, bias = weights[f"dense{i}.weight"], weights[f"dense{i}.bias"]
         out = work.get(f"h{i}", (members, widths[i + 1], batch), x)
@@ -116,15 +132,29 @@ def dense_step(
         else:
             torch.baddbmm(bias.unsqueeze(2), weight, h, out=out)
         h = out
-        if i < len(hidden):
+        if i < n_hidden:
             gate = _gate(h, activation, work.get(f"gate{i}", tuple(h.shape), x))
             if dropout is not None:
                 mask = dropout.mask(tuple(h.shape[1:]), h, out=work.get(f"mask{i}", h.shape, x))
                 h.mul_(mask)
                 gate.mul_(mask)
             gates.append(gate)
-    loss, d_out = _loss_and_gradient(model.task, h, target)
-    for i in range(len(hidden), -1, -1):
+    return h, inputs, gates
+
+
+def _backward(
+    weights: Mapping[str, Tensor],
+    grads: Mapping[str, Tensor],
+    x: Tensor,
+    d_out: Tensor,
+    widths: tuple[int, ...],
+    inputs: list[Tensor],
+    gates: list[Tensor],
+    work: Workspace,
+) -> None:
+    """Write every layer's weight and bias gradients into ``grads``, last layer first."""
+    members, batch = d_out.shape[0], x.shape[0]
+    for i in range(len(widths) - 2, -1, -1):
         d_weight = work.get(f"dw{i}", (members, widths[i + 1], widths[i]), x)
         if i == 0:
             torch.mm(d_out.reshape(-1, batch), x, out=d_weight.view(-1, widths[0]))
@@ -136,4 +166,3 @@ def dense_step(
             back = work.get(f"d{i - 1}", (members, widths[i], batch), x)
             d_out = torch.bmm(weights[f"dense{i}.weight"].transpose(1, 2), d_out, out=back)
             d_out.mul_(gates[i - 1])
-    return loss

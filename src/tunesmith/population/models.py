@@ -1,4 +1,4 @@
-"""Model families trained as populations: Linear, Logistic, MLP and a small CNN.
+"""Model families trained as populations: Linear, Logistic and MLP (the CNN is in ``cnn``).
 
 A model is a description (its layers and defaults), never weights: ``params`` lists the shapes
 of one member's weights, ``forward`` runs a whole population given weights with a leading
@@ -14,19 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import torch.nn.functional as F
 from torch import Tensor
 
-from tunesmith.population.layers import (
-    ACTIVATIONS,
-    Dropout,
-    batched_conv,
-    batched_linear,
-    shared_conv,
-    shared_linear,
-)
+from tunesmith.population.layers import ACTIVATIONS, Dropout, batched_linear, shared_linear
+from tunesmith.validation import param_error
 
-__all__ = ["CNN", "MLP", "Linear", "Logistic", "Model", "ParamSpec"]
+__all__ = ["MLP", "Linear", "Logistic", "Model", "ParamSpec", "dense_specs", "layer_widths"]
 
 _TASKS = ("classification", "regression")
 
@@ -46,32 +39,23 @@ class ParamSpec:
         return math.prod(self.shape)
 
 
-def _dense(index: int, n_in: int, n_out: int, init: str = "uniform") -> list[ParamSpec]:
+def dense_specs(index: int, n_in: int, n_out: int, init: str = "uniform") -> list[ParamSpec]:
     return [
         ParamSpec(f"dense{index}.weight", (n_out, n_in), n_in, True, init),
         ParamSpec(f"dense{index}.bias", (n_out,), n_in, False, init),
     ]
 
 
-def _pooled(height: int, width: int) -> tuple[int, int]:
-    """The size after 2×2 max-pooling; maps smaller than 2×2 are not pooled."""
-    return (height // 2, width // 2) if min(height, width) >= 2 else (height, width)
-
-
-def _bad(owner: str, name: str, rule: str, got: Any) -> ValueError:
-    return ValueError(f"The {name!r} parameter of {owner} must be {rule}. Got {got!r} instead.")
-
-
-def _widths(owner: str, name: str, value: Any, allow_empty: bool = True) -> tuple[int, ...]:
+def layer_widths(owner: str, name: str, value: Any, allow_empty: bool = True) -> tuple[int, ...]:
     """A tuple of layer widths from an int or a sequence of ints >= 1."""
     items = (value,) if isinstance(value, int) and not isinstance(value, bool) else value
     rule = "an int >= 1 or a sequence of ints >= 1"
     if not isinstance(items, Sequence) or isinstance(items, str):
-        raise _bad(owner, name, rule, value)
+        raise param_error(owner, name, rule, value)
     if not all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in items):
-        raise _bad(owner, name, rule, value)
+        raise param_error(owner, name, rule, value)
     if not items and not allow_empty:
-        raise _bad(owner, name, "a non-empty " + rule.split(" or ")[1], value)
+        raise param_error(owner, name, "a non-empty " + rule.split(" or ")[1], value)
     return tuple(int(w) for w in items)
 
 
@@ -130,7 +114,7 @@ class Linear(Model):
     task = "regression"
 
     def params(self, input_shape: tuple[int, ...], n_outputs: int) -> list[ParamSpec]:
-        return _dense(0, input_shape[0], n_outputs, "zeros")
+        return dense_specs(0, input_shape[0], n_outputs, "zeros")
 
     def forward(self, w: Mapping[str, Tensor], x: Tensor, dropout: Dropout | None) -> Tensor:
         return shared_linear(x, w["dense0.weight"], w["dense0.bias"])
@@ -164,27 +148,27 @@ class MLP(Model):
         task: str = "classification",
     ):
         owner = type(self).__name__
-        self.hidden = _widths(owner, "hidden", hidden)
+        self.hidden = layer_widths(owner, "hidden", hidden)
         if activation not in ACTIVATIONS:
-            raise _bad(owner, "activation", f"one of {sorted(ACTIVATIONS)}", activation)
+            raise param_error(owner, "activation", f"one of {sorted(ACTIVATIONS)}", activation)
         self.activation = activation
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
-            raise _bad(owner, "dropout", "a float in [0, 1)", dropout)
+            raise param_error(owner, "dropout", "a float in [0, 1)", dropout)
         if not 0 <= dropout < 1:
-            raise _bad(owner, "dropout", "a float in [0, 1)", dropout)
+            raise param_error(owner, "dropout", "a float in [0, 1)", dropout)
         self.dropout = float(dropout)
         if task not in _TASKS:
-            raise _bad(owner, "task", f"one of {list(_TASKS)}", task)
+            raise param_error(owner, "task", f"one of {list(_TASKS)}", task)
         self.task = task
 
     def _resolve_hidden(self, structure: Mapping[str, Any], where: str) -> tuple[int, ...]:
         if "hidden" in structure:
-            return _widths(where, "hidden", structure["hidden"])
+            return layer_widths(where, "hidden", structure["hidden"])
         width = structure.get("width", self.hidden[0] if self.hidden else 64)
         depth = structure.get("depth", len(self.hidden))
         for name, value, low in (("width", width, 1), ("depth", depth, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise _bad(where, name, f"an int >= {low}", value)
+                raise param_error(where, name, f"an int >= {low}", value)
         return (int(width),) * int(depth)
 
     def resolve(self, structure: Mapping[str, Any], index: int = 0) -> Model:
@@ -196,7 +180,7 @@ class MLP(Model):
             out.hidden = self._resolve_hidden(structure, where)
         if "activation" in structure:
             if structure["activation"] not in ACTIVATIONS:
-                raise _bad(where, "activation", f"one of {sorted(ACTIVATIONS)}", structure)
+                raise param_error(where, "activation", f"one of {sorted(ACTIVATIONS)}", structure)
             out.activation = structure["activation"]
         return out
 
@@ -204,8 +188,8 @@ class MLP(Model):
         return (type(self).__name__, self.hidden, self.activation, self.task)
 
     def params(self, input_shape: tuple[int, ...], n_outputs: int) -> list[ParamSpec]:
-        widths = (input_shape[0], *self.hidden, n_outputs)
-        return [s for i in range(len(widths) - 1) for s in _dense(i, widths[i], widths[i + 1])]
+        sizes = (input_shape[0], *self.hidden, n_outputs)
+        return [s for i in range(len(sizes) - 1) for s in dense_specs(i, sizes[i], sizes[i + 1])]
 
     def _dense_stack(
         self, w: Mapping[str, Tensor], h: Tensor, dropout: Dropout | None, first: int, shared: bool
@@ -226,106 +210,3 @@ class MLP(Model):
 
     def activation_size(self, input_shape: tuple[int, ...], n_outputs: int) -> int:
         return 3 * sum(self.hidden) + 2 * n_outputs
-
-
-class CNN(MLP):
-    """A small convolutional network: [conv k×k (same) → activation → 2×2 max-pool] per entry
-    of ``channels``, then dense layers ``hidden`` with dropout, then the output layer.
-
-    Images come as (n, H, W), (n, C, H, W), or (n, H·W) with ``image_shape=(H, W)`` or a square
-    H·W (scikit-learn's 8×8 digits as they load). Members are side by side on the channel axis:
-    the first convolution is one ordinary convolution, later ones grouped by member.
-    """
-
-    structure_keys = frozenset({"channels", "hidden", "activation"})
-
-    def __init__(
-        self,
-        channels: int | Sequence[int] = (8,),
-        hidden: int | Sequence[int] = (32,),
-        kernel_size: int = 3,
-        activation: str = "relu",
-        dropout: float = 0.0,
-        image_shape: tuple[int, int] | None = None,
-        task: str = "classification",
-    ):
-        super().__init__(hidden, activation, dropout, task)
-        self.channels = _widths("CNN", "channels", channels, allow_empty=False)
-        if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
-            raise _bad("CNN", "kernel_size", "an odd int >= 1", kernel_size)
-        if kernel_size % 2 == 0:
-            raise _bad("CNN", "kernel_size", "an odd int >= 1", kernel_size)
-        self.kernel_size = kernel_size
-        if image_shape is not None:
-            image_shape = _widths("CNN", "image_shape", image_shape, allow_empty=False)
-            if len(image_shape) != 2:
-                raise _bad("CNN", "image_shape", "a pair (height, width)", image_shape)
-        self.image_shape = image_shape
-
-    def resolve(self, structure: Mapping[str, Any], index: int = 0) -> Model:
-        out = super().resolve({k: v for k, v in structure.items() if k != "channels"}, index)
-        if "channels" in structure:
-            out = copy.copy(out)
-            where = f"train (configs[{index}])"
-            out.channels = _widths(where, "channels", structure["channels"], allow_empty=False)
-        return out
-
-    def key(self) -> tuple:
-        return (*super().key(), self.channels, self.kernel_size)
-
-    def input_shape(self, x_shape: tuple[int, ...]) -> tuple[int, ...]:
-        if len(x_shape) == 4:
-            return tuple(x_shape[1:])
-        if len(x_shape) == 3:
-            return (1, *x_shape[1:])
-        if self.image_shape is not None:
-            height, width = self.image_shape
-            if height * width != x_shape[1]:
-                raise _bad("train", "X", f"rows of {height}x{width} pixels for CNN", x_shape)
-            return (1, height, width)
-        side = math.isqrt(x_shape[1])
-        if side * side != x_shape[1]:
-            raise ValueError(
-                f"The 'X' parameter of train must hold images for CNN: (n, H, W), (n, C, H, W), "
-                f"or (n, H*W) with a square H*W or CNN(image_shape=...). Got shape {x_shape}."
-            )
-        return (1, side, side)
-
-    def _feature_shapes(self, input_shape: tuple[int, ...]) -> list[tuple[int, int, int]]:
-        """(channels, height, width) after each convolution, before its pooling."""
-        _, height, width = input_shape
-        shapes = []
-        for c in self.channels:
-            shapes.append((c, height, width))
-            height, width = _pooled(height, width)
-        return shapes
-
-    def params(self, input_shape: tuple[int, ...], n_outputs: int) -> list[ParamSpec]:
-        k = self.kernel_size
-        specs, c_in = [], input_shape[0]
-        for i, c in enumerate(self.channels):
-            fan_in = c_in * k * k
-            specs.append(ParamSpec(f"conv{i}.weight", (c, c_in, k, k), fan_in, True))
-            specs.append(ParamSpec(f"conv{i}.bias", (c,), fan_in, False))
-            c_in = c
-        c, height, width = self._feature_shapes(input_shape)[-1]
-        n_flat = c * math.prod(_pooled(height, width))
-        widths = (n_flat, *self.hidden, n_outputs)
-        dense = [s for i in range(len(widths) - 1) for s in _dense(i, widths[i], widths[i + 1])]
-        return specs + dense
-
-    def forward(self, w: Mapping[str, Tensor], x: Tensor, dropout: Dropout | None) -> Tensor:
-        act = ACTIVATIONS[self.activation]
-        h = x
-        for i in range(len(self.channels)):
-            conv = shared_conv if i == 0 else batched_conv
-            h = act(conv(h, w[f"conv{i}.weight"], w[f"conv{i}.bias"]))
-            if min(h.shape[-2:]) >= 2:
-                h = F.max_pool2d(h, 2)
-        members = w["conv0.weight"].shape[0]
-        h = h.reshape(h.shape[0], members, -1).permute(1, 2, 0)  # (P, features, B)
-        return self._dense_stack(w, h, dropout, 0, shared=False)
-
-    def activation_size(self, input_shape: tuple[int, ...], n_outputs: int) -> int:
-        conv = sum(3 * c * h * w for c, h, w in self._feature_shapes(input_shape))
-        return conv + super().activation_size(input_shape, n_outputs)

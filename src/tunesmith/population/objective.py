@@ -12,23 +12,19 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import torch
-
 from tunesmith.population.config import member_config
-from tunesmith.population.data import TrainingData, resolve_device
+from tunesmith.population.data import TrainingData
 from tunesmith.population.models import Model
+from tunesmith.population.options import TrainingOptions
 from tunesmith.population.results import MemberResult
-from tunesmith.population.train import check_arguments, train
+from tunesmith.population.train import check_inputs, train
 from tunesmith.space import Distribution, Float, Int
 from tunesmith.trial import Trial, TrialPruned
+from tunesmith.validation import param_error
 
 __all__ = ["PopulationObjective", "objective"]
 
 _METRICS = {"accuracy": "classification", "mse": "regression", "loss": None}
-
-
-def _bad(name: str, rule: str, got: Any) -> ValueError:
-    return ValueError(f"The {name!r} parameter of objective must be {rule}. Got {got!r} instead.")
 
 
 def _finite_or_none(values: Sequence[float]) -> list[float | None]:
@@ -52,57 +48,30 @@ class PopulationObjective:
         *,
         X_val: Any = None,
         y_val: Any = None,
-        epochs: int = 10,
-        batch_size: int | None = 32,
         metric: str | None = None,
         space: Mapping[str, Distribution] | Callable[[Trial], Mapping[str, Any]] | None = None,
-        early_stopping: str | None = None,
-        eta: int = 3,
-        min_epochs: int = 1,
-        schedule: str | None = None,
-        device: Any = "cpu",
-        seed: int = 0,
-        memory_budget: int | None = None,
-        dtype: torch.dtype = torch.float32,
+        options: TrainingOptions | None = None,
+        **kwargs: Any,
     ):
-        if not isinstance(model, Model):
-            raise _bad("model", "a tunesmith.population model (MLP(), ...)", model)
+        check_inputs("objective", model=model)
         metric = metric or ("accuracy" if model.task == "classification" else "mse")
         if metric not in _METRICS or _METRICS[metric] not in (None, model.task):
             allowed = [m for m, task in _METRICS.items() if task in (None, model.task)]
-            raise _bad("metric", f"one of {allowed} for a {model.task} model", metric)
+            raise param_error(
+                "objective", "metric", f"one of {allowed} for a {model.task} model", metric
+            )
         if not (space is None or callable(space) or _is_distributions(space)):
-            raise _bad("space", "None, a dict of distributions, or a callable(trial)", space)
+            raise param_error(
+                "objective", "space", "None, a dict of distributions, or a callable(trial)", space
+            )
+        self.options = TrainingOptions.of("objective", options, kwargs)
         # Bad data is reported now, not by the first batch.
         TrainingData(
-            model,
-            X,
-            y,
-            X_val,
-            y_val,
-            None,
-            0,
-            resolve_device(device, "objective"),
-            dtype,
-            "objective",
+            model, X, y, X_val, y_val, None, 0, self.options.device, self.options.dtype, "objective"
         )
         self.model, self.metric, self.space = model, metric, space
         self.data = {"X": X, "y": y, "X_val": X_val, "y_val": y_val}
-        self.options = {
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "device": device,
-            "seed": seed,
-            "memory_budget": memory_budget,
-            "early_stopping": early_stopping,
-            "eta": eta,
-            "min_epochs": min_epochs,
-            "schedule": schedule,
-            "dtype": dtype,
-        }
         self.last_results: list[MemberResult] | None = None
-        options = {k: v for k, v in self.options.items() if k != "device"}
-        check_arguments(model, [{}], options, "objective")
 
     def config(self, trial: Trial) -> dict[str, Any]:
         """The config a trial stands for, through ``space``."""
@@ -144,7 +113,8 @@ class PopulationObjective:
     def __call__(self, trials: Sequence[Trial]) -> list[Any]:
         configs = self._checked(trials)
         good = [c for c in configs if not isinstance(c, Exception)]
-        results = iter(train(self.model, **self.data, configs=good, **self.options) if good else [])
+        trained = train(self.model, **self.data, configs=good, options=self.options) if good else []
+        results = iter(trained)
         self.last_results = []
         values: list[Any] = []
         for trial, config in zip(trials, configs):
@@ -173,9 +143,10 @@ def _is_distributions(space: Any) -> bool:
 def objective(model: Model, X: Any, y: Any, **kwargs: Any) -> PopulationObjective:
     """A batched study objective training each batch of trials as one population of ``model``.
 
-    Keyword arguments: ``X_val``, ``y_val``, ``epochs``, ``batch_size``, ``metric``
-    ("accuracy", "mse" or "loss"; default accuracy for classification, mse for regression),
-    ``space`` (trial → config), ``early_stopping="halving"`` with ``eta`` and ``min_epochs``,
-    ``schedule``, ``device``, ``seed``, ``memory_budget``, ``dtype``, as for ``train``.
+    Keyword arguments: ``X_val``, ``y_val``, ``metric`` ("accuracy", "mse" or "loss"; default
+    accuracy for classification, mse for regression), ``space`` (trial → config), and the
+    training options of ``train`` (``epochs``, ``batch_size``, ``early_stopping="halving"``
+    with ``eta`` and ``min_epochs``, ``schedule``, ``device``, ``seed``, ``memory_budget``,
+    ``dtype``), one by one or as ``options=TrainingOptions(...)``.
     """
     return PopulationObjective(model, X, y, **kwargs)

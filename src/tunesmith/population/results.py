@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["MemberResult"]
+__all__ = ["MemberResult", "member_result"]
 
 
 @dataclass
@@ -45,3 +46,45 @@ class MemberResult:
             return None
         value = {"accuracy": self.accuracy, "mse": self.mse, "loss": self.loss}[name]
         return None if value is None or not math.isfinite(value) else float(value)
+
+
+def member_result(
+    config: Mapping[str, Any],
+    task: str,
+    curve: np.ndarray,
+    active: bool,
+    failed_epoch: int,
+    metric: float,
+    epochs: int,
+    weights: dict[str, np.ndarray],
+    chunk: int,
+    pruned: bool = False,
+    intermediate: dict[int, float] | None = None,
+) -> MemberResult:
+    """One member's result from its run's records: a diverged member or a non-finite metric
+    fails it (its curve cut at the failed epoch), else its metric is kept by task."""
+    loss_curve = [float(v) for v in curve]
+    error = None
+    if not active:
+        loss_curve = loss_curve[: failed_epoch + 1]
+        last = loss_curve[-1] if loss_curve else float("nan")
+        reason = f"the training loss became {last}" if not math.isfinite(last) else "an update"
+        reason += " was not finite" if reason == "an update" else ""
+        error = f"Diverged in epoch {failed_epoch + 1}: {reason}; its weights were frozen."
+    elif not math.isfinite(metric):
+        error = f"The validation {'accuracy' if task == 'classification' else 'mse'} is {metric}."
+    failed = error is not None
+    value = None if failed else float(metric)
+    return MemberResult(
+        params=dict(config),
+        loss_curve=loss_curve,
+        accuracy=value if task == "classification" else None,
+        mse=value if task == "regression" else None,
+        failed=failed,
+        error=error,
+        pruned=pruned and not failed,
+        epochs=len(loss_curve) if failed else epochs,
+        weights=weights,
+        chunk=chunk,
+        intermediate=dict(intermediate or {}),
+    )

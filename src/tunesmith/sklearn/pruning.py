@@ -11,7 +11,6 @@ so ``cv_results_``, ``best_index_`` and the refit see every candidate.
 
 from __future__ import annotations
 
-import inspect
 import math
 import warnings
 from collections.abc import Sequence
@@ -19,20 +18,21 @@ from typing import Any
 
 from joblib import Parallel, delayed
 from sklearn.base import clone
-from sklearn.model_selection._search import BaseSearchCV
-from sklearn.model_selection._validation import (
-    _fit_and_score,
-    _insert_error_scores,
-    _warn_or_raise_about_fit_failures,
-)
 
-from tunesmith.sklearn.study import record
+from tunesmith.sklearn._compat import (
+    BaseSearchCV,
+    fit_and_score,
+    fit_and_score_options,
+    format_results,
+    insert_error_scores,
+    scorer_of,
+    warn_or_raise_about_fit_failures,
+)
+from tunesmith.sklearn.study import record, report_running_mean
 from tunesmith.study import Study
 from tunesmith.trial import Trial
 
 __all__ = ["FoldByFold", "metric_score"]
-
-_FIT_AND_SCORE_ARGS = set(inspect.signature(_fit_and_score).parameters)
 
 
 def metric_score(out: dict[str, Any], metric: str) -> float:
@@ -68,9 +68,8 @@ class FoldByFold:
         self.X, self.y = X, y
         self.folds = list(folds)
         self.base = clone(search.estimator)
-        scorer, _ = search._get_scorers()
-        kwargs = dict(
-            scorer=scorer,
+        self.kwargs = fit_and_score_options(
+            scorer=scorer_of(search),
             fit_params=routed.estimator.fit,
             score_params=routed.scorer.score,
             return_train_score=search.return_train_score,
@@ -80,7 +79,6 @@ class FoldByFold:
             error_score=search.error_score,
             verbose=search.verbose,
         )
-        self.kwargs = {k: v for k, v in kwargs.items() if k in _FIT_AND_SCORE_ARGS}
         self.metric = "score"
         self._lists: tuple[list, list, dict] | None = None
         self._results: dict[str, Any] | None = None
@@ -105,6 +103,24 @@ class FoldByFold:
         told: set[int],
     ) -> None:
         """Evaluate one batch with pruning, tell the study, and extend the search's results."""
+        outs, pruned = self._folds(trials, candidates)
+        for i, row in enumerate(outs):
+            template = row[0]
+            assert template is not None  # every candidate runs its first fold
+            row[:] = [
+                o if o is not None else _not_run(template, len(self.folds[k][1]))
+                for k, o in enumerate(row)
+            ]
+            scores = [metric_score(o, self.metric) for o in row]  # type: ignore[arg-type]
+            record(study, trials[i], scores, shown[i], pruned=i in pruned)
+            told.add(trials[i].number)
+        self._extend(candidates, outs, [i in pruned for i in range(len(candidates))])
+
+    def _folds(
+        self, trials: Sequence[Trial], candidates: Sequence[dict[str, Any]]
+    ) -> tuple[list[list[dict[str, Any] | None]], set[int]]:
+        """Run the folds in turn, each for the candidates still going: the outputs (None for
+        a fold not run) and the candidates pruned."""
         n_splits = len(self.folds)
         outs: list[list[dict[str, Any] | None]] = [[None] * n_splits for _ in candidates]
         active = list(range(len(candidates)))
@@ -114,7 +130,7 @@ class FoldByFold:
             if not active:
                 break
             done = parallel(
-                delayed(_fit_and_score)(
+                delayed(fit_and_score)(
                     clone(self.base),
                     self.X,
                     self.y,
@@ -128,37 +144,17 @@ class FoldByFold:
                 for i in active
             )
             if callable(self.search.scoring):
-                _insert_error_scores(done, self.search.error_score)
-            going = []
+                insert_error_scores(done, self.search.error_score)
             for i, out in zip(active, done):
                 outs[i][k] = out
-                scores = [metric_score(o, self.metric) for o in outs[i][: k + 1]]  # type: ignore[arg-type]
-                if all(math.isfinite(s) for s in scores):
-                    trials[i].report(sum(scores) / len(scores), k)
+                run = outs[i][: k + 1]
+                report_running_mean(trials[i], [metric_score(o, self.metric) for o in run])  # type: ignore[arg-type]
                 if k < n_splits - 1 and trials[i].should_prune():
                     pruned.add(i)
-                else:
-                    going.append(i)
-            active = going
-        _warn_or_raise_about_fit_failures(
-            [o for row in outs for o in row if o is not None], self.search.error_score
-        )
-        for i, row in enumerate(outs):
-            template = row[0]
-            assert template is not None  # every candidate runs its first fold
-            row[:] = [
-                o if o is not None else _not_run(template, len(self.folds[k][1]))
-                for k, o in enumerate(row)
-            ]
-            record(
-                study,
-                trials[i],
-                [metric_score(o, self.metric) for o in row],  # type: ignore[arg-type]
-                shown[i],
-                pruned=i in pruned,
-            )
-            told.add(trials[i].number)
-        self._extend(candidates, outs, [i in pruned for i in range(len(candidates))])
+            active = [i for i in active if i not in pruned]
+        ran = [o for row in outs for o in row if o is not None]
+        warn_or_raise_about_fit_failures(ran, self.search.error_score)
+        return outs, pruned
 
     def _extend(self, candidates: Sequence[dict], outs: list[list], pruned: list[bool]) -> None:
         assert self._lists is not None and self._results is not None
@@ -170,6 +166,6 @@ class FoldByFold:
         with warnings.catch_warnings():
             # pruned candidates have NaN means by design; the fits that failed were reported
             warnings.filterwarnings("ignore", message="One or more of the", category=UserWarning)
-            fresh = BaseSearchCV._format_results(self.search, params, len(self.folds), out, more)
+            fresh = format_results(self.search, params, len(self.folds), out, more)
         self._results.clear()
         self._results.update(fresh)

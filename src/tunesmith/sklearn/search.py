@@ -1,7 +1,4 @@
-"""``SearchCV``: a drop-in for scikit-learn's GridSearchCV, driven by a tunesmith study.
-
-Needs scikit-learn: ``pip install "tunesmith[sklearn]"``.
-"""
+"""``SearchCV``: a drop-in for scikit-learn's GridSearchCV, driven by a tunesmith study."""
 
 from __future__ import annotations
 
@@ -10,18 +7,19 @@ from numbers import Integral
 from typing import Any
 
 import numpy as np
+from joblib import effective_n_jobs
+from sklearn.model_selection import check_cv
+from sklearn.utils import indexable
 
-try:
-    from joblib import effective_n_jobs
-    from sklearn.model_selection import check_cv
-    from sklearn.model_selection._search import BaseSearchCV
-    from sklearn.utils._param_validation import HasMethods, Interval
-    from sklearn.utils.validation import _check_method_params, indexable
-except ImportError as exc:  # pragma: no cover - exercised with scikit-learn hidden
-    raise ImportError(
-        'tunesmith.sklearn needs scikit-learn: pip install "tunesmith[sklearn]"'
-    ) from exc
-
+from tunesmith.sklearn._compat import (
+    BASE_CONSTRAINTS,
+    BaseSearchCV,
+    HasMethods,
+    Interval,
+    check_method_params,
+    checked_cv,
+    routed_fit_params,
+)
 from tunesmith.sklearn.pruning import FoldByFold
 from tunesmith.sklearn.space import SearchSpace, readable
 from tunesmith.sklearn.study import (
@@ -92,7 +90,7 @@ class SearchCV(BaseSearchCV):
     """
 
     _parameter_constraints: dict = {
-        **BaseSearchCV._parameter_constraints,
+        **BASE_CONSTRAINTS,
         "space": [dict, list],
         "strategy": [str, HasMethods(["propose"]), type],
         "n_trials": [Interval(Integral, 1, None, closed="left"), None],
@@ -160,21 +158,13 @@ class SearchCV(BaseSearchCV):
         X, y = indexable(X, y)
         with warnings.catch_warnings():  # fit already warned about these parameters
             warnings.simplefilter("ignore")
-            params = _check_method_params(X, params=params)
-            routed = self._get_routed_params_for_fit(params)
+            params = check_method_params(X, params=params)
+            routed = routed_fit_params(self, params)
         # One split, reused by every batch, so a shuffling splitter gives every candidate the
         # same folds.
-        folds = list(self._checked_cv_orig.split(X, y, **routed.splitter.split))
+        folds = list(checked_cv(self).split(X, y, **routed.splitter.split))
         cv = check_cv(folds)
-        strategy = resolve_strategy(self.strategy)
-        if strategy.name == "auto":
-            probe = SearchSpace(self.space, grid=False)
-            budget = self.n_trials or probe.size or _DEFAULT_TRIALS
-            strategy = pick_auto(probe.space, budget)
-        grid = strategy.name == "grid"
-        space = SearchSpace(
-            self.space, grid=grid, n_points=getattr(strategy, "n_points", None) if grid else None
-        )
+        strategy, space = self._strategy_and_space()
         study = open_study(
             self.estimator,
             space.space,
@@ -210,6 +200,17 @@ class SearchCV(BaseSearchCV):
         if done == 0:
             raise ValueError(f"SearchCV evaluated no candidates: {strategy!r} proposed none.")
         self.study_ = study
+
+    def _strategy_and_space(self) -> tuple[Strategy, SearchSpace]:
+        """This fit's strategy ("auto" decided up front) and the study's space for it."""
+        strategy = resolve_strategy(self.strategy)
+        if strategy.name == "auto":
+            probe = SearchSpace(self.space, grid=False)
+            budget = self.n_trials or probe.size or _DEFAULT_TRIALS
+            strategy = pick_auto(probe.space, budget)
+        grid = strategy.name == "grid"
+        n_points = getattr(strategy, "n_points", None) if grid else None
+        return strategy, SearchSpace(self.space, grid=grid, n_points=n_points)
 
     def _evaluate(
         self,

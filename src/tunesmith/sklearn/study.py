@@ -10,12 +10,22 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from tunesmith.outcome import outcome_of
 from tunesmith.storage import DuplicatedStudyError
 from tunesmith.strategies import Strategy, resolve
+from tunesmith.strategies.auto import choose
 from tunesmith.study import Study, create_study, load_study
 from tunesmith.trial import FrozenTrial, Trial, TrialState
 
-__all__ = ["resolve_strategy", "pick_auto", "open_study", "record", "fail_open", "StudySnapshot"]
+__all__ = [
+    "StudySnapshot",
+    "fail_open",
+    "open_study",
+    "pick_auto",
+    "record",
+    "report_running_mean",
+    "resolve_strategy",
+]
 
 logger = logging.getLogger("tunesmith")
 
@@ -28,10 +38,6 @@ def resolve_strategy(strategy: Any) -> Strategy:
 def pick_auto(space: dict[str, Any], budget: int) -> Strategy:
     """What strategy="auto" runs for one fit: the technique Auto's rule picks for this space
     and budget, decided up front so the search knows whether it runs a grid."""
-    try:
-        from tunesmith.strategies.auto import choose
-    except ImportError:  # a build without Auto: random search
-        return resolve("random", "SearchCV")
     name, reason = choose(space, budget, 1)
     logger.info("SearchCV strategy='auto' picked %s: %s", name, reason)
     return resolve(name, "SearchCV")
@@ -70,6 +76,14 @@ def open_study(
         ) from None
 
 
+def report_running_mean(trial: Trial, scores: Sequence[float]) -> bool:
+    """Report the mean of the folds run so far (step = last fold) when they are all finite."""
+    if not scores or not all(math.isfinite(s) for s in scores):
+        return False
+    trial.report(sum(scores) / len(scores), len(scores) - 1)
+    return True
+
+
 def record(
     study: Study,
     trial: Trial,
@@ -81,29 +95,25 @@ def record(
 
     The running mean after each fold is reported as an intermediate value (step = fold), and
     the fold scores are kept as the ``split_test_scores`` user attr (None for a fold not run).
+    Whether the mean completes the trial is ``tunesmith.outcome``'s rule, as for any objective.
     """
     scores = [float(s) for s in fold_scores]
     if not trial.intermediate:  # the pruning path reports as it goes
-        total = 0.0
-        for k, s in enumerate(scores):
-            if not math.isfinite(s):
+        for k in range(len(scores)):
+            if not report_running_mean(trial, scores[: k + 1]):
                 break
-            total += s
-            trial.report(total / (k + 1), k)
     trial.set_user_attr("split_test_scores", [s if math.isfinite(s) else None for s in scores])
     if readable_params is not None:
         trial.set_user_attr("params", readable_params)
     if pruned:
         return study.tell(trial, state=TrialState.PRUNED)
     mean = sum(scores) / len(scores) if scores else math.nan
-    if math.isfinite(mean):
-        return study.tell(trial, mean)
+    outcome = outcome_of(trial, mean, 1)
+    if outcome.state is TrialState.COMPLETE:
+        return study.tell(trial, outcome.values)
     failed = sum(not math.isfinite(s) for s in scores)
-    return study.tell(
-        trial,
-        state=TrialState.FAIL,
-        error=f"{failed} of {len(scores)} folds gave a non-finite test score",
-    )
+    reason = f"{failed} of {len(scores)} folds gave a non-finite test score"
+    return study.tell(trial, state=TrialState.FAIL, error=reason if failed else outcome.error)
 
 
 def fail_open(study: Study, trials: Sequence[Trial], told: set[int], exc: BaseException) -> None:
@@ -170,7 +180,7 @@ def _replay(study: Study, t: FrozenTrial) -> None:
     for key, value in t.user_attrs.items():
         live.set_user_attr(key, value)
     if t.state is TrialState.COMPLETE and t.values is not None:
-        study.tell(live, t.values[0] if len(t.values) == 1 else list(t.values))
+        study.tell(live, list(t.values))
     elif t.state is TrialState.PRUNED:
         study.tell(live, state=TrialState.PRUNED)
     else:

@@ -1,0 +1,183 @@
+"""How ``train`` runs a population: shape groups, memory chunks, and successive halving.
+
+Configs are grouped by the shapes they give the model (members of one group share every weight
+shape), each group split into chunks that fit the memory budget. A chunk trains to the end
+(its halves instead, on a CUDA out-of-memory error), or, with ``early_stopping="halving"``,
+stops at the rungs ``min_epochs · eta^k`` where only the best ⌈n/eta⌉ members, ranked over
+every chunk that waits there together, go on (successive halving: Jamieson & Talwalkar 2016;
+Li et al. 2018).
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from tunesmith.population.config import member_config
+from tunesmith.population.data import TrainingData
+from tunesmith.population.engine import PopulationRun, initial_weights
+from tunesmith.population.memory import chunk_sizes, estimate_bytes
+from tunesmith.population.models import Model
+from tunesmith.population.options import TrainingOptions
+from tunesmith.population.results import MemberResult, member_result
+from tunesmith.ranking import loss
+
+__all__ = ["Planner"]
+
+Chunk = tuple[Model, list[int]]  # a resolved model and the indices of its members
+
+
+class Planner:
+    """Groups members by shape, splits each group into chunks that fit the budget, and trains
+    them; ``results`` holds one ``MemberResult`` per config once ``run`` returns."""
+
+    def __init__(
+        self,
+        model: Model,
+        data: TrainingData,
+        configs: Sequence[Any],
+        budget: int,
+        options: TrainingOptions | None = None,
+    ):
+        options = options or TrainingOptions()
+        self.data, self.configs, self.budget, self.options = data, configs, budget, options
+        self.lr_scale = options.lr_scale()
+        self.out: list[MemberResult | None] = [None] * len(configs)
+        self.hypers: list[dict[str, Any]] = []
+        groups: dict[tuple, Chunk] = {}
+        for index, config in enumerate(configs):
+            hyper, structure = member_config(config, index, model.structure_keys, model.dropout)
+            self.hypers.append(hyper)
+            arch = model.resolve(structure, index)
+            groups.setdefault(arch.key(), (arch, []))[1].append(index)
+        self.groups = list(groups.values())
+        itemsize = torch.finfo(data.dtype).bits // 8
+        self.footprints = {}
+        for arch, _ in self.groups:
+            n_params = sum(s.size for s in arch.params(data.input_shape, data.n_outputs))
+            activations = arch.activation_size(data.input_shape, data.n_outputs)
+            self.footprints[arch.key()] = estimate_bytes(
+                n_params, activations, data.batch_size, itemsize
+            )
+
+    @property
+    def results(self) -> list[MemberResult]:
+        return [r for r in self.out if r is not None]
+
+    def chunks(self) -> list[Chunk]:
+        """(model, member indices) per chunk, in order of first appearance."""
+        out = []
+        for arch, members in self.groups:
+            sizes = chunk_sizes(len(members), self.footprints[arch.key()], self.budget)
+            start = 0
+            for size in sizes:
+                out.append((arch, members[start : start + size]))
+                start += size
+        return out
+
+    def all_persistent_fit(self, chunks: list[Chunk]) -> bool:
+        """Whether every chunk's weights and states fit at once beside one chunk's step."""
+        kept = sum(self.footprints[a.key()].persistent * len(m) for a, m in chunks)
+        step = max(self.footprints[a.key()].transient * len(m) for a, m in chunks)
+        return kept + step <= self.budget
+
+    def new_run(self, arch: Model, members: list[int]) -> PopulationRun:
+        specs = arch.params(self.data.input_shape, self.data.n_outputs)
+        base = initial_weights(specs, self.data.init_generator())
+        return PopulationRun(arch, self.data, members, [self.hypers[i] for i in members], base)
+
+    def run(self) -> list[MemberResult]:
+        """Train every chunk: to the end, or by successive halving; the results in order."""
+        chunks, rungs = self.chunks(), self.options.rungs()
+        if not rungs:
+            for chunk, (arch, members) in enumerate(chunks):
+                self.train_chunk(arch, members, chunk)
+        elif self.all_persistent_fit(chunks):
+            self.halving([(self.new_run(a, m), c) for c, (a, m) in enumerate(chunks)], rungs)
+        else:  # the chunks cannot all wait at a rung together: halve within each chunk
+            for chunk, (arch, members) in enumerate(chunks):
+                self.halving([(self.new_run(arch, members), chunk)], rungs)
+        return self.results
+
+    def collect(
+        self,
+        run: PopulationRun,
+        rows: Sequence[int],
+        metric: np.ndarray,
+        chunk: int,
+        pruned: bool = False,
+        history: Mapping[int, dict[int, float]] | None = None,
+    ) -> None:
+        """Write the results of some members (local rows) of ``run``."""
+        records, weights = run.records(), run.member_weights()
+        for row in rows:
+            index = run.members[row]
+            self.out[index] = member_result(
+                self.configs[index],
+                run.data.task,
+                records["curve"][row],
+                bool(records["active"][row]),
+                int(records["failed_epoch"][row]),
+                float(metric[row]),
+                run.epoch,
+                weights[row],
+                chunk,
+                pruned,
+                (history or {}).get(index),
+            )
+
+    def train_chunk(self, arch: Model, members: list[int], chunk: int) -> None:
+        """Train one chunk to the end; on a CUDA out-of-memory error, train its halves instead."""
+        run: PopulationRun | None = None
+        try:
+            run = self.new_run(arch, members)
+            run.advance(self.options.epochs, self.lr_scale)
+            self.collect(run, range(len(run)), run.evaluate().cpu().numpy(), chunk)
+            return
+        except torch.cuda.OutOfMemoryError:
+            pass  # retried below, once the failed attempt's tensors are released
+        run = None
+        gc.collect()
+        torch.cuda.empty_cache()
+        if len(members) == 1:
+            raise MemoryError("One population member does not fit in GPU memory; lower batch_size.")
+        half = len(members) // 2
+        self.train_chunk(arch, members[:half], chunk)
+        self.train_chunk(arch, members[half:], chunk)
+
+    def halving(self, runs: list[tuple[PopulationRun, int]], rungs: list[int]) -> None:
+        """Successive halving over ``runs`` together: rank every active member at each rung."""
+        direction = "maximize" if self.data.task == "classification" else "minimize"
+        history: dict[int, dict[int, float]] = {}
+        for rung in rungs:
+            scored = []  # (loss, member index, run position, row)
+            metrics = []
+            for position, (run, _) in enumerate(runs):
+                run.advance(rung, self.lr_scale)
+                metric = run.evaluate().cpu().numpy()
+                metrics.append(metric)
+                active = run.active.cpu().numpy()
+                for row in range(len(run)):
+                    history.setdefault(run.members[row], {})[rung] = float(metric[row])
+                    if active[row] and np.isfinite(metric[row]):
+                        key = loss(metric[row], direction)
+                        scored.append((key, run.members[row], position, row))
+            scored.sort()
+            n_keep = max(1, math.ceil(len(scored) / self.options.eta))
+            keep = {(p, r) for _, _, p, r in scored[:n_keep]}
+            for position, (run, chunk) in enumerate(runs):
+                stay = [r for r in range(len(run)) if (position, r) in keep]
+                leave = [r for r in range(len(run)) if (position, r) not in keep]
+                self.collect(run, leave, metrics[position], chunk, True, history)
+                if stay:
+                    run.keep(stay)
+            runs = [(run, c) for run, c in runs if any(self.out[m] is None for m in run.members)]
+        for run, chunk in runs:
+            run.advance(self.options.epochs, self.lr_scale)
+            metric = run.evaluate().cpu().numpy()
+            self.collect(run, range(len(run)), metric, chunk, False, history)
