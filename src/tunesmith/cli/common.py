@@ -89,6 +89,20 @@ def check_jobs(_ctx: click.Context, param: click.Parameter, value: int) -> int:
     return value
 
 
+def jobs_option(help_text: str) -> Any:
+    """The shared ``--jobs N`` option (-1: one per core), checked by ``check_jobs``."""
+    return click.option(
+        "--jobs",
+        "n_jobs",
+        type=int,
+        default=1,
+        show_default=True,
+        callback=check_jobs,
+        metavar="N",
+        help=help_text,
+    )
+
+
 def storage_option(func: Any) -> Any:
     """The --storage option of every command, with its one default (``DEFAULT_STORAGE``)."""
     return click.option(

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.progress import Progress
 
-from tunesmith.cli.common import check_jobs, fail, open_storage, open_target, storage_option
+from tunesmith.cli.common import fail, jobs_option, open_storage, open_target, storage_option
 from tunesmith.cli.load import DIRECTIONS, LoadedTarget
 from tunesmith.compare import (
     DEFAULT_STRATEGIES,
@@ -90,16 +90,7 @@ def _load(target: str, direction: str | None) -> LoadedTarget:
     type=click.Choice(DIRECTIONS),
     help="Overrides the file's `direction` [default: minimize].",
 )
-@click.option(
-    "--jobs",
-    "n_jobs",
-    type=int,
-    default=1,
-    show_default=True,
-    callback=check_jobs,
-    metavar="N",
-    help="Runs at once, in processes (-1: one per core).",
-)
+@jobs_option("Runs at once, in processes (-1: one per core).")
 @click.option(
     "--contours/--no-contours",
     default=None,

@@ -12,7 +12,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from tunesmith.cli.common import check_jobs, fail, open_storage, open_target, storage_option
+from tunesmith.cli.common import fail, jobs_option, open_storage, open_target, storage_option
 from tunesmith.cli.load import DIRECTIONS, LoadedTarget
 from tunesmith.cli.output import print_run_summary
 from tunesmith.records import StudySettings
@@ -147,16 +147,7 @@ def _print_result(console: Console, name: str, study: Study) -> None:
     metavar="SECONDS",
     help="Ask no new trial after SECONDS.",
 )
-@click.option(
-    "--jobs",
-    "n_jobs",
-    type=int,
-    default=1,
-    show_default=True,
-    callback=check_jobs,
-    metavar="N",
-    help="Trials evaluated at once (-1: one per core).",
-)
+@jobs_option("Trials evaluated at once (-1: one per core).")
 @storage_option
 @click.option(
     "--name",
