@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.trial import FrozenTrial, TrialState
+from tunesmith.validation import DIRECTIONS
 
 __all__ = [
     "DIRECTIONS",
@@ -22,8 +23,6 @@ __all__ = [
     "pareto_front",
     "nondominated_ranks",
 ]
-
-DIRECTIONS = ("minimize", "maximize")
 
 
 def sign(direction: str) -> float:

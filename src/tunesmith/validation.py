@@ -38,9 +38,13 @@ __all__ = [
     "check_optimize_args",
     "check_directions",
     "check_create_args",
+    "DIRECTIONS",
+    "DIRECTION",
+    "N_JOBS",
+    "NAME",
 ]
 
-_DIRECTIONS = ("minimize", "maximize")
+DIRECTIONS = ("minimize", "maximize")
 _CLOSED = ("both", "left", "right", "neither")
 
 
@@ -215,7 +219,9 @@ def NoneOr(constraint: Constraint) -> AnyOf:  # noqa: N802 - reads as a constrai
 
 
 # -- the study's own arguments ------------------------------------------------------------------
-_DIRECTION = Satisfies(lambda d: d in _DIRECTIONS, "'minimize' or 'maximize'")
+DIRECTION = Satisfies(lambda d: d in DIRECTIONS, "'minimize' or 'maximize'")
+N_JOBS = Satisfies(lambda v: is_int(v) and (v >= 1 or v == -1), "an int >= 1, or -1 for all cores")
+NAME = Satisfies(lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string")
 _POSITIVE_OR_NONE = NoneOr(Real(0, closed="right", noun="a number", finite=False))
 
 
@@ -233,16 +239,14 @@ _OPTIMIZE: dict[str, Constraint] = {
     "objective": IsCallable(),
     "n_trials": NoneOr(Integer(1)),
     "timeout": _POSITIVE_OR_NONE,
-    "n_jobs": Satisfies(
-        lambda v: is_int(v) and (v >= 1 or v == -1), "an int >= 1, or -1 for all cores"
-    ),
+    "n_jobs": N_JOBS,
     "catch": Satisfies(_exception_classes, "a tuple of exception classes"),
     "callbacks": Satisfies(_callables, "a list of callables taking (study, trial)"),
     "batch_size": NoneOr(Integer(1)),
 }
 
 _CREATE: dict[str, Constraint] = {
-    "name": NoneOr(Satisfies(lambda v: isinstance(v, str) and v != "", "a non-empty string")),
+    "name": NoneOr(NAME),
     "seed": NoneOr(Integer(0)),
     "heartbeat": _POSITIVE_OR_NONE,
     "grace_period": _POSITIVE_OR_NONE,
@@ -269,7 +273,7 @@ def check_directions(direction: Any, directions: Any) -> tuple[str, ...]:
         )
     name = "direction" if direction is not None else "directions"
     for d in dirs:
-        check_params("create_study", {name: _DIRECTION}, {name: d})
+        check_params("create_study", {name: DIRECTION}, {name: d})
     return tuple(dirs)
 
 

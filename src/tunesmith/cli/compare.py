@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from tunesmith.cli.common import fail, jobs_option, open_storage, open_target, storage_option
-from tunesmith.cli.load import DIRECTIONS, LoadedTarget
+from tunesmith.cli.load import LoadedTarget
 from tunesmith.compare import (
     DEFAULT_STRATEGIES,
     Comparison,
@@ -19,6 +19,7 @@ from tunesmith.compare import (
     write_report,
 )
 from tunesmith.compare import run as run_comparison
+from tunesmith.validation import DIRECTIONS
 
 __all__ = ["compare"]
 

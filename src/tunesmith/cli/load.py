@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from tunesmith.space import Distribution, validate_space
+from tunesmith.validation import DIRECTIONS
 
 __all__ = [
     "LoadError",
@@ -36,7 +37,6 @@ __all__ = [
 ]
 
 DEFAULT_FUNCTION = "objective"
-DIRECTIONS = ("minimize", "maximize")
 
 
 class LoadError(Exception):

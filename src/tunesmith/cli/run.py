@@ -13,13 +13,14 @@ import click
 from rich.console import Console
 
 from tunesmith.cli.common import fail, jobs_option, open_storage, open_target, storage_option
-from tunesmith.cli.load import DIRECTIONS, LoadedTarget
+from tunesmith.cli.load import LoadedTarget
 from tunesmith.cli.output import print_run_summary
 from tunesmith.records import StudySettings
 from tunesmith.space import space_from_json
 from tunesmith.storage import Storage, StorageError, StudyInfo, StudyNotFoundError
 from tunesmith.strategies import STRATEGY_NAMES
 from tunesmith.study import Study, create_study, load_study
+from tunesmith.validation import DIRECTIONS
 
 __all__ = ["run"]
 

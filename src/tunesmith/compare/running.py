@@ -22,31 +22,14 @@ from tunesmith.compare.runners import as_runner
 from tunesmith.compare.stored import check_existing, run_one
 from tunesmith.space import Distribution
 from tunesmith.storage import InMemoryStorage, Storage, get_storage
+from tunesmith.validation import DIRECTION, N_JOBS, NAME, Integer, check_params
 
 __all__ = ["run", "DEFAULT_STRATEGIES"]
 
 DEFAULT_STRATEGIES = ("grid", "random", "genetic", "gradient", "tpe")
 
 
-def _check_args(budget: Any, n_jobs: Any, direction: Any, name: Any) -> None:
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
-        raise ValueError(
-            f"The 'budget' parameter of compare.run must be an int >= 1. Got {budget!r} instead."
-        )
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1):
-        raise ValueError(
-            "The 'n_jobs' parameter of compare.run must be an int >= 1, or -1 for one per "
-            f"core. Got {n_jobs!r} instead."
-        )
-    if direction not in ("minimize", "maximize"):
-        raise ValueError(
-            "The 'direction' parameter of compare.run must be 'minimize' or 'maximize'. "
-            f"Got {direction!r} instead."
-        )
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(
-            f"The 'name' parameter of compare.run must be a non-empty string. Got {name!r}."
-        )
+_ARGUMENTS = {"budget": Integer(1), "n_jobs": N_JOBS, "direction": DIRECTION, "name": NAME}
 
 
 def _runners(strategies: Sequence[Any]) -> list[Any]:
@@ -87,7 +70,7 @@ def run(
     ``on_record`` is called with each run as it finishes.
     """
     space = check_space(space, "compare.run")
-    _check_args(budget, n_jobs, direction, name)
+    check_params("compare.run", _ARGUMENTS, locals())
     seed_list = sequence_of_ints(seeds, "compare.run")
     active, skipped = _available(_runners(strategies))
     jobs = [(r, s) for r in active for s in seed_list]
