@@ -27,6 +27,9 @@ class SystemKey:
     TRACEBACK = "traceback"  # the objective's traceback, for a trial that raised
     GRADIENT = "gradient"  # {name: d value / d param} returned by the objective
 
+    # What one run of the objective produced: a retry of the same point starts without them.
+    RUN_RESULTS = (TRACEBACK, GRADIENT)
+
 
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, np.generic):

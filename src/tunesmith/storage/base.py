@@ -147,6 +147,6 @@ def retry_proposal(trial: FrozenTrial, retries: int) -> Proposal | None:
     done = int(trial.system_attrs.get(SystemKey.RETRY, 0))
     if done >= retries:
         return None
-    attrs = {**trial.system_attrs, SystemKey.RETRY: done + 1, SystemKey.RETRY_OF: trial.number}
-    attrs.pop(SystemKey.TRACEBACK, None)
+    attrs = {k: v for k, v in trial.system_attrs.items() if k not in SystemKey.RUN_RESULTS}
+    attrs.update({SystemKey.RETRY: done + 1, SystemKey.RETRY_OF: trial.number})
     return Proposal(dict(trial.params), dict(trial.distributions), attrs)

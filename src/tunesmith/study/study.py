@@ -238,7 +238,7 @@ class Study(StudyResults):
             dict(trial.distributions),
             intermediate=dict(trial.intermediate),
             user_attrs=user_attrs,
-            system_attrs=json_safe(trial.system_attrs),
+            system_attrs=dict(trial.system_attrs),  # tunesmith's own: JSON by construction
             trial_id=live.trial_id,
         )
         done = self._storage.finish(
