@@ -6,6 +6,7 @@ Every error is one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 from rich.console import Console
@@ -46,16 +47,17 @@ cli.add_command(run_command)
 cli.add_command(compare_command)
 
 
+def format_option(*formats: str) -> Any:
+    """``--format`` of the reading commands: one of ``formats``, the first by default."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(formats), default=formats[0], show_default=True
+    )
+
+
 # -- reading results ----------------------------------------------------------------------------
 @cli.command()
 @storage_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "csv", "json")
 def studies(storage: str, fmt: str) -> None:
     """List the studies: name, directions, strategy, trial counts and best value."""
     backend = open_storage(storage, create=False)
@@ -74,13 +76,7 @@ def studies(storage: str, fmt: str) -> None:
 @cli.command()
 @click.argument("study")
 @storage_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "csv", "json")
 def trials(study: str, storage: str, fmt: str) -> None:
     """Every trial of STUDY: number, state, value(s), params, user attrs, timing, error."""
     info, found = read_study(storage, study)
@@ -100,9 +96,7 @@ def trials(study: str, storage: str, fmt: str) -> None:
 @cli.command()
 @click.argument("study")
 @storage_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@format_option("table", "json")
 def best(study: str, storage: str, fmt: str) -> None:
     """The best trial of STUDY, or its Pareto front when it has several objectives."""
     info, found = read_study(storage, study)
