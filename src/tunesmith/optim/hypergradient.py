@@ -28,7 +28,8 @@ from ._torch_base import (
     zeros,
 )
 from ._validation import check_nesterov
-from .torch import Params, _decayed, adam_moments, sgd_directions
+from .torch import Params
+from .torch_directions import adam_moments, decayed, sgd_directions
 
 
 def _ndim(value: Any) -> int:
@@ -116,7 +117,7 @@ class SGDHD(_HypergradientOptimizer):
 
     def _directions(self, group: dict[str, Any], params: list[Tensor]) -> tuple[list, list]:
         reals = as_real(params)
-        grads = _decayed(group, signed_grads(params, group["maximize"]), reals)
+        grads = decayed(group, signed_grads(params, group["maximize"]), reals)
         return grads, sgd_directions(self, group, params, reals, grads)
 
 
@@ -157,7 +158,7 @@ class AdamHD(_HypergradientOptimizer):
         grads = signed_grads(params, group["maximize"])
         decoupled = group["decoupled_weight_decay"]
         if not decoupled:
-            grads = _decayed(group, grads, reals)
+            grads = decayed(group, grads, reals)
         steps, exp_avgs, second = adam_moments(self, group, params, grads)
         beta1, beta2 = (per_tensor(beta, reals) for beta in group["betas"])
         correction1 = elementwise(lambda b, t: 1 - b**t, beta1, steps)

@@ -20,7 +20,6 @@ from ._torch_base import (
     add_scaled_,
     addcdiv_,
     addcmul_,
-    added_scaled,
     advance_steps,
     as_real,
     elementwise,
@@ -34,16 +33,9 @@ from ._torch_base import (
     zeros,
 )
 from ._validation import Flag, check_nesterov
-from .torch_directions import adam_moments, negated, one_minus, sgd_directions
+from .torch_directions import adam_moments, decayed, negated, one_minus, sgd_directions
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
-
-
-def _decayed(group: dict[str, Any], grads: list[Tensor], params: list[Tensor]) -> list[Tensor]:
-    """g + λθ (the L2 term of coupled weight decay), or g itself when λ = 0."""
-    if is_zero(group["weight_decay"]):
-        return grads
-    return added_scaled(grads, params, per_tensor(group["weight_decay"], params))
 
 
 class SGD(TunesmithOptimizer):
@@ -78,7 +70,7 @@ class SGD(TunesmithOptimizer):
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
         reals = as_real(params)
-        grads = _decayed(group, signed_grads(params, group["maximize"]), reals)
+        grads = decayed(group, signed_grads(params, group["maximize"]), reals)
         directions = sgd_directions(self, group, params, reals, grads)
         add_scaled_(reals, directions, negated(per_tensor(group["lr"], reals)))
 
@@ -114,7 +106,7 @@ class RMSprop(TunesmithOptimizer):
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
         reals = as_real(params)
         advance_steps(state_tensors(self, params, "step", new_step))
-        grads = _decayed(group, signed_grads(params, group["maximize"]), reals)
+        grads = decayed(group, signed_grads(params, group["maximize"]), reals)
         alpha = per_tensor(group["alpha"], reals)
         square_avgs = state_tensors(self, params, "square_avg", zeros)
         torch._foreach_mul_(square_avgs, alpha)
@@ -174,7 +166,7 @@ class Adam(TunesmithOptimizer):
                 decay = per_tensor(group["weight_decay"], reals)
                 torch._foreach_mul_(reals, elementwise(lambda a, b: 1 - a * b, lr, decay))
         else:
-            grads = _decayed(group, grads, reals)
+            grads = decayed(group, grads, reals)
         steps, exp_avgs, second = adam_moments(self, group, params, grads)
         beta1, beta2 = (per_tensor(beta, reals) for beta in group["betas"])
         # θ ← θ − η/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε), written with one pass fewer as
@@ -246,7 +238,7 @@ class Adagrad(TunesmithOptimizer):
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
         reals = as_real(params)
         steps = advance_steps(state_tensors(self, params, "step", new_step))
-        grads = _decayed(group, signed_grads(params, group["maximize"]), reals)
+        grads = decayed(group, signed_grads(params, group["maximize"]), reals)
 
         def initial_sum(p: Tensor) -> Tensor:
             start = per_tensor(group["initial_accumulator_value"], [p])

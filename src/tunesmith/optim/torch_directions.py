@@ -26,7 +26,7 @@ from ._torch_base import (
     zeros,
 )
 
-__all__ = ["adam_moments", "negated", "one_minus", "sgd_directions"]
+__all__ = ["adam_moments", "decayed", "negated", "one_minus", "sgd_directions"]
 
 
 def negated(scale: Any) -> Any:
@@ -37,6 +37,13 @@ def negated(scale: Any) -> Any:
 def one_minus(scale: Any) -> Any:
     """1 - s, for a float or one value per tensor."""
     return elementwise(lambda value: 1 - value, scale)
+
+
+def decayed(group: dict[str, Any], grads: list[Tensor], params: list[Tensor]) -> list[Tensor]:
+    """g + λθ (the L2 term of coupled weight decay), or g itself when λ = 0."""
+    if is_zero(group["weight_decay"]):
+        return grads
+    return added_scaled(grads, params, per_tensor(group["weight_decay"], params))
 
 
 def _subset(scale: Any, indices: list[int]) -> Any:
