@@ -11,7 +11,7 @@ import numpy as np
 
 from tunesmith.compare.model import ComparisonData, RunRecord
 from tunesmith.compare.stats import NEAR, Reference, best_so_far
-from tunesmith.outcome import failed, outcome_of
+from tunesmith.execution.local import evaluate
 from tunesmith.ranking import loss, sign
 from tunesmith.space import Float, Int
 from tunesmith.trial import Trial, TrialState
@@ -115,10 +115,9 @@ def _axis(dist: Float | Int, n: int) -> np.ndarray:
 def _evaluate(comparison: ComparisonData, params: dict[str, Any]) -> float:
     """The objective at ``params``; NaN (left blank) when the evaluation fails."""
     trial = Trial(0, params, dict(comparison.space), seed=0)
-    try:
-        outcome = outcome_of(trial, comparison.objective(trial), 1)  # type: ignore[misc]
-    except Exception as exc:  # noqa: BLE001 - a point that fails is left blank
-        outcome = failed(trial, exc)
+    outcome = evaluate(comparison.objective, trial, 1, (Exception,))  # type: ignore[arg-type]
+    if outcome.reraise is not None:  # KeyboardInterrupt, SystemExit
+        raise outcome.reraise
     if outcome.state is not TrialState.COMPLETE or outcome.values is None:
         return math.nan
     return outcome.values[0]

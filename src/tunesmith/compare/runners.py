@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from tunesmith.compare.model import Evaluation
-from tunesmith.outcome import TrialOutcome, failed, outcome_of
+from tunesmith.execution.local import evaluate
+from tunesmith.outcome import TrialOutcome
 from tunesmith.ranking import loss
 from tunesmith.space import Distribution, Float, Space, grid_size
 from tunesmith.storage import Storage
@@ -36,6 +37,7 @@ __all__ = [
     "load_strategy",
     "grid_points_for_budget",
     "evaluation_of",
+    "outcome_at",
     "stored_evaluations",
     "SECONDS_ATTR",
     "WALL_ATTR",
@@ -94,7 +96,7 @@ class Task:
         params = dict(params)
         trial = Trial(len(self.evaluations), params, dict(self.space), seed=self.seed)
         start, before = self._clock()
-        outcome = _call(self.objective, trial)
+        outcome = outcome_at(self.objective, trial)
         end = time.perf_counter()
         self._last_end = end
         ok = outcome.state is TrialState.COMPLETE and outcome.values is not None
@@ -130,12 +132,13 @@ class Task:
             trial.set_user_attr(WALL_ATTR, end - before)
 
 
-def _call(objective: Callable[[Trial], Any], trial: Trial) -> TrialOutcome:
-    """The objective's outcome at ``trial`` under the one rule (``tunesmith.outcome``)."""
-    try:
-        return outcome_of(trial, objective(trial), 1)  # (value, gradients): the value counts
-    except Exception as exc:  # noqa: BLE001 - a failed evaluation, recorded as such
-        return failed(trial, exc)
+def outcome_at(objective: Callable[[Trial], Any], trial: Trial) -> TrialOutcome:
+    """The objective's outcome at ``trial``, by the driver's own rule (``execution.evaluate``):
+    an exception fails the evaluation; KeyboardInterrupt and SystemExit still stop the run."""
+    outcome = evaluate(objective, trial, 1, (Exception,))  # (value, gradients): the value counts
+    if outcome.reraise is not None:
+        raise outcome.reraise
+    return outcome
 
 
 def evaluation_of(trial: FrozenTrial) -> Evaluation | None:
