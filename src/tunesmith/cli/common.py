@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from tunesmith.cli.load import LoadedTarget, LoadError, load_target
 from tunesmith.storage import Storage, StorageError, StudyInfo, StudyNotFoundError, get_storage
 from tunesmith.trial import FrozenTrial
+from tunesmith.validation import N_JOBS
 
 __all__ = [
     "DEFAULT_STORAGE",
@@ -81,11 +82,9 @@ def open_target(spec: str, direction: str | None) -> LoadedTarget:
 
 
 def check_jobs(_ctx: click.Context, param: click.Parameter, value: int) -> int:
-    """The --jobs callback: an int >= 1, or -1 for one per core."""
-    if value < 1 and value != -1:
-        raise click.BadParameter(
-            f"must be an int >= 1, or -1 for all cores. Got {value} instead.", param=param
-        )
+    """The --jobs callback: the rule of ``n_jobs`` everywhere (``validation.N_JOBS``)."""
+    if not N_JOBS.accepts(value):
+        raise click.BadParameter(f"must be {N_JOBS.rule}. Got {value} instead.", param=param)
     return value
 
 
