@@ -141,3 +141,19 @@ def test_killed_driver_trial_fails_after_grace_and_is_retried(tmp_path):
     retry = [t for t in trials if t.system_attrs.get("retry_of") == number]
     assert len(retry) == 1 and retry[0].params == lost.params
     assert retry[0].state is TrialState.COMPLETE
+
+
+def test_a_dropped_study_stops_beating_for_its_asked_trials():
+    """The heartbeat holds its study weakly: once the study is gone, its asked-but-never-told
+    trials stop looking alive (and are reaped after the grace period)."""
+    import gc
+
+    study = ts.create_study(space=SPACE, seed=0, heartbeat=0.02)
+    study.ask()
+    heartbeat = study._heartbeat
+    assert heartbeat._thread is not None and heartbeat._thread.is_alive()
+    thread = heartbeat._thread
+    del study
+    gc.collect()
+    thread.join(timeout=5.0)
+    assert not thread.is_alive()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
+from typing import Any
 
 
 class Heartbeat:
@@ -54,3 +56,15 @@ class Heartbeat:
 
     def stop(self) -> None:
         self._wake.set()
+
+
+def weakly(method: Callable[..., Any], gone: Any) -> Callable[..., Any]:
+    """``method`` (a bound method) called through a weak reference to its object; ``gone``
+    once the object has been collected. A heartbeat must not keep its study alive."""
+    ref = weakref.WeakMethod(method)
+
+    def call(*args: Any) -> Any:
+        bound = ref()
+        return gone if bound is None else bound(*args)
+
+    return call

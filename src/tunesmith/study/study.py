@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.execution.heartbeat import Heartbeat
+from tunesmith.execution.heartbeat import Heartbeat, weakly
 from tunesmith.outcome import TrialOutcome, outcome_of, pruned
 from tunesmith.records import SystemKey, json_safe
 from tunesmith.space import Distribution
@@ -66,7 +66,10 @@ class Study(StudyResults):
         self._lock = threading.RLock()  # guards _live
         self._heartbeat = None
         if self.heartbeat_interval:
-            self._heartbeat = Heartbeat(self.heartbeat_interval, self._live_trial_ids, self._beat)
+            # Held weakly: a study dropped with trials still asked stops beating for them, so
+            # they are reaped after the grace period like those of a killed process.
+            live_ids, beat = weakly(self._live_trial_ids, []), weakly(self._beat, None)
+            self._heartbeat = Heartbeat(self.heartbeat_interval, live_ids, beat)
 
     def __repr__(self) -> str:
         return (
