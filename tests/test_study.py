@@ -342,3 +342,16 @@ def test_define_by_run_trials_record_only_the_parameters_they_suggest():
     for t in study.trials:
         expected = {"kind", "depth"} if t.params["kind"] == "tree" else {"kind", "c"}
         assert set(t.params) == expected
+
+
+def test_optimize_without_a_bar_never_reads_the_best_value(monkeypatch):
+    """The best-so-far text reads every trial; only a shown progress bar may ask for it, or
+    each trial would cost more the longer the study runs."""
+    study = ts.create_study(space=SPACE, seed=0)
+
+    def refuse():
+        raise AssertionError("best value read without a progress bar")
+
+    monkeypatch.setattr(study, "_best_text", refuse)
+    study.optimize(lambda t: t.params["x"], n_trials=3)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 3

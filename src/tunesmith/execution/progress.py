@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -12,8 +13,9 @@ class NoProgress:
     def __exit__(self, *exc: Any) -> None:
         return None
 
-    def advance(self, best: str = "") -> None:
-        """One more trial done; ``best`` is the text shown beside the bar."""
+    def advance(self, best: Callable[[], str]) -> None:
+        """One more trial done; ``best()`` gives the text shown beside the bar (asked for only
+        when a bar is shown: it reads every trial)."""
         return None
 
 
@@ -46,8 +48,8 @@ class BarProgress(NoProgress):
     def __exit__(self, *exc: Any) -> None:
         self._bar.stop()
 
-    def advance(self, best: str = "") -> None:
-        self._bar.update(self._task, advance=1, best=best)
+    def advance(self, best: Callable[[], str]) -> None:
+        self._bar.update(self._task, advance=1, best=best())
 
 
 def make_progress(enabled: bool, total: int | None, name: str) -> NoProgress:

@@ -47,7 +47,7 @@ def optimize(
 
         def tell(outcome: TrialOutcome) -> None:
             frozen = study._record(outcome)
-            bar.advance(study._best_text())
+            bar.advance(study._best_text)
             for callback in callbacks:
                 callback(study, frozen)
 
