@@ -14,7 +14,7 @@ except ImportError:  # pragma: no cover - the file sits beside this one
 # With TUNESMITH_NO_IMPORT_SKIPS=1 (set by .ci/run) a test or module skipped because a module
 # could not be imported fails instead: every optional dependency the tests use is in the
 # [test] extra, so such a skip means a broken install, not an optional feature.
-_IMPORT_SKIP_MARKS = ("could not import", "No module named")
+_IMPORT_SKIP_MARKS = ("could not import", "No module named", "is not installed")
 
 
 def _import_skip_reason(report) -> str | None:

@@ -152,6 +152,12 @@ class SearchCV(BaseSearchCV):
             self.__dict__.pop("_search_inputs", None)
             self.__dict__.pop("_search_runner", None)
 
+    def __sklearn_tags__(self) -> Any:
+        """GridSearchCV's tags, except that inputs are NumPy arrays: no array-API support."""
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = False
+        return tags
+
     # -- the search ------------------------------------------------------------------------
     def _run_search(self, evaluate_candidates: Any) -> None:
         X, y, params = self._search_inputs
