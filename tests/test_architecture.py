@@ -20,6 +20,7 @@ LAYERS = {
     "space": 0,
     "records": 0,
     "validation": 0,
+    "owner": 0,
     "trial": 1,
     "ranking": 2,
     "outcome": 2,

@@ -6,7 +6,7 @@ from typing import Any
 
 from tunesmith.space import Choice, Float, Int
 from tunesmith.storage import StorageError
-from tunesmith.study import Study, StudyExhausted, create_study, load_study
+from tunesmith.study import Study, StudyExhausted, create_study, delete_study, load_study
 from tunesmith.trial import FrozenTrial, Trial, TrialPruned, TrialState
 
 __version__ = "0.1.0"
@@ -18,6 +18,7 @@ __all__ = [
     "Study",
     "create_study",
     "load_study",
+    "delete_study",
     "Trial",
     "FrozenTrial",
     "TrialState",

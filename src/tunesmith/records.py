@@ -26,9 +26,11 @@ class SystemKey:
     ENQUEUED = "enqueued"  # queued by a user (study.enqueue), not proposed by the strategy
     TRACEBACK = "traceback"  # the objective's traceback, for a trial that raised
     GRADIENT = "gradient"  # {name: d value / d param} returned by the objective
+    LOST = "lost"  # FAIL set by the machine (process killed, host gone), not by the objective
+    INTERRUPTED = "interrupted"  # times the trial was put back to WAITING by Ctrl-C / SIGTERM
 
     # What one run of the objective produced: a retry of the same point starts without them.
-    RUN_RESULTS = (TRACEBACK, GRADIENT)
+    RUN_RESULTS = (TRACEBACK, GRADIENT, LOST)
 
 
 def _json_default(obj: Any) -> Any:

@@ -248,7 +248,7 @@ _OPTIMIZE: dict[str, Constraint] = {
 _CREATE: dict[str, Constraint] = {
     "name": NoneOr(NAME),
     "seed": NoneOr(Integer(0)),
-    "heartbeat": _POSITIVE_OR_NONE,
+    "heartbeat": NoneOr(Real(0, noun="a number of seconds (0: off)")),
     "grace_period": _POSITIVE_OR_NONE,
     "retries": Integer(0),
 }
@@ -281,10 +281,10 @@ def check_create_args(
     name: Any, seed: Any, heartbeat: Any, grace_period: Any, retries: Any
 ) -> None:
     check_params("create_study", _CREATE, locals())
-    if grace_period is not None and heartbeat is None:
+    if grace_period is not None and heartbeat == 0:
         raise ValueError(
-            "The 'grace_period' parameter of create_study needs 'heartbeat' to be "
-            f"set. Got grace_period={grace_period!r} with heartbeat=None instead."
+            "The 'grace_period' parameter of create_study needs heartbeats. "
+            f"Got grace_period={grace_period!r} with heartbeat=0 (off) instead."
         )
     if heartbeat is not None and grace_period is not None and grace_period <= heartbeat:
         raise ValueError(

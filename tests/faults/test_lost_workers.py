@@ -69,7 +69,11 @@ def test_trial_timeout_fails_hanging_trials(executor):
             assert t.state is TrialState.COMPLETE
 
 
-def _ask_and_hang(url, ready):
+def _ask_and_hang(url, ready, host=None):
+    if host is not None:  # this process plays a driver on another machine
+        import tunesmith.owner
+
+        tunesmith.owner._host = lambda: host
     study = ts.load_study("hb", storage=url)
     trial = study.ask()
     ready.put(trial.number)
@@ -99,7 +103,32 @@ def _wait_for(condition, what, timeout=30.0):
         time.sleep(0.02)
 
 
-def test_killed_driver_trial_fails_after_grace_and_is_retried(tmp_path):
+def test_killed_driver_on_this_host_is_reaped_by_the_next_claim(tmp_path):
+    """A trial whose owner process on this host is gone fails at the next claim, long before
+    its heartbeat could go stale, and runs again with its parameters."""
+    url = f"sqlite:///{tmp_path / 'hb.db'}"
+    ts.create_study(name="hb", storage=url, space=SPACE, seed=0, heartbeat=30, retries=1)
+    ctx = mp.get_context("fork")
+    ready = ctx.Queue()
+    proc = ctx.Process(target=_ask_and_hang, args=(url, ready))
+    proc.start()
+    number = ready.get(timeout=60)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join(timeout=30)
+    study = ts.load_study("hb", storage=url)
+    assert study.trials[number].state is TrialState.RUNNING  # nobody has claimed since
+    study.optimize(lambda t: float(t.params["x"]), n_trials=2)
+    trials = study.trials
+    lost = trials[number]
+    assert lost.state is TrialState.FAIL and lost.system_attrs["lost"] is True
+    assert lost.error.startswith(f"Lost: process {proc.pid} on ")
+    assert time.time() - lost.started < 30  # not by the heartbeat (grace: 120 s)
+    retry = [t for t in trials if t.system_attrs.get("retry_of") == number]
+    assert len(retry) == 1 and retry[0].params == lost.params
+    assert retry[0].state is TrialState.COMPLETE and "lost" not in retry[0].system_attrs
+
+
+def test_killed_driver_on_another_host_fails_after_grace_and_is_retried(tmp_path):
     url = f"sqlite:///{tmp_path / 'hb.db'}"
     grace = 0.5
     ts.create_study(
@@ -107,7 +136,7 @@ def test_killed_driver_trial_fails_after_grace_and_is_retried(tmp_path):
     )
     ctx = mp.get_context("fork")
     ready = ctx.Queue()
-    proc = ctx.Process(target=_ask_and_hang, args=(url, ready))
+    proc = ctx.Process(target=_ask_and_hang, args=(url, ready, "elsewhere/boot/ns"))
     proc.start()
     try:
         number = ready.get(timeout=60)

@@ -113,7 +113,7 @@ def test_sql_refuses_other_schema_version(tmp_path):
     from tunesmith.storage import _sql_engine
 
     _sql_engine._ENGINES.pop(url).dispose()
-    with pytest.raises(StorageError, match="schema version 99; this tunesmith reads version 1"):
+    with pytest.raises(StorageError, match="schema version 99; this tunesmith reads version 2"):
         ts.load_study("x", storage=url)
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing as mp
 import pickle
+import signal
 import threading
 from collections.abc import Callable
 from typing import Any
 
 
 def _child(conn: Any, fn: Callable[..., Any], args: tuple) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     try:
         result: tuple[str, Any] = ("ok", fn(*args))
     except BaseException as exc:  # noqa: BLE001 - shipped back to the driver

@@ -7,19 +7,16 @@ the storage sees one writer per driver and the strategy sees a consistent histor
 from __future__ import annotations
 
 import concurrent.futures as cf
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from tunesmith.execution.isolated import (
-    DaemonThreadExecutor,
-    IsolatedProcessExecutor,
-    WorkerDied,
-)
-from tunesmith.outcome import TrialOutcome, describe, failed, outcome_of, pruned
-from tunesmith.trial import Trial, TrialPruned, TrialState
+from tunesmith.execution.evaluate import INTERRUPT_GRACE, INTERRUPTIONS, evaluate, evaluate_batch
+from tunesmith.execution.executors import executor_factory, resolve_jobs, stop_workers
+from tunesmith.execution.isolated import WorkerDied
+from tunesmith.outcome import TrialOutcome, describe, failed
+from tunesmith.trial import Trial, TrialState
 
 __all__ = ["evaluate", "evaluate_batch", "Driver", "executor_factory", "resolve_jobs"]
 
@@ -27,54 +24,6 @@ __all__ = ["evaluate", "evaluate_batch", "Driver", "executor_factory", "resolve_
 AskFn = Callable[[int, bool, "float | None"], list[Trial]]
 # tell(outcome): record it (and whatever follows a told trial: retries, progress, callbacks).
 TellFn = Callable[[TrialOutcome], Any]
-
-
-def evaluate(
-    objective: Callable[[Trial], Any],
-    trial: Trial,
-    n_objectives: int,
-    catch: tuple[type[BaseException], ...],
-) -> TrialOutcome:
-    """Run ``objective(trial)``; any failure becomes a FAIL outcome with its reason."""
-    try:
-        raw = objective(trial)
-    except TrialPruned:
-        return pruned(trial, n_objectives)
-    except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then maybe re-raised
-        return failed(trial, exc, catch)
-    return outcome_of(trial, raw, n_objectives)
-
-
-def evaluate_batch(
-    objective: Callable[[list[Trial]], Any],
-    trials: list[Trial],
-    n_objectives: int,
-    catch: tuple[type[BaseException], ...],
-) -> list[TrialOutcome]:
-    """Run a batched objective ``objective(trials) -> list of values``, one outcome per trial."""
-    try:
-        raw = objective(trials)
-        raw = list(raw)
-        if len(raw) != len(trials):
-            raise ValueError(
-                f"The batched objective returned {len(raw)} values for {len(trials)} trials."
-            )
-    except BaseException as exc:  # noqa: BLE001
-        return [failed(t, exc, catch) for t in trials]
-    out = []
-    for trial, value in zip(trials, raw):
-        if isinstance(value, TrialPruned):
-            out.append(pruned(trial, n_objectives))
-        elif isinstance(value, BaseException):
-            out.append(failed(trial, value, catch))
-        else:
-            out.append(outcome_of(trial, value, n_objectives))
-    return out
-
-
-def resolve_jobs(n_jobs: int) -> int:
-    """``n_jobs``, with -1 meaning every core."""
-    return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
 
 
 class Driver:
@@ -162,6 +111,8 @@ class Driver:
         future = executor.submit(evaluate_batch, objective, trials, n_obj, catch)
         try:
             return future.result()
+        except INTERRUPTIONS:
+            raise
         except (BrokenProcessPool, WorkerDied) as exc:
             reason = f"Worker process died: {describe(exc)}"
             return [TrialOutcome(t, TrialState.FAIL, None, reason, retry=True) for t in trials]
@@ -176,47 +127,103 @@ class Driver:
         catch: tuple,
         trial_timeout: float | None = None,
     ) -> None:
-        n_obj = self.n_objectives
-        executor = new_executor()
+        """Keep ``n_jobs`` trials in flight. On Ctrl-C or SIGTERM: ask no more, give the running
+        trials ``INTERRUPT_GRACE`` seconds to finish (told as usual), stop the rest (left to
+        the caller to put back) and re-raise; a second Ctrl-C cuts the grace short."""
+        self._executor = new_executor()
         in_flight: dict[cf.Future, tuple[Trial, float | None]] = {}
-        error: BaseException | None = None
         try:
-            while True:
-                while error is None and len(in_flight) < n_jobs and self._budget() != 0:
-                    trials = self.ask(1, bool(in_flight), self.deadline)
-                    if not trials:
-                        break
-                    self.asked += 1
-                    try:
-                        future = executor.submit(evaluate, objective, trials[0], n_obj, catch)
-                    except BrokenProcessPool:  # a worker died since the last check: new pool
-                        executor.shutdown(wait=False, cancel_futures=True)
-                        executor = new_executor()
-                        future = executor.submit(evaluate, objective, trials[0], n_obj, catch)
-                    ends = None if trial_timeout is None else time.monotonic() + trial_timeout
-                    in_flight[future] = (trials[0], ends)
-                if not in_flight:
-                    return
-                finished, _ = cf.wait(
-                    in_flight, timeout=self._wait_time(in_flight), return_when=cf.FIRST_COMPLETED
-                )
-                outcomes = [self._collect(f, in_flight.pop(f)[0]) for f in finished]
-                outcomes += self._expire(in_flight, executor, trial_timeout)
-                if any(o.retry for o in outcomes) and isinstance(executor, cf.ProcessPoolExecutor):
-                    executor.shutdown(wait=False, cancel_futures=True)  # a dead worker broke it
-                    executor = new_executor()
-                for outcome in outcomes:
-                    try:
-                        self._tell(outcome)
-                    except BaseException as exc:  # noqa: BLE001 - tell the rest, then raise
-                        error = error or exc
-                if error is not None and not in_flight:
-                    raise error
+            self._pool_loop(objective, new_executor, n_jobs, catch, trial_timeout, in_flight)
+        except INTERRUPTIONS:
+            self._finish_some(in_flight)
+            stop_workers(self._executor)
+            raise
         finally:
             for future in in_flight:
                 future.cancel()
-                getattr(executor, "kill", lambda f: None)(future)
-            executor.shutdown(wait=False, cancel_futures=True)
+                getattr(self._executor, "kill", lambda f: None)(future)
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _pool_loop(
+        self,
+        objective: Callable[[Trial], Any],
+        new_executor: Callable[[], cf.Executor],
+        n_jobs: int,
+        catch: tuple,
+        trial_timeout: float | None,
+        in_flight: dict[cf.Future, tuple[Trial, float | None]],
+    ) -> None:
+        """Long because the ask, wait and tell phases share the in-flight table and the
+        first error, which is raised once every trial in flight has been told."""
+        n_obj = self.n_objectives
+        error: BaseException | None = None
+        while True:
+            while error is None and len(in_flight) < n_jobs and self._budget() != 0:
+                trials = self.ask(1, bool(in_flight), self.deadline)
+                if not trials:
+                    break
+                self.asked += 1
+                in_flight[self._submit(objective, trials[0], n_obj, catch, new_executor)] = (
+                    trials[0],
+                    None if trial_timeout is None else time.monotonic() + trial_timeout,
+                )
+            if not in_flight:
+                return
+            finished, _ = cf.wait(
+                in_flight, timeout=self._wait_time(in_flight), return_when=cf.FIRST_COMPLETED
+            )
+            # A finished trial leaves the in-flight table once told, so an interruption
+            # between its end and its tell still tells it (see _finish_some).
+            outcomes = [(f, self._collect(f, in_flight[f][0])) for f in finished]
+            outcomes += [(None, o) for o in self._expire(in_flight, self._executor, trial_timeout)]
+            pool = isinstance(self._executor, cf.ProcessPoolExecutor)
+            if pool and any(o.retry for _, o in outcomes):
+                self._executor.shutdown(wait=False, cancel_futures=True)  # a dead worker broke it
+                self._executor = new_executor()
+            for future, outcome in outcomes:
+                try:
+                    self._tell(outcome)
+                except INTERRUPTIONS:
+                    raise
+                except BaseException as exc:  # noqa: BLE001 - tell the rest, then raise
+                    error = error or exc
+                in_flight.pop(future, None)  # type: ignore[arg-type]
+            if error is not None and not in_flight:
+                raise error
+
+    def _submit(
+        self,
+        objective: Callable[[Trial], Any],
+        trial: Trial,
+        n_obj: int,
+        catch: tuple,
+        new_executor: Callable[[], cf.Executor],
+    ) -> cf.Future:
+        try:
+            return self._executor.submit(evaluate, objective, trial, n_obj, catch)
+        except BrokenProcessPool:  # a worker died since the last check: a new pool
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = new_executor()
+            return self._executor.submit(evaluate, objective, trial, n_obj, catch)
+
+    def _finish_some(self, in_flight: dict[cf.Future, tuple[Trial, float | None]]) -> None:
+        """After an interruption: tell the trials that finish within the grace period."""
+        ends = time.monotonic() + INTERRUPT_GRACE
+        try:
+            while in_flight and (left := ends - time.monotonic()) > 0:
+                finished, _ = cf.wait(in_flight, timeout=left, return_when=cf.FIRST_COMPLETED)
+                for future in finished:
+                    trial = in_flight.pop(future)[0]
+                    try:
+                        outcome = self._collect(future, trial)
+                    except INTERRUPTIONS:
+                        continue  # interrupted inside its worker: put back with the rest
+                    if outcome.retry:
+                        continue  # its worker died with the run: put back, not failed
+                    self.tell(outcome)
+                    self.done += 1
+        except INTERRUPTIONS:
+            return  # a second Ctrl-C: stop now; the caller puts the rest back
 
     def _wait_time(self, in_flight: dict) -> float | None:
         ends = [end for _, end in in_flight.values() if end is not None]
@@ -227,6 +234,8 @@ class Driver:
     def _collect(self, future: cf.Future, trial: Trial) -> TrialOutcome:
         try:
             return future.result()
+        except INTERRUPTIONS:
+            raise
         except (BrokenProcessPool, WorkerDied) as exc:
             # The process running the trial died (killed, out of memory): retry if allowed.
             return TrialOutcome(
@@ -255,40 +264,3 @@ class Driver:
                     )
                 )
         return out
-
-
-def executor_factory(
-    kind: Any, n_jobs: int, trial_timeout: float | None
-) -> Callable[[], cf.Executor]:
-    """A maker of executors for ``kind``: "thread", "process", "ray", or an Executor."""
-    if isinstance(kind, cf.Executor):
-        return lambda: _Borrowed(kind)
-    if kind == "ray" or type(kind).__name__ == "RayExecutor":
-        from tunesmith.execution.ray import as_executor
-
-        return lambda: as_executor(kind, n_jobs)
-    if kind in (None, "thread"):
-        if trial_timeout is not None:
-            return DaemonThreadExecutor
-        return lambda: cf.ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="tunesmith")
-    if kind == "process":
-        if trial_timeout is not None:
-            return lambda: IsolatedProcessExecutor(n_jobs)
-        return lambda: cf.ProcessPoolExecutor(max_workers=n_jobs)
-    raise ValueError(
-        "The 'executor' parameter of optimize must be 'thread', 'process', 'ray', "
-        f"a RayExecutor or a concurrent.futures.Executor. Got {kind!r} instead."
-    )
-
-
-class _Borrowed(cf.Executor):
-    """A user's executor: used, never shut down by tunesmith."""
-
-    def __init__(self, inner: cf.Executor):
-        self._inner = inner
-
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        return self._inner.submit(fn, *args, **kwargs)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        return None

@@ -18,6 +18,10 @@ class NoProgress:
         when a bar is shown: it reads every trial)."""
         return None
 
+    def waiting(self, text: str) -> None:
+        """Show what the run waits for ("" once it waits no more)."""
+        return None
+
 
 class BarProgress(NoProgress):
     """Trials done out of the budget, elapsed time, and the study's best value."""
@@ -37,9 +41,10 @@ class BarProgress(NoProgress):
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TextColumn("{task.fields[best]}"),
+            TextColumn("[yellow]{task.fields[note]}"),
             transient=False,
         )
-        self._task = self._bar.add_task(name, total=total, best="")
+        self._task = self._bar.add_task(name, total=total, best="", note="")
 
     def __enter__(self) -> BarProgress:
         self._bar.start()
@@ -50,6 +55,9 @@ class BarProgress(NoProgress):
 
     def advance(self, best: Callable[[], str]) -> None:
         self._bar.update(self._task, advance=1, best=best())
+
+    def waiting(self, text: str) -> None:
+        self._bar.update(self._task, note=text)
 
 
 def make_progress(enabled: bool, total: int | None, name: str) -> NoProgress:

@@ -27,8 +27,13 @@ __all__ = [
 ]
 
 
-def get_storage(storage: Any) -> Storage:
-    """Resolve ``None`` (memory), a URL string, or a Storage instance."""
+def get_storage(storage: Any, *, create: bool = True) -> Storage:
+    """Resolve ``None`` (memory), a URL string, or a Storage instance; with ``create=False`` a
+    URL must name an existing tunesmith database (StudyNotFoundError, nothing written)."""
+    if not isinstance(create, bool):
+        raise TypeError(
+            f"The 'create' parameter of get_storage must be a bool. Got {create!r} instead."
+        )
     if storage is None:
         return InMemoryStorage()
     if isinstance(storage, Storage):
@@ -36,7 +41,7 @@ def get_storage(storage: Any) -> Storage:
     if isinstance(storage, str):
         from tunesmith.storage.sql import SQLStorage
 
-        return SQLStorage(storage)
+        return SQLStorage(storage, create=create)
     raise ValueError(
         "The 'storage' parameter must be None, a Storage, 'sqlite:///PATH' or "
         f"'postgresql://...'. Got {storage!r} instead."

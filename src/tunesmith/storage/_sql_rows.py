@@ -68,16 +68,46 @@ def _parse_dists(text_: str) -> dict[str, Distribution]:
 
 
 def row_to_trial(row: Any) -> FrozenTrial:
-    values = json.loads(row.values_json) if row.values_json is not None else None
+    """A trial row as a FrozenTrial; a damaged column is one StorageError naming where it is."""
+    column = "state"
+    try:
+        state = TrialState(row.state)
+        column = "params"
+        params = json.loads(row.params)
+        column = "distributions"
+        dists = dict(_parse_dists(row.distributions))
+        column = "values_json"
+        values = json.loads(row.values_json) if row.values_json is not None else None
+        if values is not None:
+            if type(values) is not list:
+                raise TypeError(f"expected a JSON list, found {type(values).__name__}")
+            values = tuple(values)
+        column = "intermediate"
+        intermediate = {int(k): v for k, v in json.loads(row.intermediate).items()}
+        column = "user_attrs"
+        user_attrs = json.loads(row.user_attrs)
+        column = "system_attrs"
+        system_attrs = json.loads(row.system_attrs)
+        if not (type(params) is type(user_attrs) is type(system_attrs) is dict):
+            objects = {"params": params, "user_attrs": user_attrs, "system_attrs": system_attrs}
+            column, loaded = next((c, v) for c, v in objects.items() if type(v) is not dict)
+            raise TypeError(f"expected a JSON object, found {type(loaded).__name__}")
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        from tunesmith.storage.base import StorageError  # only on this rare path
+
+        raise StorageError(
+            f"Trial {row.number} of study id {row.study_id} is damaged: its {column!r} column "
+            f"cannot be read ({type(exc).__name__}: {exc})."
+        ) from None
     return FrozenTrial(
         number=row.number,
-        state=TrialState(row.state),
-        params=json.loads(row.params),
-        distributions=dict(_parse_dists(row.distributions)),
-        values=tuple(values) if values is not None else None,
-        intermediate={int(k): v for k, v in json.loads(row.intermediate).items()},
-        user_attrs=json.loads(row.user_attrs),
-        system_attrs=json.loads(row.system_attrs),
+        state=state,
+        params=params,
+        distributions=dists,
+        values=values,
+        intermediate=intermediate,
+        user_attrs=user_attrs,
+        system_attrs=system_attrs,
         error=row.error,
         started=row.started,
         finished=row.finished,
@@ -94,13 +124,12 @@ HEARTBEAT = (
     .where(_T.id.in_(bindparam("ids", expanding=True)), _T.state == TrialState.RUNNING.value)
     .values(heartbeat=bindparam("now"))
 )
-STALE = (
-    select(trials_table)
-    .where(
-        _T.study_id == bindparam("sid"),
-        _T.state == TrialState.RUNNING.value,
-        _T.heartbeat < bindparam("before"),
-    )
+RUNNING = select(_T.id, _T.owner, _T.heartbeat).where(
+    _T.study_id == bindparam("sid"), _T.state == TrialState.RUNNING.value
+)
+RUNNING_FULL = (
+    select(_T.number, _T.owner, _T.heartbeat)
+    .where(_T.study_id == bindparam("sid"), _T.state == TrialState.RUNNING.value)
     .order_by(_T.number)
 )
 MARK_FAILED = (
@@ -110,9 +139,25 @@ MARK_FAILED = (
         state=TrialState.FAIL.value,
         error=bindparam("new_error"),
         finished=bindparam("new_finished"),
+        system_attrs=bindparam("new_system"),
         revision=bindparam("new_revision"),
     )
 )
+RELEASE = (
+    update(trials_table)
+    .where(_T.id == bindparam("tid"), _T.state == TrialState.RUNNING.value)
+    .values(
+        state=TrialState.WAITING.value,
+        started=None,
+        heartbeat=None,
+        owner=None,
+        intermediate="{}",
+        system_attrs=bindparam("new_system"),
+        revision=bindparam("new_revision"),
+    )
+)
+DELETE_TRIALS = trials_table.delete().where(_T.study_id == bindparam("sid"))
+DELETE_STUDY = studies_table.delete().where(_S.id == bindparam("sid"))
 CLAIM_WAITING = (
     update(trials_table)
     .where(_T.id.in_(bindparam("ids", expanding=True)))
@@ -120,6 +165,7 @@ CLAIM_WAITING = (
         state=TrialState.RUNNING.value,
         started=bindparam("now"),
         heartbeat=bindparam("now"),
+        owner=bindparam("owner"),
         revision=bindparam("new_revision"),
     )
 )
@@ -135,6 +181,7 @@ def insert_row(
     state: TrialState,
     started: float | None,
     revision: int,
+    owner: str | None = None,
 ) -> dict[str, Any]:
     """The column values of a new trial row."""
     return {
@@ -151,5 +198,6 @@ def insert_row(
         "started": started,
         "finished": None,
         "heartbeat": started,
+        "owner": owner,
         "revision": revision,
     }

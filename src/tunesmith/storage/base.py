@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tunesmith.owner import describe_owner, owner_gone
 from tunesmith.records import StudySettings, SystemKey, dumps, json_safe
 from tunesmith.space import Distribution
 from tunesmith.trial import FrozenTrial, TrialState
@@ -18,6 +19,8 @@ from tunesmith.trial import FrozenTrial, TrialState
 __all__ = [
     "LOST_HEARTBEAT",
     "retry_proposal",
+    "lost_reason",
+    "Running",
     "Storage",
     "StudyInfo",
     "Proposal",
@@ -85,12 +88,23 @@ class Claim:
     cursor: int
 
 
+@dataclass(frozen=True)
+class Running:
+    """A RUNNING trial as seen by others: who runs it and when it last said it was alive."""
+
+    number: int
+    owner: dict[str, Any] | None
+    heartbeat: float | None
+
+
 # propose(changes, first_number, n) -> proposals; called inside the ask transaction.
 ProposeFn = Callable[[list[FrozenTrial], int, int], Sequence[Proposal]]
 
 
 class Storage:
     """Interface every backend implements (memory, SQLite, PostgreSQL)."""
+
+    persistent = True  # outlives the process: its studies get heartbeats by default
 
     def create_study(
         self, name: str, directions: Sequence[str], attrs: dict[str, Any]
@@ -115,10 +129,32 @@ class Storage:
         propose: ProposeFn,
         stale_before: float | None = None,
         retries: int = 0,
+        owner: dict[str, Any] | None = None,
     ) -> Claim:
-        """In one transaction: fail RUNNING trials whose heartbeat is older than
-        ``stale_before`` (queueing their retries), then hand out up to ``n`` WAITING trials,
-        proposing more if needed."""
+        """In one transaction: fail RUNNING trials whose owner process on this host is gone or
+        whose heartbeat is older than ``stale_before`` (queueing their retries), then hand out
+        up to ``n`` WAITING trials, proposing more if needed; claimed trials record ``owner``."""
+        raise NotImplementedError
+
+    def release(self, study_id: int, trial_ids: Sequence[int]) -> int:
+        """Put RUNNING trials back to WAITING (an interrupted run): the same number and
+        parameters, handed out first by the next claim. Returns how many were put back."""
+        raise NotImplementedError
+
+    def add_trials(self, study_id: int, trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
+        """Record finished trials that were not run here, numbered after the existing ones."""
+        raise NotImplementedError
+
+    def set_study_attrs(self, study_id: int, attrs: dict[str, Any]) -> None:
+        """Replace a study's stored settings (``--replace-strategy``)."""
+        raise NotImplementedError
+
+    def delete_study(self, study_id: int) -> None:
+        """Remove a study and all its trials."""
+        raise NotImplementedError
+
+    def running(self, study_id: int) -> list[Running]:
+        """The study's RUNNING trials with their owners and last heartbeats."""
         raise NotImplementedError
 
     def heartbeat(self, study_id: int, trial_ids: Sequence[int], now: float) -> None:
@@ -150,3 +186,27 @@ def retry_proposal(trial: FrozenTrial, retries: int) -> Proposal | None:
     attrs = {k: v for k, v in trial.system_attrs.items() if k not in SystemKey.RUN_RESULTS}
     attrs.update({SystemKey.RETRY: done + 1, SystemKey.RETRY_OF: trial.number})
     return Proposal(dict(trial.params), dict(trial.distributions), attrs)
+
+
+def lost_reason(
+    owner: dict[str, Any] | None, heartbeat: float | None, stale_before: float | None
+) -> str | None:
+    """Why a RUNNING trial is lost (its owner on this host is gone, or its heartbeat stopped);
+    None while it may still be running."""
+    if owner_gone(owner):
+        return f"Lost: {describe_owner(owner)} ended (killed or crashed) while running this trial."
+    if stale_before is not None and heartbeat is not None and heartbeat < stale_before:
+        return LOST_HEARTBEAT
+    return None
+
+
+def lost_attrs(system_attrs: dict[str, Any]) -> dict[str, Any]:
+    """A lost trial's system attributes: marked as failed by the machine."""
+    return {**system_attrs, SystemKey.LOST: True}
+
+
+def released_attrs(system_attrs: dict[str, Any]) -> dict[str, Any]:
+    """A trial put back by an interruption: counted, without what its run produced."""
+    out = {k: v for k, v in system_attrs.items() if k not in SystemKey.RUN_RESULTS}
+    out[SystemKey.INTERRUPTED] = int(system_attrs.get(SystemKey.INTERRUPTED, 0)) + 1
+    return out

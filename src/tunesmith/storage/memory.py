@@ -15,10 +15,13 @@ from tunesmith.storage.base import (
     DuplicatedStudyError,
     Proposal,
     ProposeFn,
+    Running,
     Storage,
     StorageError,
     StudyInfo,
     StudyNotFoundError,
+    lost_attrs,
+    released_attrs,
     retry_proposal,
 )
 from tunesmith.trial import FrozenTrial, TrialState
@@ -31,14 +34,14 @@ class _StudyRecord:
         self.info = info
         self.trials: list[FrozenTrial] = []  # index == trial number
         self.log: list[int] = []  # trial number changed at each revision
-        self.waiting: deque[int] = deque()
-        self.heartbeats: dict[
-            int, float
-        ] = {}  # RUNNING trial number -> last heartbeat  # numbers of WAITING trials, oldest first
+        self.waiting: deque[int] = deque()  # numbers of WAITING trials, oldest first
+        self.heartbeats: dict[int, float] = {}  # RUNNING trial number -> last heartbeat
 
 
 class InMemoryStorage(Storage):
     """Studies kept in this process; lost when it ends."""
+
+    persistent = False
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -110,7 +113,9 @@ class InMemoryStorage(Storage):
         propose: ProposeFn,
         stale_before: float | None = None,
         retries: int = 0,
+        owner: dict[str, Any] | None = None,
     ) -> Claim:
+        # One process holds an in-memory study, so every RUNNING trial's owner is alive.
         with self._lock:
             rec = self._studies[study_id]
             now = time.time()
@@ -142,7 +147,11 @@ class InMemoryStorage(Storage):
             elif beat < before:
                 del rec.heartbeats[number]
                 rec.trials[number] = replace(
-                    trial, state=TrialState.FAIL, error=LOST_HEARTBEAT, finished=now
+                    trial,
+                    state=TrialState.FAIL,
+                    error=LOST_HEARTBEAT,
+                    finished=now,
+                    system_attrs=lost_attrs(trial.system_attrs),
                 )
                 rec.log.append(number)
                 retry = retry_proposal(trial, retries)
@@ -178,6 +187,55 @@ class InMemoryStorage(Storage):
             rec.log.append(trial.number)
             rec.heartbeats.pop(trial.number, None)
             return done
+
+    def release(self, study_id: int, trial_ids: Sequence[int]) -> int:
+        with self._lock:
+            rec = self._studies[study_id]
+            count = 0
+            for number in sorted(trial_ids):  # in memory, a trial's id is its number
+                trial = rec.trials[number]
+                if trial.state is not TrialState.RUNNING:
+                    continue
+                rec.trials[number] = replace(
+                    trial,
+                    state=TrialState.WAITING,
+                    started=None,
+                    intermediate={},
+                    system_attrs=released_attrs(trial.system_attrs),
+                )
+                rec.heartbeats.pop(number, None)
+                rec.log.append(number)
+                rec.waiting.appendleft(number)  # run again before anything newer
+                count += 1
+            rec.waiting = deque(sorted(rec.waiting))
+            return count
+
+    def add_trials(self, study_id: int, trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
+        with self._lock:
+            rec = self._studies[study_id]
+            out = []
+            for trial in trials:
+                number = len(rec.trials)
+                done = replace(trial, number=number, trial_id=number)
+                rec.trials.append(done)
+                rec.log.append(number)
+                out.append(done)
+            return out
+
+    def set_study_attrs(self, study_id: int, attrs: dict[str, Any]) -> None:
+        with self._lock:
+            rec = self._studies[study_id]
+            rec.info = replace(rec.info, attrs=dict(attrs))
+
+    def delete_study(self, study_id: int) -> None:
+        with self._lock:
+            rec = self._studies.pop(study_id)
+            del self._names[rec.info.name]
+
+    def running(self, study_id: int) -> list[Running]:
+        with self._lock:
+            rec = self._studies[study_id]
+            return [Running(n, None, beat) for n, beat in sorted(rec.heartbeats.items())]
 
     def read(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:
         with self._lock:

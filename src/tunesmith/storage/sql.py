@@ -21,19 +21,19 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from tunesmith.storage import _sql_rows as q
+from tunesmith.storage import _sql_trials as rows
 from tunesmith.storage._sql_engine import engine_for, normalize_url, run_transaction
 from tunesmith.storage.base import (
-    LOST_HEARTBEAT,
     Claim,
     DuplicatedStudyError,
     Proposal,
     ProposeFn,
+    Running,
     Storage,
     StorageError,
     StudyInfo,
     StudyNotFoundError,
     dumps,
-    retry_proposal,
 )
 from tunesmith.storage.schema import ensure_schema, studies_table
 from tunesmith.trial import FrozenTrial, TrialState
@@ -42,11 +42,11 @@ from tunesmith.trial import FrozenTrial, TrialState
 class SQLStorage(Storage):
     """Studies in a SQL database: ``sqlite:///path.db`` or ``postgresql://user@host/db``."""
 
-    def __init__(self, url: str, retry_seconds: float = 60.0):
+    def __init__(self, url: str, retry_seconds: float = 60.0, *, create: bool = True):
         self.url = normalize_url(url)
         self.retry_seconds = retry_seconds
         self.engine = engine_for(url)
-        ensure_schema(self.url, self.engine, self._read, self._write)
+        ensure_schema(self.url, self.engine, self._read, self._write, create=create)
 
     def __repr__(self) -> str:
         return f"SQLStorage({self.url!r})"
@@ -88,13 +88,22 @@ class SQLStorage(Storage):
 
     @staticmethod
     def _study_from_row(row: Any) -> StudyInfo:
-        return StudyInfo(
-            row.id,
-            row.name,
-            tuple(json.loads(row.directions)),
-            json.loads(row.attrs),
-            row.next_number,
-        )
+        def column(name: str, kind: type) -> Any:
+            try:
+                value = json.loads(getattr(row, name))
+            except (TypeError, ValueError) as exc:
+                value, problem = None, f"{type(exc).__name__}: {exc}"
+            else:
+                problem = None if isinstance(value, kind) else f"not a JSON {kind.__name__}"
+            if problem is not None:
+                raise StorageError(
+                    f"Study {row.name!r} is damaged: its {name!r} column cannot be read "
+                    f"({problem})."
+                )
+            return value
+
+        directions = tuple(column("directions", list))
+        return StudyInfo(row.id, row.name, directions, column("attrs", dict), row.next_number)
 
     def get_study(self, name: str) -> StudyInfo:
         row = self._read(
@@ -122,72 +131,18 @@ class SQLStorage(Storage):
         rows = conn.execute(q.CHANGES, {"sid": study_id, "since": since}).all()
         return [q.row_to_trial(r) for r in rows]
 
-    @staticmethod
-    def _insert(
-        conn: Connection,
-        study_id: int,
-        number: int,
-        p: Proposal,
-        state: TrialState,
-        started: float | None,
-        revision: int,
-    ) -> FrozenTrial:
-        params, dists, sys_attrs = (
-            dumps(p.params),
-            q.dists_json(p.distributions),
-            dumps(p.system_attrs),
-        )
-        row = q.insert_row(study_id, number, params, dists, sys_attrs, state, started, revision)
-        trial_id = conn.execute(q.INSERT, row).inserted_primary_key[0]
-        return FrozenTrial(
-            number,
-            state,
-            json.loads(params),
-            dict(p.distributions),
-            system_attrs=json.loads(sys_attrs),
-            started=started,
-            trial_id=trial_id,
-        )
-
     def enqueue(self, study_id: int, proposals: Sequence[Proposal]) -> list[FrozenTrial]:
         def work(conn: Connection) -> list[FrozenTrial]:
             revision, number = self._bump(conn, study_id)
+            waiting = TrialState.WAITING
             out = [
-                self._insert(conn, study_id, number + i, p, TrialState.WAITING, None, revision)
+                rows.insert(conn, study_id, number + i, p, waiting, None, revision)
                 for i, p in enumerate(proposals)
             ]
             conn.execute(q.SET_NEXT, {"sid": study_id, "next": number + len(out)})
             return out
 
         return self._write(work)
-
-    def _reap_stale(
-        self,
-        conn: Connection,
-        study_id: int,
-        stale_before: float,
-        retries: int,
-        revision: int,
-        number: int,
-        now: float,
-    ) -> int:
-        """Fail RUNNING trials whose heartbeat stopped; queue retries. Returns the next number."""
-        for row in conn.execute(q.STALE, {"sid": study_id, "before": stale_before}).all():
-            stale = q.row_to_trial(row)
-            conn.execute(
-                q.MARK_FAILED,
-                {
-                    "tid": stale.trial_id,
-                    "new_revision": revision,
-                    "new_finished": now,
-                    "new_error": LOST_HEARTBEAT,
-                },
-            )
-            retry = retry_proposal(stale, retries)
-            if retry is not None:
-                self._insert(conn, study_id, number, retry, TrialState.WAITING, None, revision)
-                number += 1
-        return number
 
     def claim(
         self,
@@ -197,46 +152,72 @@ class SQLStorage(Storage):
         propose: ProposeFn,
         stale_before: float | None = None,
         retries: int = 0,
+        owner: dict[str, Any] | None = None,
     ) -> Claim:
+        owner_text = None if owner is None else dumps(owner)
+
         def work(conn: Connection) -> Claim:
             revision, first = self._bump(conn, study_id)
             now = time.time()
-            number = first
-            if stale_before is not None:
-                number = self._reap_stale(
-                    conn, study_id, stale_before, retries, revision, number, now
-                )
+            number = rows.reap(conn, study_id, stale_before, retries, revision, first, now)
             changes = self._changes(conn, study_id, since)
             waiting = conn.execute(q.WAITING, {"sid": study_id, "n": n}).scalars().all()
             claimed: list[FrozenTrial] = []
             if waiting:
-                conn.execute(
-                    q.CLAIM_WAITING, {"ids": list(waiting), "now": now, "new_revision": revision}
-                )
-                claimed = [
-                    q.row_to_trial(r) for r in conn.execute(q.BY_IDS, {"ids": list(waiting)})
-                ]
+                ids = list(waiting)
+                args = {"ids": ids, "now": now, "new_revision": revision, "owner": owner_text}
+                conn.execute(q.CLAIM_WAITING, args)
+                claimed = [q.row_to_trial(r) for r in conn.execute(q.BY_IDS, {"ids": ids})]
             written: list[FrozenTrial] = []
-            if len(claimed) < n:
-                need = n - len(claimed)
-                for i, p in enumerate(propose(changes, number, need)):
-                    running = i < need
-                    trial = self._insert(
-                        conn,
-                        study_id,
-                        number,
-                        p,
-                        TrialState.RUNNING if running else TrialState.WAITING,
-                        now if running else None,
-                        revision,
-                    )
-                    (claimed if running else written).append(trial)
-                    number += 1
+            need = n - len(claimed)
+            for i, p in enumerate(propose(changes, number, need) if need > 0 else ()):
+                run = i < need
+                state = TrialState.RUNNING if run else TrialState.WAITING
+                started, who = (now, owner_text) if run else (None, None)
+                trial = rows.insert(conn, study_id, number, p, state, started, revision, who)
+                (claimed if run else written).append(trial)
+                number += 1
             if number != first:
                 conn.execute(q.SET_NEXT, {"sid": study_id, "next": number})
             return Claim(changes, claimed, written, revision)
 
         return self._write(work)
+
+    def release(self, study_id: int, trial_ids: Sequence[int]) -> int:
+        if not trial_ids:
+            return 0
+
+        def work(conn: Connection) -> int:
+            revision, _ = self._bump(conn, study_id)
+            return rows.release(conn, study_id, trial_ids, revision)
+
+        return self._write(work)
+
+    def add_trials(self, study_id: int, trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
+        def work(conn: Connection) -> list[FrozenTrial]:
+            revision, number = self._bump(conn, study_id)
+            out = [
+                rows.insert_finished(conn, study_id, number + i, t, revision)
+                for i, t in enumerate(trials)
+            ]
+            conn.execute(q.SET_NEXT, {"sid": study_id, "next": number + len(out)})
+            return out
+
+        return self._write(work)
+
+    def set_study_attrs(self, study_id: int, attrs: dict[str, Any]) -> None:
+        statement = studies_table.update().where(q._S.id == study_id).values(attrs=dumps(attrs))
+        self._write(lambda conn: conn.execute(statement))
+
+    def delete_study(self, study_id: int) -> None:
+        def work(conn: Connection) -> None:
+            conn.execute(q.DELETE_TRIALS, {"sid": study_id})
+            conn.execute(q.DELETE_STUDY, {"sid": study_id})
+
+        self._write(work)
+
+    def running(self, study_id: int) -> list[Running]:
+        return self._read(lambda conn: rows.running(conn, study_id))
 
     def finish(self, study_id, trial, state, values, error, finished) -> FrozenTrial:
         args = {

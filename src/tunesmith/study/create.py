@@ -14,7 +14,7 @@ from tunesmith.strategies import from_attrs, resolve, to_attrs
 from tunesmith.study.study import Study
 from tunesmith.validation import check_create_args, check_directions
 
-__all__ = ["create_study", "load_study"]
+__all__ = ["create_study", "load_study", "delete_study"]
 
 
 def create_study(
@@ -29,21 +29,22 @@ def create_study(
     pruner: Any = None,
     heartbeat: float | None = None,
     grace_period: float | None = None,
-    retries: int = 0,
+    retries: int = 1,
 ) -> Study:
     """Create a study (or reopen it with ``load_if_exists=True``).
 
-    With ``heartbeat=seconds`` every running trial tells the storage it is alive that often; one
-    silent for ``grace_period`` (default four heartbeats) is marked FAIL by the next ask, and is
-    run again with the same parameters up to ``retries`` times. Retries also cover trials whose
-    worker process died.
+    Every running trial records its owner (host, process id, start time): a trial whose owner
+    process on this host is gone is marked FAIL by the next ask on this host, at once. For other
+    hosts, running trials tell the storage they are alive every ``heartbeat`` seconds (default:
+    10 s for a database, off in memory; 0 turns it off); one silent for ``grace_period``
+    (default four heartbeats) is marked FAIL by the next ask. A trial failed so (or whose worker
+    process died) is run again with the same parameters up to ``retries`` times.
     """
     dirs = check_directions(direction, directions)
     space = validate_space(space)
     strat = resolve(strategy)
     check_create_args(name, seed, heartbeat, grace_period, retries)
-    if heartbeat is not None and grace_period is None:
-        grace_period = 4.0 * heartbeat
+    strat.for_directions(dirs).check(space, dirs)
     backend = get_storage(storage)
     name = name or f"study-{secrets.token_hex(4)}"
     settings = StudySettings(
@@ -66,8 +67,9 @@ def create_study(
 
 
 def load_study(name: str, storage: Any, strategy: Any = None, pruner: Any = None) -> Study:
-    """Reopen a stored study; its strategy, space and seed come back from the storage."""
-    backend = get_storage(storage)
+    """Reopen a stored study; its strategy, space and seed come back from the storage. A
+    database that does not exist is an error (nothing is created)."""
+    backend = get_storage(storage, create=False)
     info = backend.get_study(name)
     settings = info.settings
     if strategy is not None:
@@ -78,3 +80,9 @@ def load_study(name: str, storage: Any, strategy: Any = None, pruner: Any = None
     study = Study(backend, info, strat, space=space, seed=settings.seed, pruner=pruner)
     study._refresh()
     return study
+
+
+def delete_study(name: str, storage: Any) -> None:
+    """Remove the study named ``name`` and all its trials from ``storage``."""
+    backend = get_storage(storage, create=False)
+    backend.delete_study(backend.get_study(name).study_id)

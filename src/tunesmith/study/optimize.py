@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import pickle
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from tunesmith.execution.local import Driver, executor_factory, resolve_jobs
 from tunesmith.execution.progress import make_progress
+from tunesmith.execution.signals import terminate_gracefully
 from tunesmith.outcome import TrialOutcome
 from tunesmith.trial import FrozenTrial
 from tunesmith.validation import check_optimize_args, positive_or_none
@@ -36,23 +39,25 @@ def optimize(
     ``RayExecutor`` or any ``concurrent.futures.Executor``. A trial running longer than
     ``trial_timeout`` seconds fails (its process is killed; a thread is abandoned).
 
+    Ctrl-C (KeyboardInterrupt) or SIGTERM stops the run: trials running in workers get a
+    moment to finish, and every trial it asked and did not finish is put back to WAITING with
+    its parameters (run first by the next run; their numbers are in ``study.put_back``) before
+    the KeyboardInterrupt is re-raised (SIGTERM: ``Terminated``, a SystemExit with code 143).
+
     This is ``Study.optimize``; ``study`` is the study it runs.
     """
     check_optimize_args(objective, n_trials, timeout, n_jobs, catch, callbacks, batch_size)
     positive_or_none("optimize", "trial_timeout", trial_timeout)
+    check_shippable(objective, executor)
     n_jobs = resolve_jobs(n_jobs)
     catch = tuple(catch)
     study.strategy.plan(n_trials)
-    with make_progress(progress, n_trials, study.study_name) as bar:
-
-        def tell(outcome: TrialOutcome) -> None:
-            frozen = study._record(outcome)
-            bar.advance(study._best_text)
-            for callback in callbacks:
-                callback(study, frozen)
-
-        n_objectives = len(study.directions)
-        driver = Driver(study._ask_for_run, tell, n_objectives, n_trials=n_trials, timeout=timeout)
+    with put_back_on_interrupt(study), make_progress(progress, n_trials, study.study_name) as bar:
+        study.on_wait = bar.waiting
+        tell = _teller(study, bar, callbacks)
+        driver = Driver(
+            study._ask_for_run, tell, len(study.directions), n_trials=n_trials, timeout=timeout
+        )
         if batch_size is not None:
             make = None if executor is None else executor_factory(executor, 1, None)
             driver.run_batched(objective, batch_size, catch, make)
@@ -62,3 +67,50 @@ def optimize(
             make = executor_factory(executor, n_jobs, trial_timeout)
             n_jobs = getattr(executor, "max_concurrent", None) or n_jobs
             driver.run_pool(objective, make, n_jobs, catch, trial_timeout)
+
+
+def _teller(study: Study, bar: Any, callbacks: Sequence[Callable]) -> Callable:
+    """The driver's tell: record the outcome, advance the bar, call the user's callbacks."""
+
+    def tell(outcome: TrialOutcome) -> None:
+        frozen = study._record(outcome)
+        bar.advance(study._best_text)
+        for callback in callbacks:
+            callback(study, frozen)
+
+    return tell
+
+
+@contextmanager
+def put_back_on_interrupt(study: Study) -> Iterator[None]:
+    """SIGTERM becomes ``Terminated``; on the way out of any exception, the trials this run
+    asked and did not finish go back to WAITING (``study.put_back`` lists them)."""
+    asked_before = set(study._live)
+    study.put_back = []
+    try:
+        with terminate_gracefully():
+            yield
+    except BaseException:
+        unfinished = sorted(set(study._live) - asked_before)
+        try:
+            study.put_back = study._release(unfinished)
+        except Exception:  # noqa: BLE001 - storage gone: the next run reaps them as lost
+            pass
+        raise
+    finally:
+        study.on_wait = None
+
+
+def check_shippable(objective: Any, executor: Any) -> None:
+    """With ``executor="process"`` the objective goes to other processes: check once that it
+    can (pickle), instead of failing every trial with the same error."""
+    if executor != "process":
+        return
+    try:
+        pickle.dumps(objective)
+    except Exception as exc:  # noqa: BLE001 - PicklingError, TypeError, AttributeError...
+        raise ValueError(
+            "The 'objective' parameter of optimize must be picklable with executor='process' "
+            "(define it at module level, not as a lambda or nested function, and keep open "
+            f"files, locks and connections out of it). Got {objective!r}: {exc}"
+        ) from None

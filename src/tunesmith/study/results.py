@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from tunesmith.ranking import best_trial, best_trials
 from tunesmith.trial import FrozenTrial
 
 __all__ = ["StudyResults", "trial_rows"]
+
+
+def detached(trial: FrozenTrial) -> FrozenTrial:
+    """A copy of a cached trial whose dicts a user may change without changing the study."""
+    return replace(
+        trial,
+        params=dict(trial.params),
+        distributions=dict(trial.distributions),
+        intermediate=dict(trial.intermediate),
+        user_attrs=copy.deepcopy(trial.user_attrs),
+        system_attrs=copy.deepcopy(trial.system_attrs),
+    )
 
 
 class StudyResults:
@@ -24,7 +38,7 @@ class StudyResults:
     def trials(self) -> list[FrozenTrial]:
         """Every trial of the study, by number (read fresh from the storage)."""
         self._refresh()
-        return list(self._trials)
+        return [detached(t) for t in self._trials]
 
     @property
     def best_trial(self) -> FrozenTrial:
@@ -38,7 +52,7 @@ class StudyResults:
         best = best_trial(self._trials, self.directions)
         if best is None:
             raise ValueError("No trial has completed yet, so there is no best trial.")
-        return best
+        return detached(best)
 
     @property
     def best_value(self) -> float:
@@ -52,7 +66,7 @@ class StudyResults:
     def best_trials(self) -> list[FrozenTrial]:
         """The Pareto front of the completed trials (the best trial for one objective)."""
         self._refresh()
-        return best_trials(self._trials, self.directions)
+        return [detached(t) for t in best_trials(self._trials, self.directions)]
 
     def _best_text(self) -> str:
         """``best=...`` for the progress bar (one objective), else ""."""

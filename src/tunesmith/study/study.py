@@ -10,15 +10,18 @@ from typing import Any
 import numpy as np
 
 from tunesmith.execution.heartbeat import Heartbeat, weakly
-from tunesmith.outcome import TrialOutcome, outcome_of, pruned
-from tunesmith.records import SystemKey, json_safe
+from tunesmith.owner import this_process
+from tunesmith.records import SystemKey
 from tunesmith.space import Distribution
 from tunesmith.storage import Proposal, Storage
-from tunesmith.storage.base import StudyInfo, retry_proposal
+from tunesmith.storage.base import StudyInfo
 from tunesmith.strategies import Strategy
+from tunesmith.study.adding import StudyAdding
 from tunesmith.study.cache import TrialCache
 from tunesmith.study.optimize import optimize
 from tunesmith.study.results import StudyResults
+from tunesmith.study.telling import StudyTelling
+from tunesmith.study.waiting import WaitNotice, waiting_text
 from tunesmith.trial import FrozenTrial, Trial, TrialState
 from tunesmith.validation import is_int
 
@@ -29,7 +32,13 @@ class StudyExhausted(RuntimeError):
     """The strategy has nothing left to propose (a grid fully claimed)."""
 
 
-class Study(StudyResults):
+# Heartbeats of persistent studies unless the study says otherwise: a trial silent for the grace
+# period belongs to a process that is gone (killed, or its host vanished).
+DEFAULT_HEARTBEAT = 10.0
+GRACE_HEARTBEATS = 4
+
+
+class Study(StudyResults, StudyAdding, StudyTelling):
     """A named search: its directions, strategy, space, seed, and trials in a storage.
 
     Build one with ``create_study`` or ``load_study``. The study works on its own copy of the
@@ -47,8 +56,14 @@ class Study(StudyResults):
         pruner: Any = None,
     ):
         settings = info.settings
-        self.heartbeat_interval: float | None = settings.heartbeat_interval
-        self.grace_period: float | None = settings.grace_period
+        interval = settings.heartbeat_interval
+        if interval is None and storage.persistent:
+            interval = DEFAULT_HEARTBEAT
+        self.heartbeat_interval: float | None = interval or None  # 0 stored: off
+        grace = settings.grace_period
+        if self.heartbeat_interval and grace is None:
+            grace = GRACE_HEARTBEATS * self.heartbeat_interval
+        self.grace_period: float | None = grace if self.heartbeat_interval else None
         self.retries: int = settings.retries
         self._storage = storage
         self._info = info
@@ -60,6 +75,8 @@ class Study(StudyResults):
         self.pruner = pruner
         self._cache = TrialCache(declared=bool(self.space))
         self._live: dict[int, Trial] = {}  # trials this process asked and has not told
+        self.put_back: list[int] = []  # trials the last interrupted optimize put back
+        self.on_wait: WaitNotice | None = None  # told what a strategy waits for, while it waits
         self._start_threads()
 
     def _start_threads(self) -> None:
@@ -120,7 +137,13 @@ class Study(StudyResults):
     def _claim(self, n: int) -> list[Trial]:
         stale_before = None if self.grace_period is None else time.time() - self.grace_period
         claim = self._storage.claim(
-            self._info.study_id, self._cache.cursor, n, self._propose, stale_before, self.retries
+            self._info.study_id,
+            self._cache.cursor,
+            n,
+            self._propose,
+            stale_before,
+            self.retries,
+            this_process(),
         )
         self._cache.sync(claim.changes)
         self._cache.sync(
@@ -159,17 +182,45 @@ class Study(StudyResults):
         return not self._cache.unfinished()
 
     def _ask_for_run(self, n: int, wait: bool, deadline: float | None) -> list[Trial]:
-        """Claim up to ``n`` trials; [] when the strategy is exhausted (or waits and ``wait``)."""
-        pause = 0.005
+        """Claim up to ``n`` trials; [] when the strategy is exhausted (or waits and ``wait``).
+
+        While the strategy waits for trials of other processes, ``on_wait`` hears what it waits
+        for; each claim reaps trials whose owner is gone, so a wait on dead trials ends.
+        """
+        pause, waited = 0.005, 0.0
         while True:
             trials = self._claim(n)
             if trials or self._exhausted() or wait:
+                if waited and self.on_wait is not None:
+                    self.on_wait("")
                 return trials
             if deadline is not None and time.monotonic() >= deadline:
                 return []
+            if self.on_wait is not None and waited >= 0.5:
+                self.on_wait(self._waiting_text())
             # Trials of other processes must finish first: poll the storage, backing off.
             time.sleep(pause)
+            waited += pause
             pause = min(pause * 2, 0.5)
+
+    def _waiting_text(self) -> str:
+        """What the strategy waits for, e.g. "waiting for 2 trials running in other processes;
+        oldest heartbeat 14 s ago"."""
+        mine = set(self._live)
+        others = [r for r in self._storage.running(self._info.study_id) if r.number not in mine]
+        return waiting_text(others, self.grace_period, time.time())
+
+    def _release(self, numbers: Sequence[int]) -> list[int]:
+        """Put this process's asked trials back to WAITING (an interrupted run): the next run
+        evaluates them first, with the same parameters. Returns the numbers put back."""
+        with self._lock:
+            trials = [self._live.pop(n) for n in numbers if n in self._live]
+        if not trials:
+            return []
+        self._storage.release(self._info.study_id, [t.trial_id for t in trials])
+        self._refresh()
+        # A trial whose tell was committed just before the interruption stays told.
+        return [t.number for t in trials if self._trials[t.number].state is TrialState.WAITING]
 
     def ask(self) -> Trial:
         """Claim one trial to evaluate (a queued one first, else a new proposal)."""
@@ -192,101 +243,6 @@ class Study(StudyResults):
             f"{self.strategy!r} waits for the running trials to be told before it "
             "proposes more; tell them first."
         )
-
-    def enqueue(self, params: Mapping[str, Any]) -> None:
-        """Queue a parameter set to be evaluated before anything the strategy proposes."""
-        if not isinstance(params, Mapping):
-            raise ValueError(
-                f"The 'params' parameter of enqueue must be a dict. Got {params!r} instead."
-            )
-        dists = {}
-        for name, value in params.items():
-            if name in self.space:
-                if not self.space[name].contains(value):
-                    raise ValueError(
-                        f"The 'params' parameter of enqueue has {name}={value!r}, "
-                        f"outside {self.space[name]!r}."
-                    )
-                dists[name] = self.space[name]
-        proposal = Proposal(json_safe(dict(params)), dists, {SystemKey.ENQUEUED: True})
-        self._storage.enqueue(self._info.study_id, [proposal])
-
-    # -- tell -----------------------------------------------------------------------------
-    def _live_trial(self, trial: Trial | int) -> Trial:
-        number = trial if is_int(trial) else getattr(trial, "number", None)
-        if number is None or number not in self._live:
-            raise ValueError(
-                f"The 'trial' parameter of tell must be a trial this study asked and "
-                f"has not told yet. Got {trial!r} instead."
-            )
-        if isinstance(trial, Trial):
-            self._live[number] = trial  # a trial that came back from a worker carries its params
-        return self._live[number]
-
-    def _record(self, outcome: TrialOutcome) -> FrozenTrial:
-        """Store a trial's outcome; attributes that are not JSON fail the trial, not the study."""
-        live = self._live_trial(outcome.trial)
-        trial = outcome.trial
-        try:
-            user_attrs = json_safe(trial.user_attrs)
-        except (TypeError, ValueError) as exc:
-            user_attrs = {}
-            if outcome.state is TrialState.COMPLETE:
-                reason = f"user_attrs are not JSON-serializable: {exc}"
-                outcome = TrialOutcome(trial, TrialState.FAIL, None, reason)
-        frozen = FrozenTrial(
-            trial.number,
-            TrialState.RUNNING,
-            json_safe(trial.params),
-            dict(trial.distributions),
-            intermediate=dict(trial.intermediate),
-            user_attrs=user_attrs,
-            system_attrs=dict(trial.system_attrs),  # tunesmith's own: JSON by construction
-            trial_id=live.trial_id,
-        )
-        done = self._storage.finish(
-            self._info.study_id, frozen, outcome.state, outcome.values, outcome.error, time.time()
-        )
-        with self._lock:
-            self._live.pop(trial.number, None)
-        self._cache.sync([done])
-        if outcome.retry:  # the machine failed, not the objective: run the same point again
-            retry = retry_proposal(done, self.retries)
-            if retry is not None:
-                self._storage.enqueue(self._info.study_id, [retry])
-        return done
-
-    def tell(
-        self,
-        trial: Trial | int,
-        values: Any = None,
-        state: TrialState | None = None,
-        error: str | None = None,
-    ) -> FrozenTrial:
-        """Record a trial's result: its value(s), or ``state=TrialState.FAIL`` / ``PRUNED``."""
-        live = self._live_trial(trial)
-        n_obj = len(self.directions)
-        if state is None or state is TrialState.COMPLETE:
-            outcome = outcome_of(live, values, n_obj)
-        elif state is TrialState.PRUNED:
-            outcome = pruned(live, n_obj)
-        elif state is TrialState.FAIL:
-            outcome = TrialOutcome(live, state, None, error or "told as FAIL")
-        else:
-            raise ValueError(
-                f"The 'state' parameter of tell must be COMPLETE, PRUNED or FAIL. "
-                f"Got {state!r} instead."
-            )
-        return self._record(outcome)
-
-    def tell_batch(self, trials: Sequence[Trial | int], values: Sequence[Any]) -> list[FrozenTrial]:
-        """Tell many trials at once; ``values[i]`` belongs to ``trials[i]``."""
-        if len(trials) != len(values):
-            raise ValueError(
-                f"The 'values' parameter of tell_batch must have one entry per trial: "
-                f"{len(trials)} trials, {len(values)} values."
-            )
-        return [self.tell(t, v) for t, v in zip(trials, values)]
 
     # -- optimize -------------------------------------------------------------------------
     optimize = optimize  # the loop, in study/optimize.py
