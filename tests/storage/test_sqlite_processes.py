@@ -54,9 +54,20 @@ def test_grid_across_processes_runs_every_point_once(tmp_path):
 
 def test_random_across_processes_loses_nothing(tmp_path):
     url = f"sqlite:///{tmp_path / 'rand.db'}"
-    ts.create_study(name="r", storage=url, space=SPACE, strategy="random", seed=0)
+    space = {**SPACE, "c": ts.Float(0.0, 1.0)}  # not finite: random never runs out
+    ts.create_study(name="r", storage=url, space=space, strategy="random", seed=0)
     errors = _run_workers(url, "r", n_procs=8, n_trials=40)
     assert errors == []
     trials = ts.load_study("r", storage=url).trials
     assert len(trials) == 320
     assert all(t.state is TrialState.COMPLETE and t.value == _objective(t) for t in trials)
+
+
+def test_random_over_a_finite_space_across_processes_draws_each_point_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'finite.db'}"
+    ts.create_study(name="f", storage=url, space=SPACE, strategy="random", seed=0)
+    errors = _run_workers(url, "f", n_procs=8, n_trials=40)  # 320 asked of 100 points
+    assert errors == []
+    trials = ts.load_study("f", storage=url).trials
+    keys = {(t.params["a"], t.params["b"]) for t in trials}
+    assert len(trials) == 100 and len(keys) == 100

@@ -69,8 +69,21 @@ class Auto(Strategy):
         return self._inner.learns_space if self._inner is not None else True
 
     def plan(self, n_trials: int | None) -> None:
+        """The first budget picks the technique; every budget is passed on to it."""
         if self._inner is None:
             self._budget = n_trials
+        else:
+            self._inner.plan(n_trials)
+
+    def check(self, space: Space, directions: Sequence[str]) -> None:
+        """The rules of the technique picked, or of the one ``choose`` would pick now."""
+        if self._inner is not None:
+            self._inner.check(space, directions)
+            return
+        from tunesmith.strategies import resolve
+
+        name, _ = choose(space, self._budget, len(directions))
+        resolve(name).check(space, directions)
 
     def propose(
         self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
@@ -80,6 +93,7 @@ class Auto(Strategy):
 
             self._chosen, self._reason = choose(space, self._budget, len(self.directions))
             self._inner = resolve(self._chosen)
+            self._inner.plan(self._budget)
             logger.info("strategy='auto' picked %s: %s", self._chosen, self._reason)
         self._inner.directions = self.directions
         return self._inner.propose(history, space, n, rng)

@@ -23,6 +23,7 @@ from tunesmith.validation import Constraint
 
 __all__ = [
     "Strategy",
+    "refuse_several_objectives",
     "signed_values",
     "params_key",
     "completed",
@@ -41,9 +42,9 @@ class Strategy:
 
     name = "strategy"
     directions: tuple[str, ...] = ("minimize",)
-    # False for strategies whose proposals ignore the history (random search): they get only
-    # the declared space, and define-by-run parameters are drawn per trial and name, so the
-    # same seed gives the same trials however many run at once.
+    # False for strategies that learn nothing from the values of the history (random search):
+    # they get only the declared space, and define-by-run parameters are drawn per trial and
+    # name, so the same seed gives the same trials however many run at once.
     learns_space = True
     # The constructor's parameters, name -> rule, checked by ``check_params`` in ``__init__``.
     _parameters: ClassVar[Mapping[str, Constraint]] = {}
@@ -52,6 +53,12 @@ class Strategy:
         self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
     ) -> list[dict[str, Any]]:
         raise NotImplementedError
+
+    def check(self, space: Space, directions: Sequence[str]) -> None:
+        """Raise ValueError, naming the strategy and the rule, when it cannot run on ``space``
+        (empty: define-by-run, the objective suggests its parameters) with ``directions``; the
+        base class accepts every space and any number of directions."""
+        return None
 
     def for_directions(self, directions: Sequence[str]) -> Strategy:
         """A copy of this strategy set up for a study's ``directions``; ``self`` is unchanged."""
@@ -69,6 +76,15 @@ class Strategy:
         }
         args = ", ".join(f"{k}={v!r}" for k, v in fields.items())
         return f"{type(self).__name__}({args})"
+
+
+def refuse_several_objectives(name: str, directions: Sequence[str]) -> None:
+    """The rule of the single-objective strategies: exactly one direction."""
+    if len(directions) != 1:
+        raise ValueError(
+            f"Strategy {name!r} optimizes one objective; this study has {len(directions)} "
+            "directions: use 'nsga2', 'tpe' or 'random'."
+        )
 
 
 def signed_values(trial: FrozenTrial, directions: Sequence[str]) -> tuple[float, ...]:

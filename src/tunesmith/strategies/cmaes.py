@@ -24,6 +24,7 @@ from tunesmith.strategies.base import (
     decode,
     encode,
     params_key,
+    refuse_several_objectives,
     sample_unit,
     signed_values,
     usable,
@@ -117,15 +118,15 @@ class CMAES(Strategy):
         self.inc_popsize = float(inc_popsize)
         self._cache: _Replay | None = None
 
+    def check(self, space: Space, directions: Sequence[str]) -> None:
+        """One objective only; any space (define-by-run included) is searched."""
+        refuse_several_objectives(self.name, directions)
+
     # -- proposing ------------------------------------------------------------------------
     def propose(
         self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
     ) -> list[dict[str, Any]]:
-        if len(self.directions) != 1:
-            raise ValueError(
-                f"CMAES optimizes one objective; this study has {len(self.directions)} "
-                "directions (NSGA2 searches Pareto fronts)."
-            )
+        self.check(space, self.directions)
         if not space:  # define-by-run, nothing complete yet: the trial draws its own params
             return [{}]
         ordered = dict(sorted(space.items()))  # inferred spaces list names in finishing order

@@ -6,6 +6,7 @@ generational, deterministic whatever the parallelism, or steady state.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +16,7 @@ from tunesmith.space import Choice, Space
 from tunesmith.strategies import _operators as ops
 from tunesmith.strategies._generations import HistoryCache, Taken, random_point
 from tunesmith.strategies.base import Strategy, decode, params_key
-from tunesmith.trial import FrozenTrial
+from tunesmith.trial import FrozenTrial, TrialState
 from tunesmith.validation import (
     Boolean,
     Integer,
@@ -43,7 +44,9 @@ class Genetic(Strategy):
     crossed and mutated in the unit cube and rounded back by their distribution.
 
     Generational (default): a whole generation of ``population_size`` is proposed at once,
-    whatever ``n``; the next is bred once every member has finished, from the last generation's
+    whatever ``n``, cut to what is left of the budget of the ``optimize`` call running it (but
+    never below ``n``), so a run leaves no trial waiting beyond its ``n_trials``; the next
+    generation is bred once every member has finished, from the last generation's
     complete members, the ``elitism`` best trials of the whole history and trials the user
     enqueued meanwhile. Elites stay parents; they are not proposed again. The first generation
     is uniform random, as is any generation with fewer than two complete parents. With
@@ -102,6 +105,35 @@ class Genetic(Strategy):
         self.elitism = int(elitism)
         self.steady_state = bool(steady_state)
         self._history_cache = HistoryCache()
+        self._budget: int | None = None  # trials the running optimize call may still ask for
+        self._since = 0.0  # when it began (time.time())
+
+    def plan(self, n_trials: int | None) -> None:
+        """Hear the budget of the coming ``optimize`` call: its last generation is cut to fit."""
+        self._budget = n_trials
+        self._since = time.time()
+
+    def _generation_size(self, history: Sequence[FrozenTrial], n: int) -> int:
+        """``population_size``, cut to what is left of the run's budget but never below ``n``.
+
+        The run has used the trials claimed since ``plan``: started since then, or WAITING in
+        the history (a proposal comes only once the queue is empty, so those were claimed by
+        this very call). A call once the budget is spent comes from outside the run (ask and
+        tell after ``optimize``): it forgets the budget and gets whole generations again.
+        """
+        if self._budget is None:
+            return self.population_size
+        since = self._since
+        used = sum(
+            1
+            for t in history
+            if t.state is TrialState.WAITING or (t.started is not None and t.started >= since)
+        )
+        left = self._budget - used
+        if left <= 0:
+            self._budget = None
+            return self.population_size
+        return min(self.population_size, max(n, left))
 
     # -- proposing ------------------------------------------------------------------------
     def propose(
@@ -126,7 +158,7 @@ class Genetic(Strategy):
             if cache.generation_running(history):
                 return []
             pool = cache.generation_pool(history, space)
-            size = self.population_size
+            size = self._generation_size(history, n)
         if not space:  # define-by-run, nothing complete yet: the trials draw their own params
             return [{} for _ in range(size)]
         taken = Taken(cache.keys, cache.open_keys(history, space))

@@ -22,6 +22,7 @@ from tunesmith.strategies.base import (
     Strategy,
     decode,
     encode,
+    refuse_several_objectives,
     sample_unit,
     usable,
 )
@@ -126,15 +127,15 @@ class GradientDescent(Strategy):
         self.tol = float(tol)
         self._cache: _Replay | None = None
 
+    def check(self, space: Space, directions: Sequence[str]) -> None:
+        """One objective only; any space (define-by-run included) is searched."""
+        refuse_several_objectives(self.name, directions)
+
     # -- proposing ------------------------------------------------------------------------
     def propose(
         self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
     ) -> list[dict[str, Any]]:
-        if len(self.directions) != 1:
-            raise ValueError(
-                f"GradientDescent optimizes one objective; this study has "
-                f"{len(self.directions)} directions."
-            )
+        self.check(space, self.directions)
         if not space:  # define-by-run, nothing complete yet: the trial draws its own params
             return [{}]
         ordered = dict(sorted(space.items()))  # inferred spaces list names in finishing order

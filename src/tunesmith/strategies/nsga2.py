@@ -42,6 +42,7 @@ class NSGA2(Genetic):
     parents are drawn from the survivors by tournament on the same keys, and bred with the
     Genetic operators (SBX crossover and mutation in the unit cube, choices never averaged).
     Survivors are recomputed from the stored trials alone, so a reloaded study goes on the same.
+    The last generation of an ``optimize`` call is cut to its budget, as with Genetic.
     """
 
     name = "nsga2"
@@ -90,7 +91,7 @@ class NSGA2(Genetic):
             (batches.setdefault(batch, []) if batch is not None else loose).append(t)
         if batches and any(not t.state.finished for t in batches[max(batches)]):
             return []  # the generation is still running
-        size = self.population_size
+        size = self._generation_size(history, n)
         if not space:
             return [{} for _ in range(size)]
         taken = Taken({params_key({k: t.params.get(k) for k in space}) for t in history}, set())
