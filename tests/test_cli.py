@@ -174,13 +174,17 @@ def test_multi_objective_best_is_the_pareto_front(work: Path) -> None:
 
 
 def test_failures_are_counted_and_interrupts_keep_what_ran(work: Path) -> None:
-    out = invoke("run", "quad.py:broken", "--trials", "3").stdout
-    assert "3 FAIL" in out and "RuntimeError: no luck" in out
+    result = invoke("run", "quad.py:broken", "--trials", "3", code=1)  # all failed: not 0
+    assert "3 FAIL" in result.stdout and "RuntimeError: no luck" in result.stdout
+    assert "all 3 trials of this run failed" in result.stderr
     failed = trials_json("quad-broken")
     assert [r["error"] for r in failed] == ["RuntimeError: no luck"] * 3
     result = invoke("run", "quad.py:interrupted", "--trials", "5", code=130)
-    assert "Interrupted" in result.stderr and "Traceback" not in result.output
-    assert [r["state"] for r in trials_json("quad-interrupted")] == ["FAIL"]
+    assert "Traceback" not in result.output
+    assert result.stderr.strip().splitlines()[-1].startswith("Interrupted: 0 trials finished")
+    assert "1 unfinished trial was put back" in result.stderr
+    # put back, not failed: the next run evaluates it first
+    assert [r["state"] for r in trials_json("quad-interrupted")] == ["WAITING"]
 
 
 def test_jobs_with_threads(work: Path) -> None:
@@ -261,7 +265,7 @@ def test_errors_are_one_line_and_exit_2(work: Path, args: list[str], needle: str
 
 def test_study_errors(work: Path) -> None:
     invoke("run", "quad.py", "--trials", "2")
-    invoke("run", "quad.py:broken", "--trials", "1")
+    invoke("run", "quad.py:broken", "--trials", "1", code=1)
     cases = [
         (["trials", "nobody"], "No study named 'nobody'"),
         (["best", "nobody"], "Studies there: quad-objective, quad-broken"),

@@ -1,11 +1,12 @@
 """What every ``tunesmith`` command shares: one-line errors (``CLIError``, ``fail``), the
---storage and --jobs options, loading FILE.py[:FUNCTION], opening storage and reading a study
-without ever creating files a read-only command was not asked to."""
+--storage and --jobs options, loading FILE.py[:FUNCTION], opening storage (never in memory) and
+reading a study without ever creating files a read-only command was not asked to."""
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -23,9 +24,11 @@ __all__ = [
     "OneLineGroup",
     "fail",
     "check_jobs",
+    "find_study",
     "open_target",
     "open_storage",
     "read_study",
+    "storage_errors",
     "storage_option",
 ]
 
@@ -124,40 +127,78 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
+def _in_memory(url: str) -> bool:
+    """Whether ``url`` names an in-memory SQLite database (``sqlite://``, ``:memory:``)."""
+    if not url.startswith("sqlite"):
+        return False
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - get_storage reports a bad URL
+        return False
+    database = parsed.database or ""
+    return database in ("", ":memory:") or parsed.query.get("mode") == "memory"
+
+
+def _bad_url(url: str) -> NoReturn:
+    """End the command: ``url`` is no storage URL."""
+    fail(
+        f"The --storage option must be a URL such as {DEFAULT_STORAGE!r} or "
+        f"'postgresql://user@host/db'. Got {url!r} instead."
+    )
+
+
 def open_storage(url: str, create: bool) -> Storage:
-    """The storage at ``url``; read-only commands never create a missing SQLite file."""
+    """The storage at ``url``, never in memory; read-only commands never create a SQLite file."""
     if not url.startswith(("sqlite:", "postgresql:", "postgresql+")):
+        _bad_url(url)
+    if _in_memory(url):
         fail(
-            f"The --storage option must be a URL such as {DEFAULT_STORAGE!r} or "
-            f"'postgresql://user@host/db'. Got {url!r} instead."
+            f"The --storage option must name a database file such as 'sqlite:///PATH.db'. "
+            f"Got {url!r} instead: an in-memory database loses every study when the command "
+            "ends."
         )
     path = _sqlite_file(url) if url.startswith("sqlite") else None
-    if path is not None:
-        if not create and not path.exists():
-            fail(
-                f"No tunesmith database at {path} (from --storage {url}); run "
-                "'tunesmith run' first or pass --storage URL."
-            )
+    if path is not None and not create and not path.exists():
+        fail(
+            f"No tunesmith database at {path} (from --storage {url}); run "
+            "'tunesmith run' first or pass --storage URL."
+        )
     try:
         return get_storage(url)
     except ValueError:
-        fail(
-            f"The --storage option must be a URL such as {DEFAULT_STORAGE!r} or "
-            f"'postgresql://user@host/db'. Got {url!r} instead."
-        )
+        _bad_url(url)
     except (StorageError, ImportError) as exc:
         fail(str(exc))
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy's URL and driver errors, in one line
         fail(f"The --storage URL {url!r} cannot be opened: {type(exc).__name__}: {exc}")
 
 
-def read_study(url: str, name: str) -> tuple[StudyInfo, list[FrozenTrial]]:
-    backend = open_storage(url, create=False)
+def storage_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A command's StorageError or ValueError (a damaged database): one line, exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (StorageError, ValueError) as exc:
+            fail(f"Cannot use --storage {kwargs['storage']}: {exc}")
+
+    return wrapper
+
+
+def find_study(backend: Storage, url: str, name: str) -> StudyInfo:
+    """The study named ``name``; a missing one ends the command, naming the studies there."""
     try:
-        info = backend.get_study(name)
+        return backend.get_study(name)
     except StudyNotFoundError:
         names = [s.name for s in backend.list_studies()]
         known = f" Studies there: {', '.join(names)}." if names else " It holds no study yet."
         fail(f"No study named {name!r} in {url}.{known}")
+
+
+def read_study(url: str, name: str) -> tuple[StudyInfo, list[FrozenTrial]]:
+    """The study named ``name`` at ``url`` and its trials by number, opened read-only."""
+    backend = open_storage(url, create=False)
+    info = find_study(backend, url, name)
     trials, _ = backend.read(info.study_id, 0)
     return info, sorted(trials, key=lambda t: t.number)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import Any
 
@@ -19,6 +20,12 @@ from tunesmith.compare import (
     write_report,
 )
 from tunesmith.compare import run as run_comparison
+from tunesmith.execution.signals import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    Terminated,
+    terminate_gracefully,
+)
 from tunesmith.validation import DIRECTIONS
 
 __all__ = ["compare"]
@@ -147,8 +154,18 @@ def _run(loaded: LoadedTarget, console: Console, **options: Any) -> Comparison:
         warnings.filterwarnings("ignore", message="compare: ", category=UserWarning)
         task = bar.add_task(f"compare {options['name']}", total=runs)
         try:
-            return run_comparison(
-                objective, loaded.space, on_record=lambda _record: bar.advance(task), **options
-            )
+            with terminate_gracefully():
+                return run_comparison(
+                    objective, loaded.space, on_record=lambda _record: bar.advance(task), **options
+                )
         except (ValueError, ImportError) as exc:
             fail(str(exc))
+        except (KeyboardInterrupt, Terminated) as exc:
+            bar.stop()
+            what = "Terminated" if isinstance(exc, Terminated) else "Interrupted"
+            click.echo(
+                f"{what}: the finished evaluations are stored; run the same command again to "
+                "resume the comparison where it stopped.",
+                err=True,
+            )
+            sys.exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)

@@ -1,4 +1,5 @@
-"""The ``tunesmith`` command line: run a study from a file, then read its studies and trials.
+"""The ``tunesmith`` command line: run a study from a file, read its studies and trials (one in
+full, or the failed ones with their tracebacks), and delete a study.
 
 Every error is one line on stderr and exit code 2, never a traceback.
 """
@@ -6,6 +7,7 @@ Every error is one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import click
@@ -14,21 +16,30 @@ from rich.console import Console
 from tunesmith.cli.common import (
     OneLineGroup,
     fail,
+    find_study,
     open_storage,
     read_study,
+    storage_errors,
     storage_option,
 )
 from tunesmith.cli.compare import compare as compare_command
 from tunesmith.cli.output import (
     best_payload,
     dump_rows,
+    failure_rows,
+    failure_text,
     print_best,
     print_rows,
     study_row,
+    trial_detail,
     trial_rows_for,
+    trial_text,
 )
 from tunesmith.cli.run import run as run_command
 from tunesmith.ranking import best_trials
+from tunesmith.storage import StudyNotFoundError
+from tunesmith.study import delete_study
+from tunesmith.trial import FrozenTrial, TrialState
 
 __all__ = ["cli", "main"]
 
@@ -58,6 +69,7 @@ def format_option(*formats: str) -> Any:
 @cli.command()
 @storage_option
 @format_option("table", "csv", "json")
+@storage_errors
 def studies(storage: str, fmt: str) -> None:
     """List the studies: name, directions, strategy, trial counts and best value."""
     backend = open_storage(storage, create=False)
@@ -77,26 +89,48 @@ def studies(storage: str, fmt: str) -> None:
 @click.argument("study")
 @storage_option
 @format_option("table", "csv", "json")
-def trials(study: str, storage: str, fmt: str) -> None:
-    """Every trial of STUDY: number, state, value(s), params, user attrs, timing, error."""
+@click.option("--failed", is_flag=True, help="Only the FAIL trials, with where each failed.")
+@storage_errors
+def trials(study: str, storage: str, fmt: str, failed: bool) -> None:
+    """Every trial of STUDY: number, state, value(s), params, user attrs, timing, error.
+
+    With --failed, only the FAIL trials, each with its error and traceback.
+    """
     info, found = read_study(storage, study)
-    rows = trial_rows_for(found, info.directions)
-    if fmt != "table":
-        click.echo(dump_rows(rows, fmt), nl=fmt == "json")
+    if failed:
+        _print_failures(study, info.directions, found, fmt)
+    elif fmt != "table":
+        click.echo(dump_rows(trial_rows_for(found, info.directions), fmt), nl=fmt == "json")
     else:
         print_rows(
             Console(),
-            rows,
+            trial_rows_for(found, info.directions),
             f"Trials of {study!r} ({', '.join(info.directions)})",
             drop=("started", "finished"),
             keep=_KEY_COLUMNS,
         )
 
 
+def _print_failures(
+    study: str, directions: tuple[str, ...], found: list[FrozenTrial], fmt: str
+) -> None:
+    """``trials --failed``: the FAIL trials as rows, or for people each with its traceback."""
+    if fmt != "table":
+        click.echo(dump_rows(failure_rows(found, directions), fmt), nl=fmt == "json")
+        return
+    failed = [t for t in found if t.state is TrialState.FAIL]
+    if not failed:
+        click.echo(f"No trial of {study!r} failed ({len(found)} trials).")
+        return
+    click.echo("\n\n".join(failure_text(t) for t in failed))
+    click.echo(f"\n{len(failed)} of the {len(found)} trials of {study!r} failed.")
+
+
 @cli.command()
 @click.argument("study")
 @storage_option
 @format_option("table", "json")
+@storage_errors
 def best(study: str, storage: str, fmt: str) -> None:
     """The best trial of STUDY, or its Pareto front when it has several objectives."""
     info, found = read_study(storage, study)
@@ -109,6 +143,49 @@ def best(study: str, storage: str, fmt: str) -> None:
         click.echo(json.dumps(best_payload(info, found), indent=2, allow_nan=False))
     else:
         print_best(Console(), study, info.directions, found)
+
+
+@cli.command()
+@click.argument("study")
+@click.argument("number", metavar="TRIAL_NUMBER", type=click.IntRange(min=0))
+@storage_option
+@format_option("table", "json")
+@storage_errors
+def show(study: str, number: int, storage: str, fmt: str) -> None:
+    """One trial of STUDY in full: params, values, steps, attrs, error, traceback, timing."""
+    info, found = read_study(storage, study)
+    trial = next((t for t in found if t.number == number), None)
+    if trial is None:
+        held = "it has no trial yet"
+        if found:
+            held = f"its {len(found)} trials are numbered {found[0].number} to {found[-1].number}"
+        fail(f"Study {study!r} has no trial {number}: {held}.")
+    if fmt == "json":
+        detail = {"study": study, **trial_detail(trial, info.directions)}
+        click.echo(json.dumps(detail, indent=2, allow_nan=False))
+    else:
+        click.echo(trial_text(study, trial, info.directions))
+
+
+@cli.command()
+@click.argument("study")
+@storage_option
+@click.option("--yes", is_flag=True, help="Delete without asking for confirmation.")
+@storage_errors
+def delete(study: str, storage: str, yes: bool) -> None:
+    """Delete STUDY and all its trials (asks first unless --yes)."""
+    backend = open_storage(storage, create=False)
+    info = find_study(backend, storage, study)
+    count = len(backend.read(info.study_id, 0)[0])
+    question = f"Delete study {study!r} and its {count} trials from {storage}?"
+    if not yes and not click.confirm(question, default=False, err=True):
+        click.echo("Nothing deleted.", err=True)
+        sys.exit(1)
+    try:
+        delete_study(study, backend)
+    except StudyNotFoundError:  # deleted by someone else meanwhile
+        find_study(backend, storage, study)
+    click.echo(f"Deleted study {study!r} and its {count} trials from {storage}.")
 
 
 def main() -> None:

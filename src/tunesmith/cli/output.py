@@ -7,6 +7,7 @@ import io
 import json
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from rich import box
@@ -16,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tunesmith.ranking import best_trials
+from tunesmith.records import SystemKey
 from tunesmith.storage import StudyInfo
 from tunesmith.study.results import trial_rows
 from tunesmith.trial import FrozenTrial, TrialState
@@ -23,10 +25,14 @@ from tunesmith.trial import FrozenTrial, TrialState
 __all__ = [
     "best_payload",
     "dump_rows",
+    "failure_rows",
+    "failure_text",
     "print_best",
     "print_rows",
     "print_run_summary",
     "study_row",
+    "trial_detail",
+    "trial_text",
 ]
 
 _STATE_ORDER = [s.value for s in TrialState]
@@ -195,3 +201,99 @@ def print_run_summary(
         console.print(
             f"Last failure (trial {last.number}): {last.error}", markup=False, highlight=False
         )
+
+
+# -- one trial in full, failures with their tracebacks ------------------------------------------
+_LOST = "failed by the machine (its process was killed or stopped answering), not by the objective"
+
+
+def _lost(t: FrozenTrial) -> bool:
+    return bool(t.system_attrs.get(SystemKey.LOST))
+
+
+def _interrupted(t: FrozenTrial) -> int:
+    return int(t.system_attrs.get(SystemKey.INTERRUPTED) or 0)
+
+
+def failure_rows(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list[dict[str, Any]]:
+    """``tunesmith trials --failed`` as CSV or JSON: the FAIL rows, with lost and traceback."""
+    failed = sorted((t for t in trials if t.state is TrialState.FAIL), key=lambda t: t.number)
+    rows = trial_rows(failed, directions)
+    for row, t in zip(rows, failed):
+        row.update(lost=_lost(t), traceback=t.traceback)
+    return rows
+
+
+def failure_text(t: FrozenTrial) -> str:
+    """One failed trial for people: its params and error, then its traceback (where it failed)."""
+    notes = [_params_text(t.params)] if t.params else []
+    if t.retry_of is not None:
+        notes.append(f"re-run of trial {t.retry_of}")
+    head = f"Trial {t.number}" + (f" ({'; '.join(notes)})" if notes else "")
+    error = t.error or "no error recorded"
+    if _lost(t):
+        return f"{head}: {_LOST}: {error}"
+    tail = [f"  {line}" for line in (t.traceback or "").rstrip().splitlines()]
+    return "\n".join([f"{head}: {error}", *tail])
+
+
+def trial_detail(t: FrozenTrial, directions: Sequence[str]) -> dict[str, Any]:
+    """``tunesmith show --format json``: every field of one trial, bookkeeping included."""
+    out: dict[str, Any] = {"number": t.number, "state": t.state.value, "params": dict(t.params)}
+    if len(directions) == 1:
+        out["value"] = t.values[0] if t.values else None
+    out["values"] = list(t.values) if t.values is not None else None
+    out["intermediate"] = {str(step): v for step, v in sorted(t.intermediate.items())}
+    out["user_attrs"] = dict(t.user_attrs)
+    out.update(error=t.error, traceback=t.traceback, started=t.started, finished=t.finished)
+    out.update(duration=t.duration, retry_of=t.retry_of, interrupted=_interrupted(t), lost=_lost(t))
+    return out
+
+
+def _when(stamp: float | None) -> str:
+    return "" if stamp is None else datetime.fromtimestamp(stamp).isoformat(" ", "seconds")
+
+
+def _took(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    return f"{seconds:.3g} s" if seconds < 60 else str(timedelta(seconds=round(seconds)))
+
+
+def _steps_text(intermediate: dict[int, float]) -> str:
+    steps = [f"{step}: {_fmt(v)}" for step, v in sorted(intermediate.items())]
+    if len(steps) <= 20:
+        return ", ".join(steps)
+    shown = ", ".join([*steps[:5], "…", *steps[-5:]])
+    return f"{shown} ({len(steps)} steps; --format json lists all)"
+
+
+def _detail_lines(t: FrozenTrial, directions: Sequence[str]) -> list[tuple[str, str]]:
+    """The (label, text) lines of :func:`trial_text`, empty fields left out."""
+    values = ", ".join(_fmt(v) for v in t.values) if t.values is not None else ""
+    label = "value" if len(directions) == 1 else "values"
+    lines = [
+        ("state", t.state.value),
+        ("params", _params_text(t.params)),
+        (label, values and f"{values} ({', '.join(directions)})"),
+        ("intermediate", _steps_text(t.intermediate)),
+        ("user attrs", _params_text(t.user_attrs)),
+        ("started", _when(t.started)),
+        ("finished", _when(t.finished)),
+        ("duration", _took(t.duration)),
+        ("re-run of", "" if t.retry_of is None else f"trial {t.retry_of}"),
+        ("interrupted", _interrupted(t) and f"put back by Ctrl-C {_interrupted(t)} time(s)"),
+        ("lost", _LOST if _lost(t) else ""),
+        ("error", t.error or ""),
+    ]
+    return [(label, str(text)) for label, text in lines if text]
+
+
+def trial_text(name: str, t: FrozenTrial, directions: Sequence[str]) -> str:
+    """``tunesmith show``: one trial in full, one field a line, then its traceback."""
+    lines = [f"Trial {t.number} of study {name!r}"]
+    lines += [f"  {label:<13}{text}" for label, text in _detail_lines(t, directions)]
+    if t.traceback:
+        lines.append("  traceback")
+        lines += [f"    {line}" for line in t.traceback.rstrip().splitlines()]
+    return "\n".join(lines)
