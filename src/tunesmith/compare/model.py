@@ -29,12 +29,19 @@ class Evaluation:
 
     ``wall`` is the time of the run spent on this evaluation: from the end of the previous one
     (or the start of the run) to the end of this one, so it includes the framework's work.
+    ``error`` says why a failed evaluation failed (``"ValueError: ..."``).
     """
 
     value: float | None
     seconds: float
     params: dict[str, Any] = field(default_factory=dict)
     wall: float | None = None
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Whether the evaluation gave no value."""
+        return self.value is None
 
 
 @dataclass

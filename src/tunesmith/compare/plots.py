@@ -20,6 +20,7 @@ __all__ = ["convergence", "final_values", "points", "can_draw_points", "contour_
 
 CONTOUR_RESOLUTION = {1: 200, 2: 60}
 CONTOUR_SECONDS = 2.0  # "cheap": the contour grid is drawn by default under this estimate
+ALL_FAILED = "every evaluation failed"
 
 
 def _pyplot() -> Any:
@@ -52,12 +53,16 @@ def convergence(comparison: ComparisonData, ref: Reference | None, path: Path) -
             mid = np.nanmedian(values, axis=0)
             lo, hi = np.nanpercentile(values, [25, 75], axis=0)
         color = f"C{i % 10}"
-        ax.plot(x, mid, color=color, label=f"{technique} (median of {len(curves)})")
+        label = f"median of {len(curves)}" if np.isfinite(values).any() else ALL_FAILED
+        ax.plot(x, mid, color=color, label=f"{technique} ({label})")
         ax.fill_between(x, lo, hi, color=color, alpha=0.15, linewidth=0)
         every.append(values[np.isfinite(values)])
     if ref is not None:
         ax.axhline(flip * ref.target(NEAR), color="0.4", ls="--", lw=0.8, label="within 1%")
     flat = np.concatenate(every) if every else np.array([])
+    if not flat.size:  # nothing succeeded: say so instead of an empty frame
+        ax.text(0.5, 0.5, "no evaluation succeeded", transform=ax.transAxes, ha="center")
+        ax.set_xlim(1, max(budget, 2))
     if flat.size and flat.min() > 0 and flat.max() / flat.min() > 100:
         ax.set_yscale("log")
     ax.set_xlabel("evaluations")
@@ -80,7 +85,7 @@ def final_values(comparison: ComparisonData, path: Path) -> Path:
             if c.size and np.isfinite(c[-1])
         ]
         groups.append(finals)
-        labels.append(technique)
+        labels.append(technique if finals else f"{technique}\n(all failed)")
     fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(labels) + 2), 4.5))
     ax.boxplot([g or [np.nan] for g in groups], showfliers=False)
     ax.set_xticks(range(1, len(labels) + 1), labels)
@@ -196,7 +201,7 @@ def _draw_run(
             ax.contourf(ax_x, ax_y, z, levels=15, cmap="Greys", alpha=0.6)
         ys = np.array([float(e.params[names[1]]) for e in done])
         sc = ax.scatter(xs, ys, c=order, cmap="viridis", s=12, edgecolors="none")
-        if done:
+        if any(not e.failed for e in done):  # a run with no success has no best to star
             best = _best_index(done, comparison.direction)
             ax.scatter(xs[best], ys[best], marker="*", s=140, color="red", zorder=4)
         if overall is not None:
@@ -205,7 +210,8 @@ def _draw_run(
         _scale(ax.set_yscale, comparison.space[names[1]])
     _scale(ax.set_xscale, comparison.space[names[0]])
     ax.set_xlabel(names[0])
-    ax.set_title(f"{run.technique} (seed {run.seed}, {len(done)} points)", fontsize=9)
+    failed = "" if any(not e.failed for e in done) else f"; {ALL_FAILED}"
+    ax.set_title(f"{run.technique} (seed {run.seed}, {len(done)} points{failed})", fontsize=9)
     return sc
 
 

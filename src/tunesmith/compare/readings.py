@@ -6,9 +6,19 @@ from tunesmith.compare.model import ComparisonData
 from tunesmith.compare.stats import NEAR, Summary, TechniqueRow, measure
 from tunesmith.ranking import loss
 
-__all__ = ["summarize", "add_readings", "reading", "fmt_value", "fmt_ms", "fmt_count"]
+__all__ = [
+    "summarize",
+    "add_readings",
+    "reading",
+    "failure_part",
+    "one_line",
+    "fmt_value",
+    "fmt_ms",
+    "fmt_count",
+]
 
 CONTRAST = 2.0  # overhead is called highest/lowest only when it differs this much
+ERROR_CHARS = 200  # a failure's reason is cut to this many characters in a reading
 
 
 def fmt_value(v: float | None) -> str:
@@ -27,11 +37,30 @@ def _pct(fraction: float) -> str:
     return f"{fraction * 100:g}%"
 
 
+def one_line(text: str, limit: int = ERROR_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def failure_part(row: TechniqueRow) -> str:
+    """How many evaluations failed and the last reason, e.g. "every evaluation failed (12 of
+    12): ValueError: ... (last error)"; empty when none failed. The reading of a technique with
+    no success starts with it; the report's notes give it for the others."""
+    if row.made == 0:
+        return "made no evaluation"
+    if not row.failed:
+        return ""
+    why = one_line(row.last_error)
+    if row.all_failed:
+        return f"every evaluation failed ({row.failed} of {row.made}): {why} (last error)"
+    share = f"{row.failed / row.made:.0%}"
+    return f"{row.failed} of {row.made} evaluations failed ({share}; last error: {why})"
+
+
 def _value_part(row: TechniqueRow, rows: list[TechniqueRow], direction: str) -> str:
     scored = [r for r in rows if r.best is not None]
-    if row.best is None:
-        return "no evaluation succeeded"
-    if len(scored) < 2:
+    if row.best is None or len(scored) < 2:
         return ""
     losses = sorted(loss(r.best, direction) for r in scored)
     mine = loss(row.best, direction)
@@ -78,7 +107,7 @@ def _reliability_part(row: TechniqueRow, budget: int) -> str:
 
 
 def _budget_part(row: TechniqueRow, budget: int) -> str:
-    if row.evaluations >= budget:
+    if row.evaluations >= budget or row.made == 0:
         return ""
     return f"used {fmt_count(row.evaluations)} of {budget} evaluations (nothing left to propose)"
 
@@ -100,6 +129,9 @@ def reading(row: TechniqueRow, summary: Summary) -> str:
     Far: not within ``FAR`` (5%) of the best at the end; settled: such a run searched around its
     own best (see ``tunesmith.compare.stats.settled``)."""
     rows, budget = summary.rows, summary.budget
+    if row.best is None:  # nothing to measure: say why, and what it cost
+        parts = [failure_part(row), _budget_part(row, budget), _overhead_part(row, rows)]
+        return "; ".join(p for p in parts if p)
     parts = [
         _value_part(row, rows, summary.direction),
         _speed_part(row, rows, budget),

@@ -10,10 +10,11 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from tunesmith.compare import plots
 from tunesmith.compare.model import ComparisonData
-from tunesmith.compare.readings import fmt_count, fmt_ms, fmt_value, summarize
+from tunesmith.compare.readings import failure_part, fmt_count, fmt_ms, fmt_value, summarize
 from tunesmith.compare.stats import (
     FAR,
     NEAR,
@@ -35,6 +36,7 @@ HEADERS = (
     "evals to 1%",
     "evals to 5%",
     "ended far",
+    "failed",
     "wall s",
     "overhead s",
     "overhead ms/eval",
@@ -64,12 +66,13 @@ def _cells(r: TechniqueRow) -> list[str]:
     return [
         r.technique,
         str(r.runs),
-        fmt_value(r.best),
+        "all failed" if r.made and r.all_failed else fmt_value(r.best),
         _span(r.q1, r.q3),
         _span(r.low, r.high),
         f"{fmt_count(r.to_near)} ({r.reached_near}/{r.runs})",
         f"{fmt_count(r.to_far)} ({r.reached_far}/{r.runs})",
         f"{r.far}/{r.runs}",
+        f"{r.failed}/{r.made}",
         f"{r.wall:.3g}",
         f"{r.overhead:.3g}",
         fmt_ms(r.overhead_ms),
@@ -87,8 +90,13 @@ def _setup(comparison: ComparisonData) -> str:
 
 def _definitions(summary: Summary) -> list[str]:
     ref = summary.reference
+    failed = (
+        "*Failed*: evaluations that raised or gave no finite value, of all evaluations made "
+        "over every seed; the last one's reason is in the reading when every evaluation failed, "
+        "in the notes otherwise."
+    )
     if ref is None:
-        return ["No evaluation succeeded, so there is no best value to measure against."]
+        return ["No evaluation succeeded, so there is no best value to measure against.", failed]
     flip = sign(summary.direction)
     basis = {
         "range": f"the range between the best value any run found ({fmt_value(flip * ref.best)}) "
@@ -108,10 +116,25 @@ def _definitions(summary: Summary) -> list[str]:
         f"*settled in a local optimum* when at least {SETTLE_COUNT} of its other evaluations lie "
         f"within {SETTLE_RADIUS:.0%} of the search box of its own best point in every coordinate "
         "(it searched there and found nothing better); otherwise it is *still spread out*.",
+        failed,
         "*Wall s*: median seconds per run; *overhead*: wall time minus time inside the "
         "objective (measured by timing every call), per run and per evaluation.",
         "*Best*: median over seeds of each run's best value; IQR = 25th - 75th percentile.",
     ]
+
+
+def _warnings(summary: Summary) -> list[tuple[str, str]]:
+    """(technique, text): partial failures and skipped techniques (all-failed ones say so in
+    their reading)."""
+    notes = [
+        (r.technique, failure_part(r)) for r in summary.rows if r.failed and r.best is not None
+    ]
+    return notes + [(t, f"skipped, {why}") for t, why in summary.skipped.items()]
+
+
+def _notes(summary: Summary) -> list[tuple[str, str]]:
+    """(technique, note): the runners' notes, then the warnings."""
+    return [(r.technique, r.note) for r in summary.rows if r.note] + _warnings(summary)
 
 
 def markdown(comparison: ComparisonData, summary: Summary, images: dict[str, Path]) -> str:
@@ -121,8 +144,7 @@ def markdown(comparison: ComparisonData, summary: Summary, images: dict[str, Pat
     lines += ["| " + " | ".join(cells) + " |" for cells in table_rows(summary)]
     lines += ["", "## Readings", ""]
     lines += [f"- **{r.technique}**: {r.reading}." for r in summary.rows]
-    notes = [f"- **{r.technique}**: {r.note}" for r in summary.rows if r.note]
-    notes += [f"- **{t}**: skipped, {why}" for t, why in summary.skipped.items()]
+    notes = [f"- **{t}**: {text}" for t, text in _notes(summary)]
     if notes:
         lines += ["", "## Notes", "", *notes]
     lines += ["", "## Definitions", "", *[f"- {d}" for d in _definitions(summary)]]
@@ -146,8 +168,7 @@ def _html(comparison: ComparisonData, summary: Summary, images: dict[str, Path])
         for cells in table_rows(summary)
     )
     readings = "".join(f"<li><b>{e(r.technique)}</b>: {e(r.reading)}.</li>" for r in summary.rows)
-    notes = [f"<li><b>{e(r.technique)}</b>: {e(r.note)}</li>" for r in summary.rows if r.note]
-    notes += [f"<li><b>{e(t)}</b>: skipped, {e(w)}</li>" for t, w in summary.skipped.items()]
+    notes = [f"<li><b>{e(t)}</b>: {e(text)}</li>" for t, text in _notes(summary)]
     defs = "".join(f"<li>{e(d).replace('*', '')}</li>" for d in _definitions(summary))
     figures = "".join(
         f'<h3>{e(key)}</h3><img alt="{e(key)}" src="data:image/png;base64,'
@@ -200,13 +221,15 @@ def print_summary(comparison: ComparisonData | Summary, console: Any = None) -> 
     console = console or Console()
     title = f"{summary.budget} evaluations per run ({summary.direction})"
     table = Table(title=title, show_lines=False)
-    keep = (0, 2, 3, 5, 7, 8, 10)
+    keep = [0, 2, 3, 5, 7, 9, 11]
+    if any(r.failed for r in summary.rows):
+        keep.insert(5, 8)  # "failed", when anything failed
     for i in keep:
         table.add_column(HEADERS[i], justify="left" if i == 0 else "right")
     for cells in table_rows(summary):
         table.add_row(*(cells[i] for i in keep))
     console.print(table)
     for r in summary.rows:
-        console.print(f"[bold]{r.technique}[/bold]: {r.reading}.", highlight=False)
-    for t, why in summary.skipped.items():
-        console.print(f"[yellow]{t}: skipped, {why}[/yellow]", highlight=False)
+        console.print(Text.assemble((r.technique, "bold"), f": {r.reading}."), highlight=False)
+    for t, text in _warnings(summary):
+        console.print(f"{t}: {text}", style="yellow", highlight=False, markup=False)

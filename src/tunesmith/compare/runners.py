@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from tunesmith.compare.model import Evaluation
+from tunesmith.execution.evaluate import INTERRUPTIONS
 from tunesmith.execution.local import evaluate
 from tunesmith.outcome import TrialOutcome
 from tunesmith.ranking import loss
@@ -71,6 +72,8 @@ class Task:
     evaluations: list[Evaluation] = field(default_factory=list)
     carried_wall: float = 0.0  # wall time of earlier sessions of a resumed run
     note: str = ""
+    stop: Callable[[], bool] | None = field(default=None, repr=False)  # True: stop the run
+    interrupted: bool = False  # Ctrl-C, SIGTERM or ``stop`` ended an evaluation of this run
     _last_end: float = field(default_factory=time.perf_counter, repr=False)
     _worst: float = field(default=-math.inf, repr=False)
 
@@ -87,6 +90,18 @@ class Task:
         start = time.perf_counter()
         return start, self._last_end
 
+    def _call(self, call: Callable[[Trial], Any], trial: Trial) -> Any:
+        """``call(trial)``, unless the comparison is being stopped; an interruption (Ctrl-C,
+        SIGTERM, ``stop``) marks the run interrupted and goes on up: it never counts."""
+        if self.interrupted or (self.stop is not None and self.stop()):
+            self.interrupted = True  # a runner that swallowed Ctrl-C evaluates no more
+            raise KeyboardInterrupt("the comparison is being stopped")
+        try:
+            return call(trial)
+        except INTERRUPTIONS:
+            self.interrupted = True
+            raise
+
     def evaluate(self, params: Mapping[str, Any]) -> float:
         """The loss at ``params`` (the value, negated when maximizing), recorded.
 
@@ -96,12 +111,13 @@ class Task:
         params = dict(params)
         trial = Trial(len(self.evaluations), params, dict(self.space), seed=self.seed)
         start, before = self._clock()
-        outcome = outcome_at(self.objective, trial)
+        outcome = self._call(lambda t: outcome_at(self.objective, t), trial)
         end = time.perf_counter()
         self._last_end = end
         ok = outcome.state is TrialState.COMPLETE and outcome.values is not None
         value = outcome.values[0] if ok else None  # type: ignore[index]
-        self.evaluations.append(Evaluation(value, end - start, params, end - before))
+        error = None if ok else _reason(outcome.error, outcome.state)
+        self.evaluations.append(Evaluation(value, end - start, params, end - before, error))
         if value is None:
             return self._worst if math.isfinite(self._worst) else 1e12
         result = loss(value, self.direction)
@@ -114,17 +130,21 @@ class Task:
         value: float | None,
         seconds: float,
         wall: float | None = None,
+        error: str | None = None,
     ) -> None:
         """Record an evaluation a runner made itself (a search library that calls the model
-        directly): its value in the objective's units, None if it failed."""
-        self.evaluations.append(Evaluation(value, float(seconds), dict(params), wall))
+        directly): its value in the objective's units, None if it failed (``error``: why)."""
+        if value is None and not error:
+            error = "failed (the runner gave no reason)"
+        evaluation = Evaluation(value, float(seconds), dict(params), wall, error)
+        self.evaluations.append(evaluation)
         self._last_end = time.perf_counter()
 
     def timed(self, trial: Trial) -> Any:
         """Call the objective with a study's own trial; the times go into its user attrs."""
         start, before = self._clock()
         try:
-            return self.objective(trial)
+            return self._call(self.objective, trial)
         finally:
             end = time.perf_counter()
             self._last_end = end
@@ -148,7 +168,13 @@ def evaluation_of(trial: FrozenTrial) -> Evaluation | None:
     value = trial.values[0] if trial.state is TrialState.COMPLETE and trial.values else None
     seconds = trial.user_attrs.get(SECONDS_ATTR, trial.duration or 0.0)
     wall = trial.user_attrs.get(WALL_ATTR, seconds)
-    return Evaluation(value, float(seconds), dict(trial.params), float(wall))
+    error = None if value is not None else _reason(trial.error, trial.state)
+    return Evaluation(value, float(seconds), dict(trial.params), float(wall), error)
+
+
+def _reason(error: str | None, state: TrialState) -> str:
+    """Why an evaluation gave no value: its error, or its state when it has none."""
+    return error or ("pruned" if state is TrialState.PRUNED else "no value recorded")
 
 
 def grid_points_for_budget(space: Space, budget: int) -> int:

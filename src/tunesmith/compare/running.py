@@ -4,14 +4,17 @@ Runs are named ``{name}/{technique}/seed{k}`` in the storage (see ``stored``). R
 same comparison again resumes it: tunesmith's studies continue where they stopped (only the
 missing trials run), and a peer's run already recorded in full is read back instead of run
 again (a peer cannot resume mid-run: one recorded in part is run again from its start, and
-only its new trials are added).
+only its new trials are added). Ctrl-C (or SIGTERM) stops the whole comparison: the evaluations
+it cut short are not recorded, so running it again runs exactly what is missing.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import multiprocessing as mp
 import os
 import pickle
+import signal
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,6 +23,7 @@ from tunesmith.compare.comparison import Comparison
 from tunesmith.compare.model import RunRecord, check_space, sequence_of_ints
 from tunesmith.compare.runners import as_runner
 from tunesmith.compare.stored import check_existing, run_one
+from tunesmith.execution.evaluate import INTERRUPTIONS
 from tunesmith.space import Distribution
 from tunesmith.storage import InMemoryStorage, Storage, get_storage
 from tunesmith.validation import DIRECTION, N_JOBS, NAME, Integer, check_params
@@ -162,10 +166,15 @@ def _run_pool(
     on_record: Callable[[RunRecord], Any] | None,
     failed: dict[str, str],
 ) -> list[RunRecord]:
+    """The runs in ``workers`` processes. Ctrl-C (or an interrupted run) stops them all: no
+    run starts after it, and the running ones stop at their next evaluation at the latest."""
     records = []
-    with cf.ProcessPoolExecutor(max_workers=workers) as pool:
+    context = mp.get_context()
+    stop = context.Event()
+    pool = cf.ProcessPoolExecutor(workers, context, initializer=_start_worker, initargs=(stop,))
+    try:
         futures = {
-            pool.submit(run_one, runner, seed, storage, *common): runner.name
+            pool.submit(_pool_job, runner, seed, storage, *common): runner.name
             for runner, seed in jobs
         }
         for future in cf.as_completed(futures):
@@ -176,7 +185,37 @@ def _run_pool(
                 continue
             if on_record is not None:
                 on_record(records[-1])
+    except BaseException:
+        stop.set()  # KeyboardInterrupt, SIGTERM: every worker stops, then the error goes on up
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return records
+
+
+_WORKER: dict[str, Any] = {}  # in a worker process: "stop", the comparison's stop event
+
+
+def _start_worker(stop: Any) -> None:
+    """A worker ignores Ctrl-C between runs (it would break the pool); ``_pool_job`` listens."""
+    _WORKER["stop"] = stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _pool_job(runner: Any, seed: int, storage: Any, *common: Any) -> RunRecord:
+    """``run_one`` in a worker: Ctrl-C interrupts it, and once the comparison is stopped (here
+    or by the parent) no run starts and no evaluation begins."""
+    stop = _WORKER["stop"]
+    if stop.is_set():
+        raise KeyboardInterrupt("the comparison is being stopped")
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return run_one(runner, seed, storage, *common, stop=stop.is_set)
+    except INTERRUPTIONS:
+        stop.set()  # an interrupted worker: the others stop too
+        raise
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _failure(exc: BaseException) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -83,6 +84,14 @@ class TechniqueRow:
     overhead_ms: float  # median framework milliseconds per evaluation
     note: str = ""
     reading: str = ""
+    made: int = 0  # evaluations made, over all runs
+    failed: int = 0  # of those, evaluations that gave no value
+    last_error: str = ""  # why the last failed evaluation failed (last seed, last evaluation)
+
+    @property
+    def all_failed(self) -> bool:
+        """Whether the technique completed no evaluation at all."""
+        return self.failed == self.made
 
 
 @dataclass
@@ -219,7 +228,15 @@ def _row(
         overhead=float(np.median([r.overhead for r in runs])),
         overhead_ms=float(np.median(per_eval)),
         note=next((r.note for r in runs if r.note), ""),
+        **_failures(runs),
     )
+
+
+def _failures(runs: list[RunRecord]) -> dict[str, Any]:
+    """Evaluations made and failed over ``runs``, and the last failure's reason."""
+    done = [e for r in runs for e in r.evaluations]
+    errors = [e.error or "no value" for e in done if e.failed]
+    return {"made": len(done), "failed": len(errors), "last_error": errors[-1] if errors else ""}
 
 
 def measure(comparison: ComparisonData) -> Summary:

@@ -2,7 +2,7 @@
 
 tunesmith's strategies run their own studies (``StrategyRunner``), so their strategy is stored
 and ``tunesmith.load_study`` rebuilds it. A runner from outside tunesmith (a peer) evaluates by
-its own means; its evaluations are stored afterwards as enqueued trials of a study whose stored
+its own means; its evaluations are stored afterwards as finished trials of a study whose stored
 strategy is random search (what would continue it) and whose settings keep, under
 ``extra["compare"]``, the comparison, the technique and the budget it ran with. Settings are
 read and written through ``StudySettings`` only.
@@ -10,6 +10,7 @@ read and written through ``StudySettings`` only.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +23,7 @@ from tunesmith.space import Distribution, space_from_json, space_to_json
 from tunesmith.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage
 from tunesmith.strategies import Random, to_attrs
 from tunesmith.study import load_study
-from tunesmith.trial import TrialState
+from tunesmith.trial import FrozenTrial, TrialState
 
 __all__ = ["run_one", "load", "check_existing", "peer_settings", "COMPARE_KEY"]
 
@@ -38,14 +39,17 @@ def run_one(
     direction: str,
     budget: int,
     comparison: str,
+    stop: Callable[[], bool] | None = None,
 ) -> RunRecord:
-    """One technique, one seed: run (or resume, or read back) and record it."""
+    """One technique, one seed: run (or resume, or read back) and record it. An interrupted
+    run (Ctrl-C, SIGTERM, ``stop``) raises KeyboardInterrupt and records nothing it had not
+    finished, even when the runner swallowed the interruption."""
     backend = get_storage(storage)
     name = study_name(comparison, runner.name, seed)
-    task = Task(objective, space, direction, budget, seed, backend, name)
+    task = Task(objective, space, direction, budget, seed, backend, name, stop=stop)
     if getattr(runner, "records_trials", False):
         start = task.start_clock()
-        runner.run(task)
+        _run_uninterrupted(runner, task)
         wall = task.carried_wall + time.perf_counter() - start
         return RunRecord(runner.name, seed, task.evaluations[:budget], wall, task.note)
     stored, ran_with = _stored_run(backend, name)
@@ -53,11 +57,25 @@ def run_one(
         evaluations = stored[:budget]
         return RunRecord(runner.name, seed, evaluations, sum(e.wall or 0.0 for e in evaluations))
     start = task.start_clock()
-    runner.run(task)
+    _run_uninterrupted(runner, task)
     wall = time.perf_counter() - start
     evaluations = task.evaluations[:budget]
     _record_run(backend, task, runner.name, comparison, evaluations[len(stored) :])
     return RunRecord(runner.name, seed, evaluations, wall, task.note)
+
+
+def _run_uninterrupted(runner: Any, task: Task) -> None:
+    """``runner.run(task)``; KeyboardInterrupt when an evaluation was interrupted, even if the
+    runner caught it and returned (its partial run must not pass for a whole one)."""
+    stopped = f"the run {task.study_name!r} was interrupted"
+    try:
+        runner.run(task)
+    except Exception as exc:
+        if task.interrupted:  # the runner turned the interruption into an error
+            raise KeyboardInterrupt(stopped) from exc
+        raise
+    if task.interrupted:
+        raise KeyboardInterrupt(stopped)
 
 
 def _stored_run(backend: Storage, name: str) -> tuple[list[Evaluation], int]:
@@ -85,26 +103,30 @@ def peer_settings(task: Task, technique: str, comparison: str) -> StudySettings:
 def _record_run(
     backend: Storage, task: Task, technique: str, comparison: str, new: list[Evaluation]
 ) -> None:
-    """Store a runner's new evaluations as a normal study (enqueued, asked and told)."""
+    """Store a runner's new evaluations as finished trials of a normal study, in one write."""
     settings = peer_settings(task, technique, comparison)
     try:
         backend.create_study(task.study_name, [task.direction], settings.to_json())
     except DuplicatedStudyError:
         pass
-    # The trials are all enqueued: the strategy proposes nothing here. Passing the stored one
-    # explicitly also reopens runs stored before their strategy could be rebuilt.
-    study = load_study(task.study_name, backend, strategy=Random())
-    for e in new:
-        study.enqueue(e.params)
     if not new:
         return
-    for trial, e in zip(study.ask_batch(len(new)), new):
-        trial.set_user_attr(SECONDS_ATTR, e.seconds)
-        trial.set_user_attr(WALL_ATTR, e.wall)
-        if e.value is None:
-            study.tell(trial, state=TrialState.FAIL, error=f"failed under {technique}")
-        else:
-            study.tell(trial, e.value)
+    # Passing the strategy explicitly also reopens runs stored before it could be rebuilt.
+    study = load_study(task.study_name, backend, strategy=Random())
+    study.add_trials([_finished_trial(e, task, technique) for e in new])
+
+
+def _finished_trial(e: Evaluation, task: Task, technique: str) -> FrozenTrial:
+    """One evaluation as a finished trial: COMPLETE with its value, or FAIL with its reason."""
+    times = {SECONDS_ATTR: e.seconds, WALL_ATTR: e.wall}
+    dists = {k: task.space[k] for k in e.params if k in task.space}
+    if e.value is not None and math.isfinite(e.value):
+        state, values, error = TrialState.COMPLETE, (float(e.value),), None
+    else:
+        state, values, error = TrialState.FAIL, None, e.error or f"failed under {technique}"
+    return FrozenTrial(
+        0, state, dict(e.params), dists, values=values, user_attrs=times, error=error
+    )
 
 
 def check_existing(

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Float", "Int", "Choice", "Distribution"]
+__all__ = ["Float", "Int", "Choice", "Distribution", "plain_option"]
 
 
 def param_error(owner: str, name: str, rule: str, got: Any) -> ValueError:
@@ -219,26 +219,39 @@ class Int(Distribution):
 
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
+_NUMPY_KINDS = "biufU"  # numpy bools, ints, unsigned ints, floats, strings: stored as Python's
+_OPTION_RULE = (
+    "must hold only JSON scalars (str, int, float, bool, None; numpy bools, integers, floats "
+    "and strings count as their Python values)"
+)
+
+
+def plain_option(value: Any) -> Any:
+    """A numpy scalar (or 0-d array) of a JSON kind as its Python value; anything else as is."""
+    if isinstance(value, (np.generic, np.ndarray)) and np.ndim(value) == 0:
+        if np.asarray(value).dtype.kind in _NUMPY_KINDS:
+            return value.item()
+    return value
 
 
 class Choice(Distribution):
-    """One of a fixed list of JSON scalars (str, int, float, bool, None); never averaged."""
+    """One of a list of JSON scalars (numpy ones kept as their Python values); never averaged."""
 
     kind = "choice"
 
     def __init__(self, options: Sequence[Any]):
+        if isinstance(options, np.ndarray) and options.ndim == 1:
+            options = options.tolist()
         if isinstance(options, (str, bytes)) or not isinstance(options, Sequence):
             raise param_error("Choice", "options", "must be a list", options)
-        options = list(options)
+        options = [plain_option(o) for o in options]
         if not options:
             raise param_error("Choice", "options", "must not be empty", options)
-        for opt in options:
+        for i, opt in enumerate(options):
             if not isinstance(opt, _JSON_SCALARS):
+                kind = type(opt).__name__
                 raise param_error(
-                    "Choice",
-                    "options",
-                    "must hold only JSON scalars (str, int, float, bool, None)",
-                    opt,
+                    "Choice", "options", f"{_OPTION_RULE}; option {i} has type {kind}", opt
                 )
             if isinstance(opt, float) and not math.isfinite(opt):
                 raise param_error("Choice", "options", "must hold finite numbers", opt)
@@ -253,7 +266,7 @@ class Choice(Distribution):
 
     def index(self, value: Any) -> int:
         try:
-            return self._index[json.dumps(value)]
+            return self._index[json.dumps(plain_option(value))]
         except (KeyError, TypeError):
             raise ValueError(f"{value!r} is not one of the options {self.options!r}.") from None
 
