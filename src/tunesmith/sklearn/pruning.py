@@ -112,7 +112,7 @@ class FoldByFold:
                 for k, o in enumerate(row)
             ]
             scores = [metric_score(o, self.metric) for o in row]  # type: ignore[arg-type]
-            record(study, trials[i], scores, shown[i], pruned=i in pruned)
+            record(study, trials[i], scores, shown[i], row, pruned=i in pruned)
             told.add(trials[i].number)
         self._extend(candidates, outs, [i in pruned for i in range(len(candidates))])
 

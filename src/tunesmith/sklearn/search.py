@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from numbers import Integral
 from typing import Any
@@ -20,26 +21,21 @@ from tunesmith.sklearn._compat import (
     checked_cv,
     routed_fit_params,
 )
+from tunesmith.sklearn.budget import batch_size, count_trials, strategy_and_space
+from tunesmith.sklearn.folds import FOLDS_ATTR, fold_outputs
+from tunesmith.sklearn.params import AliasParams, budget_and_seed
 from tunesmith.sklearn.pruning import FoldByFold
+from tunesmith.sklearn.resume import fingerprint, open_search
 from tunesmith.sklearn.space import SearchSpace, readable
-from tunesmith.sklearn.study import (
-    StudySnapshot,
-    fail_open,
-    open_study,
-    pick_auto,
-    record,
-    resolve_strategy,
-)
+from tunesmith.sklearn.study import PicklesStudy, fail_open, record
 from tunesmith.strategies import Strategy
 from tunesmith.study import Study, StudyExhausted
+from tunesmith.trial import FrozenTrial, TrialState
 
 __all__ = ["SearchCV"]
 
-_DEFAULT_TRIALS = 10  # random and model-based strategies, like RandomizedSearchCV's n_iter
-_DEFAULT_GENERATIONS = 3  # population strategies: three generations
 
-
-class SearchCV(BaseSearchCV):
+class SearchCV(AliasParams, PicklesStudy, BaseSearchCV):
     """Cross-validated search over an estimator's parameters, proposed by a tunesmith strategy.
 
     Parameters
@@ -59,18 +55,24 @@ class SearchCV(BaseSearchCV):
         ``study_.strategy`` shows the pick.
     n_trials : int or None, default=None
         Candidates to evaluate. None: the whole grid for "grid"; three generations for a
-        population strategy; else 10. Capped at the number of distinct candidates when finite.
-        A generation cut short by ``n_trials`` leaves its other members queued in the study.
+        population strategy; else 10. Capped at the number of distinct candidates when finite;
+        a strategy with nothing left to propose ends the fit early. A generation cut short by
+        ``n_trials`` leaves its other members queued in the study.
+    n_iter : int or None, default=None
+        Alias of ``n_trials``, as in RandomizedSearchCV; giving both with different values
+        is an error.
     scoring, cv, refit, n_jobs, error_score, return_train_score, verbose, pre_dispatch
         As in GridSearchCV.
     storage : str, Storage or None, default=None
         Where the study lives: None (memory), "sqlite:///file.db", "postgresql://...". Prefer
         a URL to a Storage object: ``clone`` and pickling copy this parameter.
     study_name : str or None, default=None
-        The study's name; None picks a fresh one per fit. A name already in ``storage`` is
-        refused.
+        The study's name; None picks a fresh one per fit. See "Fitting again" below.
     seed : int or None, default=None
         Seed of the study: the same seed gives the same candidates.
+    random_state : int, RandomState instance or None, default=None
+        Alias of ``seed``, as in RandomizedSearchCV; a RandomState gives each fit a seed
+        drawn from it. Giving both with different values is an error.
     pruner : object with ``prune(trial, history, directions)``, default=None
         With a pruner, candidates after the first batch run one fold at a time and stop when
         the pruner says so; their folds not run hold NaN in ``cv_results_`` (scores and
@@ -84,6 +86,16 @@ class SearchCV(BaseSearchCV):
         metric, or the first one, for several metrics), the running mean after each fold as
         intermediate values, and ``user_attrs["split_test_scores"]``.
 
+    Fitting again: each fit is a fresh search of the data it is given, and an interrupted fit
+    can be resumed. With a ``study_name`` in a persistent storage, a fit of the same data,
+    folds, fit params and settings (all but ``n_jobs``, ``verbose``, ``pre_dispatch``,
+    ``storage``, ``study_name``) as the stored study's, which holds fewer evaluated candidates
+    than the budget, resumes it: it keeps their rows of ``cv_results_`` (read back, not
+    refitted), evaluates the interrupted batch again, then the rest. Otherwise (the stored
+    search ended, or searched other data or settings) the stored study is deleted and the fit
+    starts afresh under that name. A study SearchCV did not create is never replaced: the fit
+    is refused. Run one fit per name at a time.
+
     The rest (``cv_results_``, ``best_params_``, ``best_score_``, ``best_index_``,
     ``best_estimator_``, ``refit_time_``, ``scorer_``, ``n_splits_``, ``multimetric_``,
     ``classes_``, ``n_features_in_``, and delegated ``predict`` ...) is GridSearchCV's.
@@ -94,9 +106,11 @@ class SearchCV(BaseSearchCV):
         "space": [dict, list],
         "strategy": [str, HasMethods(["propose"]), type],
         "n_trials": [Interval(Integral, 1, None, closed="left"), None],
+        "n_iter": [Interval(Integral, 1, None, closed="left"), None],
         "storage": [str, HasMethods(["claim", "read"]), None],
         "study_name": [str, None],
         "seed": [Interval(Integral, 0, None, closed="left"), None],
+        "random_state": ["random_state"],
         "pruner": [HasMethods(["prune"]), None],
     }
 
@@ -107,6 +121,7 @@ class SearchCV(BaseSearchCV):
         *,
         strategy: str | Strategy = "auto",
         n_trials: int | None = None,
+        n_iter: int | None = None,
         scoring: Any = None,
         cv: Any = None,
         refit: Any = True,
@@ -116,6 +131,7 @@ class SearchCV(BaseSearchCV):
         storage: Any = None,
         study_name: str | None = None,
         seed: int | None = None,
+        random_state: Any = None,
         pruner: Any = None,
         verbose: int = 0,
         pre_dispatch: Any = "2*n_jobs",
@@ -134,9 +150,11 @@ class SearchCV(BaseSearchCV):
         self.space = space
         self.strategy = strategy
         self.n_trials = n_trials
+        self.n_iter = n_iter
         self.storage = storage
         self.study_name = study_name
         self.seed = seed
+        self.random_state = random_state
         self.pruner = pruner
 
     def fit(self, X: Any, y: Any = None, **params: Any) -> SearchCV:
@@ -149,8 +167,8 @@ class SearchCV(BaseSearchCV):
         try:
             return super().fit(X, y, **params)
         finally:
-            self.__dict__.pop("_search_inputs", None)
-            self.__dict__.pop("_search_runner", None)
+            for key in [k for k in self.__dict__ if k.startswith("_search_")]:
+                del self.__dict__[key]
 
     def __sklearn_tags__(self) -> Any:
         """GridSearchCV's tags, except that inputs are NumPy arrays: no array-API support."""
@@ -158,7 +176,6 @@ class SearchCV(BaseSearchCV):
         tags.array_api_support = False
         return tags
 
-    # -- the search ------------------------------------------------------------------------
     def _run_search(self, evaluate_candidates: Any) -> None:
         X, y, params = self._search_inputs
         X, y = indexable(X, y)
@@ -169,27 +186,57 @@ class SearchCV(BaseSearchCV):
         # One split, reused by every batch, so a shuffling splitter gives every candidate the
         # same folds.
         folds = list(checked_cv(self).split(X, y, **routed.splitter.split))
-        cv = check_cv(folds)
-        strategy, space = self._strategy_and_space()
-        study = open_study(
+        n_trials, seed = budget_and_seed(self)
+        strategy, space = strategy_and_space(self.strategy, self.space, n_trials)
+        budget = count_trials(strategy, space, n_trials)
+        opened = functools.partial(
+            open_search,
             self.estimator,
             space.space,
             strategy,
-            self.storage,
-            self.study_name,
-            self.seed,
-            self.pruner,
+            storage=self.storage,
+            study_name=self.study_name,
+            seed=seed,
+            pruner=self.pruner,
+            key=fingerprint(self, (X, y, params), folds, budget, seed),
+            n_trials=budget,
+            n_splits=len(folds),
         )
-        n_trials = self._count_trials(strategy, space)
-        strategy.plan(n_trials)
-        runner = FoldByFold(self, X, y, routed, folds) if self.pruner is not None else None
-        self._search_runner = runner
+        if self.pruner is not None:
+            self._search_runner = FoldByFold(self, X, y, routed, folds)
+        study, done = opened()
+        new = self._search(evaluate_candidates, check_cv(folds), study, space, done, budget)
+        if new == 0 and done:  # the stored search had nothing left to propose: it had ended
+            study, done = opened(fresh=True)
+            new = self._search(evaluate_candidates, check_cv(folds), study, space, done, budget)
+        if new == 0:
+            raise ValueError(f"SearchCV evaluated no candidates: {strategy!r} proposed none.")
+        self.study_ = study
+
+    def _search(
+        self,
+        evaluate_candidates: Any,
+        cv: Any,
+        study: Study,
+        space: SearchSpace,
+        done: list[FrozenTrial],
+        budget: int,
+    ) -> int:
+        """Evaluate candidates until the study holds ``budget`` (``done`` already did) or has
+        nothing left to propose; returns how many this call evaluated."""
+        self._search_stored = [
+            (space.decode(t.params), fold_outputs(t.user_attrs[FOLDS_ATTR]), t.state) for t in done
+        ]
+        study.strategy.plan(budget)
+        runner = self.__dict__.get("_search_runner")
         n_jobs = max(1, effective_n_jobs(self.n_jobs))
-        done = 0
-        while done < n_trials:
+        new = 0
+        while len(done) + new < budget:
+            remaining = budget - len(done) - new
+            n = batch_size(study.strategy, remaining, n_jobs, self.pruner is not None)
             try:
-                trials = study.ask_batch(self._batch_size(strategy, n_trials - done, n_jobs))
-            except StudyExhausted:
+                trials = study.ask_batch(n)
+            except StudyExhausted:  # e.g. a finite space with every point taken
                 break
             candidates = [space.decode(t.params) for t in trials]
             shown = [readable(c) if space.encoded else None for c in candidates]
@@ -202,21 +249,8 @@ class SearchCV(BaseSearchCV):
             except BaseException as exc:
                 fail_open(study, trials, told, exc)
                 raise
-            done += len(trials)
-        if done == 0:
-            raise ValueError(f"SearchCV evaluated no candidates: {strategy!r} proposed none.")
-        self.study_ = study
-
-    def _strategy_and_space(self) -> tuple[Strategy, SearchSpace]:
-        """This fit's strategy ("auto" decided up front) and the study's space for it."""
-        strategy = resolve_strategy(self.strategy)
-        if strategy.name == "auto":
-            probe = SearchSpace(self.space, grid=False)
-            budget = self.n_trials or probe.size or _DEFAULT_TRIALS
-            strategy = pick_auto(probe.space, budget)
-        grid = strategy.name == "grid"
-        n_points = getattr(strategy, "n_points", None) if grid else None
-        return strategy, SearchSpace(self.space, grid=grid, n_points=n_points)
+            new += len(trials)
+        return new
 
     def _evaluate(
         self,
@@ -235,35 +269,12 @@ class SearchCV(BaseSearchCV):
         metric = self._metric(results)
         if runner is not None:
             runner.metric = metric
-        first = len(results["params"]) - len(trials)
+        first, n_splits = len(results["params"]) - len(trials), self.n_splits_
+        outs = self._search_out[first * n_splits :]  # this batch's, candidate by candidate
         for i, trial in enumerate(trials):
-            scores = [results[f"split{k}_test_{metric}"][first + i] for k in range(self.n_splits_)]
-            record(study, trial, scores, shown[i])
+            scores = [results[f"split{k}_test_{metric}"][first + i] for k in range(n_splits)]
+            record(study, trial, scores, shown[i], outs[i * n_splits : (i + 1) * n_splits])
             told.add(trial.number)
-
-    def _count_trials(self, strategy: Strategy, space: SearchSpace) -> int:
-        """How many candidates this fit evaluates (at most)."""
-        if strategy.name == "grid":
-            size = space.size
-            if space.mode != "listed" and hasattr(strategy, "points"):
-                size = len(strategy.points(space.space))  # Grid(n_points=...) decides
-            assert size is not None
-            return min(self.n_trials, size) if self.n_trials is not None else size
-        if self.n_trials is not None:
-            return self.n_trials
-        population = getattr(strategy, "population_size", None)
-        n = _DEFAULT_GENERATIONS * population if population else _DEFAULT_TRIALS
-        return min(n, space.size) if space.size is not None else n
-
-    def _batch_size(self, strategy: Strategy, remaining: int, n_jobs: int) -> int:
-        """Candidates per ask: all at once for grid and random, a generation for population
-        strategies, ``n_jobs`` for model-based ones and with a pruner."""
-        if self.pruner is not None:
-            return min(remaining, n_jobs)
-        if strategy.name in ("grid", "random"):
-            return remaining
-        population = getattr(strategy, "population_size", None)
-        return min(remaining, population or n_jobs)
 
     def _metric(self, results: dict[str, Any]) -> str:
         """The metric the study maximizes: the refit one, else the first."""
@@ -273,25 +284,17 @@ class SearchCV(BaseSearchCV):
     def _format_results(
         self, candidate_params: Any, n_splits: int, out: Any, more_results: Any = None
     ) -> dict[str, Any]:
+        """BaseSearchCV's results; a resumed fit's first call puts the candidates evaluated
+        before it first, in the lists BaseSearchCV accumulates."""
+        stored = self.__dict__.pop("_search_stored", None)
+        if stored:
+            candidate_params[:0] = [params for params, _, _ in stored]
+            out[:0] = [fold for _, folds, _ in stored for fold in folds]
+            if more_results is not None and "pruned" in more_results:
+                more_results["pruned"][:0] = [state is TrialState.PRUNED for _, _, state in stored]
+        self._search_out = out
         results = super()._format_results(candidate_params, n_splits, out, more_results)
         runner = self.__dict__.get("_search_runner")
         if runner is not None:
             runner.capture(candidate_params, out, more_results, results)
         return results
-
-    # -- pickling --------------------------------------------------------------------------
-    def _storage_url(self) -> str | None:
-        if isinstance(self.storage, str):
-            return self.storage
-        return getattr(self.storage, "url", None)
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in super().__getstate__().items() if not k.startswith("_search_")}
-        if isinstance(state.get("study_"), Study):
-            state["study_"] = StudySnapshot(state["study_"], self._storage_url())
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        if isinstance(state.get("study_"), StudySnapshot):
-            state = {**state, "study_": state["study_"].restore()}
-        super().__setstate__(state)

@@ -5,22 +5,21 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import secrets
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from tunesmith.outcome import outcome_of
-from tunesmith.storage import DuplicatedStudyError
+from tunesmith.sklearn.folds import FOLDS_ATTR, fold_record
 from tunesmith.strategies import Strategy, resolve
 from tunesmith.strategies.auto import choose
 from tunesmith.study import Study, create_study, load_study
 from tunesmith.trial import FrozenTrial, Trial, TrialState
 
 __all__ = [
+    "PicklesStudy",
     "StudySnapshot",
     "fail_open",
-    "open_study",
     "pick_auto",
     "record",
     "report_running_mean",
@@ -43,39 +42,6 @@ def pick_auto(space: dict[str, Any], budget: int) -> Strategy:
     return resolve(name, "SearchCV")
 
 
-def open_study(
-    estimator: Any,
-    space: dict[str, Any],
-    strategy: Strategy,
-    storage: Any,
-    study_name: str | None,
-    seed: int | None,
-    pruner: Any,
-) -> Study:
-    """A new study for one fit; a name already taken in ``storage`` is refused."""
-    name = study_name or f"SearchCV-{type(estimator).__name__}-{secrets.token_hex(4)}"
-    try:
-        pruner = copy.deepcopy(pruner)
-    except Exception:  # a pruner that cannot be copied is used as it is
-        pass
-    try:
-        return create_study(
-            name=name,
-            storage=storage,
-            direction="maximize",
-            strategy=strategy,
-            space=space,
-            seed=seed,
-            pruner=pruner,
-        )
-    except DuplicatedStudyError:
-        raise DuplicatedStudyError(
-            f"The 'study_name' parameter of SearchCV names a study that already exists in "
-            f"{storage!r}: each fit starts a new study, so pick another name (or None). "
-            f"Got {study_name!r} instead."
-        ) from None
-
-
 def report_running_mean(trial: Trial, scores: Sequence[float]) -> bool:
     """Report the mean of the folds run so far (step = last fold) when they are all finite."""
     if not scores or not all(math.isfinite(s) for s in scores):
@@ -89,13 +55,15 @@ def record(
     trial: Trial,
     fold_scores: Sequence[float],
     readable_params: dict[str, Any] | None,
+    outs: Sequence[dict[str, Any]],
     pruned: bool = False,
 ) -> FrozenTrial:
     """Tell the study one candidate's outcome: its mean test score, or FAIL, or PRUNED.
 
-    The running mean after each fold is reported as an intermediate value (step = fold), and
-    the fold scores are kept as the ``split_test_scores`` user attr (None for a fold not run).
-    Whether the mean completes the trial is ``tunesmith.outcome``'s rule, as for any objective.
+    The running mean after each fold is reported as an intermediate value (step = fold), the
+    fold scores are kept as the ``split_test_scores`` user attr (None for a fold not run) and
+    the folds' outputs ``outs`` as the ``cv_folds`` one (``sklearn.folds``' rule). Whether the
+    mean completes the trial is ``tunesmith.outcome``'s rule, as for any objective.
     """
     scores = [float(s) for s in fold_scores]
     if not trial.intermediate:  # the pruning path reports as it goes
@@ -103,6 +71,7 @@ def record(
             if not report_running_mean(trial, scores[: k + 1]):
                 break
     trial.set_user_attr("split_test_scores", [s if math.isfinite(s) else None for s in scores])
+    trial.set_user_attr(FOLDS_ATTR, fold_record(outs))
     if readable_params is not None:
         trial.set_user_attr("params", readable_params)
     if pruned:
@@ -131,7 +100,8 @@ class StudySnapshot:
 
     A study in a SQL storage is reopened from its URL. A study in memory, or one whose
     database cannot be reopened, comes back as an in-memory copy with the same trials
-    (params, values, states, intermediate values and user attrs; not the timestamps).
+    (params, values, states, errors, intermediate values, user attrs and timestamps), and
+    the waiting ones queued again.
     """
 
     def __init__(self, study: Study, url: str | None):
@@ -163,25 +133,31 @@ class StudySnapshot:
             seed=self.seed,
             pruner=self.pruner,
         )
-        for t in self.trials:
-            if t.state.finished:
-                _replay(study, t)
+        study.add_trials([t for t in self.trials if t.state.finished])
         for t in self.trials:
             if t.state is TrialState.WAITING:
                 study.enqueue(t.params)
         return study
 
 
-def _replay(study: Study, t: FrozenTrial) -> None:
-    study.enqueue(t.params)
-    live = study.ask()
-    for step, value in sorted(t.intermediate.items()):
-        live.report(value, step)
-    for key, value in t.user_attrs.items():
-        live.set_user_attr(key, value)
-    if t.state is TrialState.COMPLETE and t.values is not None:
-        study.tell(live, list(t.values))
-    elif t.state is TrialState.PRUNED:
-        study.tell(live, state=TrialState.PRUNED)
-    else:
-        study.tell(live, state=TrialState.FAIL, error=t.error)
+class PicklesStudy:
+    """Mixin of SearchCV: a pickle keeps ``study_`` as a ``StudySnapshot`` (its rule) and
+    leaves out the state of a fit in progress (``_search_*``)."""
+
+    storage: Any
+
+    def _storage_url(self) -> str | None:
+        if isinstance(self.storage, str):
+            return self.storage
+        return getattr(self.storage, "url", None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in super().__getstate__().items() if not k.startswith("_search_")}
+        if isinstance(state.get("study_"), Study):
+            state["study_"] = StudySnapshot(state["study_"], self._storage_url())
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state.get("study_"), StudySnapshot):
+            state = {**state, "study_": state["study_"].restore()}
+        super().__setstate__(state)  # type: ignore[misc]
