@@ -1,7 +1,9 @@
-"""Beyond one machine: PostgreSQL throughput with many drivers, and Ray with short trials.
+"""Beyond one machine: PostgreSQL throughput with many drivers, Ray with short trials, and
+how fast a killed driver's trials run again.
 
     python benchmarks/scale.py            # 16 drivers on PostgreSQL; 2,000 x 50 ms on Ray
     python benchmarks/scale.py --quick    # fewer trials
+    python benchmarks/scale.py --only recovery   # killed drivers and heartbeat cost only
 
 PostgreSQL is a throwaway server on a loopback port (tests/_postgres.py); Ray is a local
 2-CPU instance listening on loopback.
@@ -17,6 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+sys.path.insert(0, os.path.dirname(__file__))
 
 import tunesmith as ts  # noqa: E402
 
@@ -113,13 +116,22 @@ def ray_overhead(n_trials: int, cpus: int = 2) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", choices=["recovery"])
     args = parser.parse_args()
     print(
         f"# {time.strftime('%Y-%m-%d')} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"
     )
-    postgres_throughput(16, 50 if args.quick else 250)
-    ray_overhead(400 if args.quick else 2000)
+    if args.only is None:
+        postgres_throughput(16, 50 if args.quick else 250)
+        ray_overhead(400 if args.quick else 2000)
+    from _recovery import heartbeat_cost, killed_driver_recovery
+
+    for _ in range(3 if args.quick else 5):
+        killed_driver_recovery(other_host=False)
+    for _ in range(2 if args.quick else 3):
+        killed_driver_recovery(other_host=True)
+    heartbeat_cost(500 if args.quick else 2000)
 
 
 if __name__ == "__main__":
