@@ -193,7 +193,8 @@ def print_run_summary(
     else:
         console.print(f"No trial of {name!r} has completed yet, so there is no best trial.")
     counts = Counter(t.state.value for t in trials)
-    by_state = ", ".join(f"{counts[s]} {s}" for s in _STATE_ORDER if counts.get(s))
+    shown = {"WAITING": "queued (WAITING, run first next time)"}  # put back or not yet run
+    by_state = ", ".join(f"{counts[s]} {shown.get(s, s)}" for s in _STATE_ORDER if counts.get(s))
     console.print(f"Trials: {by_state or 'none'} ({len(trials)} in all)", highlight=False)
     failed = [t for t in trials if t.state is TrialState.FAIL and t.error]
     if failed:
