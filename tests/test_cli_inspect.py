@@ -7,12 +7,12 @@ import csv
 import io
 import json
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tests.test_cli import tunesmith_cmd
 
 import tunesmith as ts
 from tunesmith.cli import cli
@@ -119,16 +119,6 @@ def test_failed_with_no_failure(work: Path) -> None:
     assert (
         "No trial of 'obj-objective' failed (2 trials)"
         in invoke("trials", "obj-objective", "--failed").stdout
-    )
-
-
-def tunesmith_cmd(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tunesmith.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
 
 
@@ -291,14 +281,7 @@ def damage(statement: str) -> None:
         conn.execute(statement)
 
 
-READERS = [
-    ["studies"],
-    ["trials", "s"],
-    ["trials", "s", "--failed"],
-    ["best", "s"],
-    ["show", "s", "0"],
-    ["delete", "s", "--yes"],
-]
+READERS = COMMANDS[2:]  # the commands that read a study
 
 
 @pytest.mark.parametrize(

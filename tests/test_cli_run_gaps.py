@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from tests.test_cli import invoke
 
 import tunesmith as ts
-from tunesmith.cli import cli
 
 QUAD = """
 import tunesmith as ts
@@ -25,16 +24,11 @@ def objective(trial):
 
 @pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary working directory holding ``quad.py`` (a space with an Int)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
     (tmp_path / "quad.py").write_text(QUAD)
     return tmp_path
-
-
-def invoke(*args: str, code: int = 0):
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    return result
 
 
 def stored_strategy() -> str:

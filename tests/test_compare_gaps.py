@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from rich.console import Console
+from tests.test_compare import _Sampler
 
 import tunesmith as ts
 from tunesmith import compare
@@ -19,21 +19,6 @@ from tunesmith.storage import InMemoryStorage, get_storage
 from tunesmith.trial import TrialState
 
 SPACE = {"x": ts.Float(-1.0, 1.0), "y": ts.Float(-1.0, 1.0)}
-
-
-class _Sampler:
-    """A runner outside tunesmith: uniform draws through ``task.evaluate``."""
-
-    name = "sampler"
-
-    def __init__(self) -> None:
-        self.runs = 0
-
-    def run(self, task: compare.Task) -> None:
-        self.runs += 1
-        rng = np.random.default_rng(task.seed)
-        for _ in range(task.budget):
-            task.evaluate({k: d.from_unit(rng.random()) for k, d in task.space.items()})
 
 
 class _Diverging:
