@@ -32,8 +32,10 @@ LAYERS = {
     "study": 4,
     "population": 5,
     "viz": 5,
+    "importance": 5,
     "compare": 6,
     "sklearn": 6,
+    "dashboard": 6,
     "cli": 7,
 }
 

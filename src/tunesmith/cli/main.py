@@ -23,6 +23,7 @@ from tunesmith.cli.common import (
     storage_option,
 )
 from tunesmith.cli.compare import compare as compare_command
+from tunesmith.cli.dashboard import dashboard as dashboard_command
 from tunesmith.cli.output import (
     best_payload,
     dump_rows,
@@ -56,6 +57,7 @@ def cli() -> None:
 
 cli.add_command(run_command)
 cli.add_command(compare_command)
+cli.add_command(dashboard_command)
 
 
 def format_option(*formats: str) -> Any:

@@ -239,7 +239,9 @@ class InMemoryStorage(Storage):
 
     def read(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:
         with self._lock:
-            rec = self._studies[study_id]
+            rec = self._studies.get(study_id)
+            if rec is None:
+                raise StudyNotFoundError(f"Study id {study_id} is not in the storage.")
             return self._changes(rec, since), len(rec.log)
 
     @staticmethod

@@ -273,7 +273,9 @@ class SQLStorage(Storage):
 
     def read(self, study_id: int, since: int) -> tuple[list[FrozenTrial], int]:
         def work(conn: Connection) -> tuple[list[FrozenTrial], int]:
-            revision = conn.execute(q.REVISION, {"sid": study_id}).scalar_one()
+            revision = conn.execute(q.REVISION, {"sid": study_id}).scalar_one_or_none()
+            if revision is None:
+                raise StudyNotFoundError(f"Study id {study_id} is not in the storage.")
             if revision <= since:
                 return [], revision
             return self._changes(conn, study_id, since), revision
