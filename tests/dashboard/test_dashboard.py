@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tunesmith as ts
@@ -205,3 +206,31 @@ def test_cli_dashboard_answers_over_http(url: str, tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_history_is_downsampled_keeping_every_improvement_and_the_table_starts_small() -> None:
+    from starlette.testclient import TestClient
+
+    from tunesmith.dashboard import create_app
+    from tunesmith.storage import InMemoryStorage
+    from tunesmith.trial import FrozenTrial, TrialState
+
+    storage = InMemoryStorage()
+    study = ts.create_study(name="big", storage=storage, space=SPACE, seed=0)
+    values = np.random.default_rng(0).normal(size=3000)
+    study.add_trials(
+        [FrozenTrial(0, TrialState.COMPLETE, {"x": 0.5, "kind": "a"}, {}, values=(float(v),))
+         for v in values]
+    )  # fmt: skip
+    client = TestClient(create_app(storage), base_url="http://127.0.0.1")
+    study_id = client.get("/api/studies").json()[0]["id"]
+    h = client.get(f"/api/studies/{study_id}/history?max_points=100").json()
+    best = np.minimum.accumulate(values)
+    improved = [0] + [i for i in range(1, 3000) if best[i] < best[i - 1]]
+    assert h["points"] == 3000 and len(h["x"]) <= 100 + len(improved)
+    assert set(improved) <= set(int(x) for x in h["x"])  # every improvement is drawn
+    assert h["best"][-1] == pytest.approx(values.min())
+    assert h["best"] == pytest.approx([best[int(x)] for x in h["x"]])
+    latest = client.get(f"/api/studies/{study_id}/trials?since=0&last=10").json()
+    assert [t["number"] for t in latest["trials"]] == list(range(2990, 3000))
+    assert client.get(f"/api/studies/{study_id}/trials?since=x").status_code == 400

@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from tunesmith.dashboard.data import changed_trials, study_rows
+from tunesmith.dashboard.data import StudyCaches
 from tunesmith.storage import Storage, StudyNotFoundError, get_storage
 
 __all__ = ["create_app"]
@@ -54,47 +54,74 @@ def _plotly_js() -> str:
     return os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
 
 
+class _Handlers:
+    """The routes' handlers over one storage (sync ones run in Starlette's worker threads)."""
+
+    def __init__(self, backend: Storage, responses: Any):
+        self.caches = StudyCaches(backend)
+        self.responses = responses
+        self.plotly_js = _plotly_js()
+
+    def page(self, name: str) -> Any:
+        async def handler(request: Any) -> Any:
+            return self.responses.HTMLResponse(_PAGE.format(page=name), headers=_HEADERS)
+
+        return handler
+
+    @staticmethod
+    def _number(request: Any, name: str, default: int) -> int:
+        try:
+            return max(0, int(request.query_params.get(name, default)))
+        except ValueError:
+            raise ValueError(f"{name} must be an int >= 0") from None
+
+    def studies(self, request: Any) -> Any:
+        return self.responses.JSONResponse(self.caches.study_rows(), headers=_HEADERS)
+
+    def _study_json(self, request: Any, make: Any) -> Any:
+        try:
+            return self.responses.JSONResponse(make(request.path_params["study_id"]))
+        except ValueError as exc:
+            return self.responses.JSONResponse({"error": str(exc)}, status_code=400)
+        except (StudyNotFoundError, KeyError):
+            return self.responses.JSONResponse({"error": "no such study"}, status_code=404)
+
+    def trials(self, request: Any) -> Any:
+        def make(study_id: int) -> Any:
+            since, last = self._number(request, "since", 0), self._number(request, "last", 0)
+            return self.caches.changed(study_id, since, last or None)
+
+        return self._study_json(request, make)
+
+    def history(self, request: Any) -> Any:
+        def make(study_id: int) -> Any:
+            points = max(10, self._number(request, "max_points", 2000))
+            return self.caches.history(study_id, points)
+
+        return self._study_json(request, make)
+
+    async def static(self, request: Any) -> Any:
+        name = request.path_params["name"]
+        if name == "plotly.min.js":
+            return self.responses.FileResponse(self.plotly_js, media_type="text/javascript")
+        if name not in ("app.js", "style.css"):
+            return self.responses.PlainTextResponse("not found", status_code=404)
+        kind = "text/javascript" if name.endswith(".js") else "text/css"
+        return self.responses.FileResponse(os.path.join(_STATIC, name), media_type=kind)
+
+
 def create_app(storage: Any, allowed_hosts: Sequence[str] = ("127.0.0.1", "localhost")) -> Any:
     """The ASGI app over ``storage`` (a URL or a Storage), answering only to ``allowed_hosts``."""
     applications, middleware, responses, routing, trusted_host = _starlette()
     backend: Storage = get_storage(storage, create=False) if isinstance(storage, str) else storage
-    plotly_js = _plotly_js()
-
-    def page(name: str) -> Any:
-        async def handler(request: Any) -> Any:
-            return responses.HTMLResponse(_PAGE.format(page=name), headers=_HEADERS)
-
-        return handler
-
-    def studies(request: Any) -> Any:  # sync: Starlette runs it in a worker thread
-        return responses.JSONResponse(study_rows(backend), headers=_HEADERS)
-
-    def trials(request: Any) -> Any:
-        study_id = request.path_params["study_id"]
-        try:
-            since = max(0, int(request.query_params.get("since", "0")))
-        except ValueError:
-            return responses.JSONResponse({"error": "since must be an int"}, status_code=400)
-        try:
-            return responses.JSONResponse(changed_trials(backend, study_id, since))
-        except StudyNotFoundError:
-            return responses.JSONResponse({"error": "no such study"}, status_code=404)
-
-    async def static(request: Any) -> Any:
-        name = request.path_params["name"]
-        if name == "plotly.min.js":
-            return responses.FileResponse(plotly_js, media_type="text/javascript")
-        if name not in ("app.js", "style.css"):
-            return responses.PlainTextResponse("not found", status_code=404)
-        kind = "text/javascript" if name.endswith(".js") else "text/css"
-        return responses.FileResponse(os.path.join(_STATIC, name), media_type=kind)
-
+    h = _Handlers(backend, responses)
     routes = [
-        routing.Route("/", page("studies")),
-        routing.Route("/study/{study_id:int}", page("study")),
-        routing.Route("/api/studies", studies),
-        routing.Route("/api/studies/{study_id:int}/trials", trials),
-        routing.Route("/static/{name}", static),
+        routing.Route("/", h.page("studies")),
+        routing.Route("/study/{study_id:int}", h.page("study")),
+        routing.Route("/api/studies", h.studies),
+        routing.Route("/api/studies/{study_id:int}/trials", h.trials),
+        routing.Route("/api/studies/{study_id:int}/history", h.history),
+        routing.Route("/static/{name}", h.static),
     ]
     hosts = middleware.Middleware(trusted_host, allowed_hosts=list(allowed_hosts))
     return applications.Starlette(routes=routes, middleware=[hosts])

@@ -44,33 +44,39 @@ async function showStudies(main) {
 }
 
 // -- one study, updated live ----------------------------------------------------------------
-const study = { revision: 0, trials: new Map(), info: null };
+// The first view asks for the history already downsampled by the server and the latest rows of
+// the table; then, each second, only the trials changed since the revision last seen.
+const TABLE_ROWS = 200;
+const study = { revision: 0, trials: new Map(), info: null, history: null, seen: new Set() };
 
-function historyData() {
-  const sign = study.info.directions[0] === "maximize" ? -1 : 1;
-  const done = [...study.trials.values()].filter(t => t.state === "COMPLETE" && t.values)
-    .sort((a, b) => a.number - b.number);
-  const x = done.map(t => t.number), y = done.map(t => t.values[0]);
-  let best = Infinity; const bestY = y.map(v => (best = Math.min(best, sign * v), sign * best));
-  return { x, y, bestY };
+function extendHistory(trials) {
+  const h = study.history, sign = study.info.directions[0] === "maximize" ? -1 : 1;
+  for (const t of trials.filter(t => t.state === "COMPLETE" && t.values)) {
+    if (study.seen.has(t.number) || t.number <= h.lastNumber) continue;
+    study.seen.add(t.number);
+    const best = h.best.length ? sign * Math.min(sign * h.best[h.best.length - 1], sign * t.values[0])
+      : t.values[0];
+    h.x.push(t.number); h.y.push(t.values[0]); h.best.push(best); h.points += 1;
+  }
 }
 
 function drawHistory() {
-  const { x, y, bestY } = historyData();
-  const box = document.getElementById("history");
-  box.dataset.points = String(x.length);
+  const h = study.history, box = document.getElementById("history");
+  box.dataset.points = String(h.points);
   const traces = [
-    { x, y, mode: "markers", name: "value", marker: { size: 6, color: "#4c72b0" } },
-    { x, y: bestY, mode: "lines", name: "best so far", line: { color: "#dd8452", shape: "hv" } },
+    { x: h.x, y: h.y, mode: "markers", name: "value", marker: { size: 6, color: "#4c72b0" } },
+    { x: h.x, y: h.best, mode: "lines", name: "best so far",
+      line: { color: "#dd8452", shape: "hv" } },
   ];
+  const shown = h.x.length < h.points ? ` (${h.x.length} of ${h.points} shown)` : "";
   const layout = { margin: { t: 30 }, xaxis: { title: { text: "trial" } },
-    yaxis: { title: { text: study.info.directions[0] } }, title: { text: "History" } };
+    yaxis: { title: { text: study.info.directions[0] } }, title: { text: "History" + shown } };
   Plotly.react(box, traces, layout, { displaylogo: false, responsive: true });
 }
 
 function drawTable() {
   const body = document.querySelector("#trials tbody");
-  const rows = [...study.trials.values()].sort((a, b) => b.number - a.number);
+  const rows = [...study.trials.values()].sort((a, b) => b.number - a.number).slice(0, TABLE_ROWS);
   body.replaceChildren();
   for (const t of rows) {
     const row = body.insertRow(); row.className = t.state;
@@ -86,15 +92,20 @@ function drawTable() {
   }
 }
 
-async function poll() {
-  const update = await getJSON(`/api/studies/${study.info.id}/trials?since=${study.revision}`);
+function take(update) {
   for (const t of update.trials) study.trials.set(t.number, t);
   study.revision = update.revision;
   document.body.dataset.revision = String(update.revision);
-  document.getElementById("count").textContent = study.trials.size + " trials";
-  if (update.trials.length > 0 || !document.getElementById("history").dataset.points) {
-    drawHistory(); drawTable();
-  }
+}
+
+async function poll() {
+  const update = await getJSON(`/api/studies/${study.info.id}/trials?since=${study.revision}`);
+  take(update);
+  if (update.trials.length === 0) return;
+  extendHistory(update.trials);
+  study.total = Math.max(study.total, ...update.trials.map(t => t.number + 1));
+  document.getElementById("count").textContent = study.total + " trials";
+  drawHistory(); drawTable();
 }
 
 async function showStudy(main) {
@@ -110,7 +121,15 @@ async function showStudy(main) {
   const head = table.createTHead().insertRow();
   for (const h of ["#", "state", "value", "params", "error"]) head.append(el("th", h));
   table.createTBody(); main.append(el("h2", "Trials"), table);
-  await poll();
+  const [history, latest] = await Promise.all([
+    getJSON(`/api/studies/${id}/history?max_points=2000`),
+    getJSON(`/api/studies/${id}/trials?since=0&last=${TABLE_ROWS}`),
+  ]);
+  study.history = { ...history, lastNumber: history.x.length ? history.x[history.x.length - 1] : -1 };
+  take({ ...latest, revision: Math.min(latest.revision, history.revision) });
+  study.total = study.info.trials;
+  count.textContent = study.total + " trials";
+  drawHistory(); drawTable();
   setInterval(() => poll().catch(() => {}), 1000);
 }
 
