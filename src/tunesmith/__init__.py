@@ -32,7 +32,17 @@ __all__ = [
     "pruners",
 ]
 
-_SUBMODULES = {"strategies", "optim", "population", "pruners", "viz", "compare", "sklearn"}
+_SUBMODULES = {
+    "strategies",
+    "optim",
+    "population",
+    "pruners",
+    "viz",
+    "compare",
+    "sklearn",
+    "importance",
+    "dashboard",
+}
 
 
 def __getattr__(name: str) -> Any:

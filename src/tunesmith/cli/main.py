@@ -24,6 +24,8 @@ from tunesmith.cli.common import (
 )
 from tunesmith.cli.compare import compare as compare_command
 from tunesmith.cli.dashboard import dashboard as dashboard_command
+from tunesmith.cli.importance import importance as importance_command
+from tunesmith.cli.plot import plot as plot_command
 from tunesmith.cli.output import (
     best_payload,
     dump_rows,
@@ -58,6 +60,8 @@ def cli() -> None:
 cli.add_command(run_command)
 cli.add_command(compare_command)
 cli.add_command(dashboard_command)
+cli.add_command(plot_command)
+cli.add_command(importance_command)
 
 
 def format_option(*formats: str) -> Any:

@@ -1,4 +1,7 @@
-"""Plots of tunesmith's optimizers; matplotlib is imported only when a plot is drawn.
+"""Plots of tunesmith's studies and optimizers; matplotlib is imported only when a plot is drawn.
+
+The ``*_data`` functions turn a study into plain figure data (NumPy arrays, no matplotlib); the
+``plot_*`` functions draw that data and return a matplotlib Figure.
 
 ``trajectories`` is bound here at import (its module needs only NumPy until it draws), so the
 name always means the function, even after ``tunesmith.viz.trajectories`` the module is imported.
@@ -6,6 +9,59 @@ name always means the function, even after ``tunesmith.viz.trajectories`` the mo
 
 from __future__ import annotations
 
+from .history import (
+    EdfData,
+    HistoryData,
+    IntermediateData,
+    TimelineData,
+    edf_data,
+    history_data,
+    intermediate_data,
+    timeline_data,
+)
+from .params import (
+    ContourData,
+    ParallelData,
+    ParetoData,
+    SliceData,
+    contour_data,
+    parallel_data,
+    pareto_data,
+    slice_data,
+)
+from .render import plot_edf, plot_history, plot_intermediate, plot_timeline
+from .render_params import plot_contour, plot_parallel_coordinates, plot_pareto_front, plot_slice
+from .source import MAX_POINTS, ParamAxis, StudySource, downsample
 from .trajectories import trajectories
 
-__all__ = ["trajectories"]
+__all__ = [
+    "trajectories",
+    "MAX_POINTS",
+    "ParamAxis",
+    "StudySource",
+    "downsample",
+    "HistoryData",
+    "IntermediateData",
+    "TimelineData",
+    "EdfData",
+    "ParallelData",
+    "SliceData",
+    "ContourData",
+    "ParetoData",
+    "history_data",
+    "intermediate_data",
+    "timeline_data",
+    "edf_data",
+    "parallel_data",
+    "slice_data",
+    "contour_data",
+    "pareto_data",
+    "plot_history",
+    "plot_intermediate",
+    "plot_parallel_coordinates",
+    "plot_slice",
+    "plot_contour",
+    "plot_pareto_front",
+    "plot_edf",
+    "plot_timeline",
+]

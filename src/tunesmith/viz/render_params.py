@@ -1,0 +1,183 @@
+"""Matplotlib figures of a study over its parameters: parallel coordinates, slices, contours,
+and the Pareto front (figure data from ``viz.params``, drawn on Agg ``Figure`` objects)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tunesmith.viz.params import contour_data, parallel_data, pareto_data, slice_data
+from tunesmith.viz.render import new_figure, note, set_param_axis
+from tunesmith.viz.source import MAX_POINTS, ParamAxis, as_source, param_axes
+
+__all__ = ["plot_contour", "plot_parallel_coordinates", "plot_pareto_front", "plot_slice"]
+
+MAX_CONTOUR_PARAMS = 5  # at most 10 panels
+
+
+def _tick_labels(axis: ParamAxis) -> list[tuple[float, str]]:
+    """(position in [0, 1], text) ticks for one parallel-coordinates axis."""
+    if axis.scale == "categorical":
+        spots = np.arange(len(axis.categories), dtype=float)
+        return list(zip(axis.unit(spots).tolist(), [c[:12] for c in axis.categories]))
+    if axis.scale == "log":
+        values = np.geomspace(axis.low, axis.high, 3)
+    else:
+        values = np.linspace(axis.low, axis.high, 3)
+    return list(zip(axis.unit(values).tolist(), [f"{v:.3g}" for v in values]))
+
+
+def plot_parallel_coordinates(
+    study: Any,
+    params: Sequence[str] | None = None,
+    directions: Sequence[str] | None = None,
+    target: int = 0,
+    max_points: int = MAX_POINTS,
+) -> Any:
+    """One line per completed trial through each parameter's axis and the objective's; a
+    trial lacking a parameter (define-by-run, conditional) passes that axis by."""
+    from matplotlib.collections import LineCollection
+
+    data = parallel_data(study, params, directions, target, max_points)
+    figure = new_figure(max(6.0, 1.6 * (len(data.axes) + 1)), 5.0, left=0.3, bottom=0.8)
+    axes = figure.add_subplot()
+    if not len(data.numbers):
+        note(axes, "No completed trial yet")
+        axes.set_title(f"Parallel coordinates of {data.name!r}")
+        return figure
+    span = np.ptp(data.values) or 1.0
+    objective = ((data.values - data.values.min()) / span)[:, None]
+    unit = np.hstack([data.unit, objective])
+    xs = np.arange(unit.shape[1], dtype=float)
+    # a trial lacking a parameter skips that axis: its line joins the axes it has
+    lines = LineCollection(
+        [np.column_stack([xs, row])[np.isfinite(row)] for row in unit],
+        cmap="viridis",
+        lw=0.8,
+        alpha=0.6,
+    )
+    lines.set_array(data.values)
+    axes.add_collection(lines)
+    for j, axis in enumerate(data.axes):
+        axes.axvline(j, color="k", lw=0.8)
+        for position, text in _tick_labels(axis):
+            axes.text(j + 0.03, position, text, fontsize=7, va="center", ha="left")
+    axes.axvline(len(data.axes), color="k", lw=0.8)
+    low, high = data.values.min(), data.values.max()
+    for position, value in ((0.0, low), (0.5, (low + high) / 2), (1.0, high)):
+        axes.text(len(data.axes) + 0.03, position, f"{value:.3g}", fontsize=7, va="center")
+    names = [f"{a.name}{' (log)' if a.scale == 'log' else ''}" for a in data.axes]
+    axes.set_xticks(xs, labels=[*names, f"objective ({data.direction})"], fontsize=8)
+    axes.set_yticks([])
+    axes.set_xlim(-0.1, xs[-1] + 0.4)
+    axes.set_ylim(-0.05, 1.05)
+    figure.colorbar(lines, ax=axes, label="objective")
+    axes.set_title(f"Parallel coordinates of {data.name!r}: {len(data.numbers)} trials")
+    return figure
+
+
+def plot_slice(
+    study: Any,
+    params: Sequence[str] | None = None,
+    directions: Sequence[str] | None = None,
+    target: int = 0,
+    max_points: int = MAX_POINTS,
+) -> Any:
+    """The objective against each parameter, one panel each, points coloured by trial number."""
+    data = slice_data(study, params, directions, target, max_points)
+    count = max(len(data.panels), 1)
+    cols = min(count, 4)
+    rows = math.ceil(count / cols)
+    figure = new_figure(3.2 * cols + 1, 3.0 * rows + 0.6, wspace=0.35, hspace=0.5)
+    if not data.panels:
+        axes = figure.add_subplot()
+        note(axes, "No completed trial yet")
+    for i, panel in enumerate(data.panels):
+        axes = figure.add_subplot(rows, cols, i + 1)
+        points = axes.scatter(
+            panel.x, panel.y, c=panel.numbers, cmap="Blues", s=14, edgecolors="0.3", linewidths=0.3
+        )
+        set_param_axis(axes, panel.axis, "x")
+        if i % cols == 0:
+            axes.set_ylabel(f"objective ({data.direction})")
+    if data.panels:
+        figure.colorbar(points, ax=figure.axes, label="trial number", shrink=0.8)
+    figure.suptitle(f"Slices of {data.name!r}")
+    return figure
+
+
+def plot_contour(
+    study: Any,
+    params: Sequence[str] | None = None,
+    directions: Sequence[str] | None = None,
+    target: int = 0,
+    max_points: int = MAX_POINTS,
+) -> Any:
+    """The objective over each pair of ``params`` (default: the first three by name): an
+    interpolated map, with the trials as dots."""
+    source = as_source(study, directions, "plot_contour")
+    names = [a.name for a in param_axes(source.trials, params, "plot_contour")]
+    if params is None:
+        names = names[:3]
+    elif len(names) > MAX_CONTOUR_PARAMS:
+        raise ValueError(
+            f"The 'params' parameter of plot_contour must name 2 to {MAX_CONTOUR_PARAMS} "
+            f"parameters. Got {len(names)} instead."
+        )
+    pairs = list(itertools.combinations(names, 2))
+    cols = min(max(len(pairs), 1), 3)
+    rows = math.ceil(max(len(pairs), 1) / cols)
+    figure = new_figure(4.4 * cols + 1, 3.6 * rows + 0.6, wspace=0.55, hspace=0.5)
+    if not pairs:
+        note(figure.add_subplot(), "Contours need two parameters of completed trials")
+    for i, pair in enumerate(pairs):
+        axes = figure.add_subplot(rows, cols, i + 1)
+        data = contour_data(source, pair, target=target, max_points=max_points)
+        if np.isfinite(data.grid_z).any():
+            mesh = axes.pcolormesh(
+                data.grid_x, data.grid_y, data.grid_z, cmap="viridis_r", shading="nearest"
+            )
+            figure.colorbar(mesh, ax=axes, label=f"objective ({data.direction})")
+        axes.scatter(data.x, data.y, s=10, color="k", edgecolors="w", linewidths=0.4)
+        set_param_axis(axes, data.x_axis, "x")
+        set_param_axis(axes, data.y_axis, "y")
+    figure.suptitle(f"Contours of {source.name!r}")
+    return figure
+
+
+def plot_pareto_front(
+    study: Any,
+    objectives: Sequence[int] | None = None,
+    directions: Sequence[str] | None = None,
+    max_points: int = MAX_POINTS,
+) -> Any:
+    """Completed trials on 2 or 3 objectives, the front red and joined, the dominated grey; one
+    objective: values by trial number, the best in red."""
+    data = pareto_data(study, objectives, directions, max_points)
+    figure = new_figure(7.0, 6.0, left=1.0)
+    dims = len(data.objectives)
+    axes = figure.add_subplot(projection="3d" if dims == 3 else None)
+    front, rest = data.values[data.on_front], data.values[~data.on_front]
+    labels = [f"objective {k} ({d})" for k, d in zip(data.objectives, data.directions)]
+    if dims == 1:
+        front = np.column_stack([data.numbers[data.on_front], front])
+        rest = np.column_stack([data.numbers[~data.on_front], rest])
+        labels = ["trial number", labels[0]]
+    cols = range(front.shape[1])
+    axes.scatter(*(rest[:, c] for c in cols), s=12, color="0.6", label=f"dominated ({len(rest)})")
+    axes.scatter(*(front[:, c] for c in cols), s=24, color="C3", label=f"front ({len(front)})")
+    if dims == 2 and len(front) > 1:
+        order = np.argsort(front[:, 0])
+        axes.plot(front[order, 0], front[order, 1], color="C3", lw=1, alpha=0.7)
+    for c, label in zip(cols, labels):
+        getattr(axes, f"set_{'xyz'[c]}label")(label)
+    if len(data.numbers):
+        axes.legend(fontsize=8)
+    else:
+        note(axes, "No completed trial yet")
+    axes.set_title(f"Pareto front of {data.name!r}")
+    return figure
