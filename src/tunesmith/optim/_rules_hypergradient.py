@@ -94,7 +94,7 @@ def sgd_hd(
     grad: Array,
     state: SGDHDState,
     *,
-    hypergrad_lr: Hyperparameter = 1e-3,
+    hypergrad_lr: Hyperparameter = 1e-2,
     lr_bounds: tuple[float, float] | None = None,
     momentum: Hyperparameter = 0.0,
     dampening: Hyperparameter = 0.0,
@@ -105,6 +105,7 @@ def sgd_hd(
     """One step of SGD-HD (Baydin et al. 2018, "Online Learning Rate Adaptation with HD").
 
     g ← ∇f(θ) + λθ;  η ← clip(η + β g·d_prev);  d ← SGD's (momentum) direction;  θ ← θ − η d.
+    β = ``hypergrad_lr``; tunesmith.optim.hypergradient says how its default was chosen.
     """
     values = {
         "hypergrad_lr": hypergrad_lr,
@@ -137,7 +138,7 @@ def adam_hd(
     grad: Array,
     state: AdamHDState,
     *,
-    hypergrad_lr: Hyperparameter = 1e-7,
+    hypergrad_lr: Hyperparameter = 1e-5,
     lr_bounds: tuple[float, float] | None = None,
     betas: tuple[Hyperparameter, Hyperparameter] = (0.9, 0.999),
     eps: Hyperparameter = 1e-8,
@@ -150,6 +151,7 @@ def adam_hd(
 
     g ← ∇f(θ) (+ λθ unless decoupled);  η ← clip(η + β g·d_prev);
     d ← m̂ / (√v̂ + ε) (+ λθ when decoupled);  θ ← θ − η d.
+    β = ``hypergrad_lr``; tunesmith.optim.hypergradient says how its default was chosen.
     """
     values = {
         "hypergrad_lr": hypergrad_lr,

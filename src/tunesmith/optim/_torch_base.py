@@ -64,6 +64,23 @@ class TunesmithOptimizer(Optimizer):
     def _check_options(self, group: dict[str, Any]) -> None:
         """Checks across hyperparameters (Nesterov needs momentum); none by default."""
 
+    def state_dict(self) -> dict[str, Any]:
+        """The state dict, per-member hyperparameters as Python lists (weights_only loads it)."""
+        packed = super().state_dict()
+        packed["param_groups"] = [
+            {name: _as_plain(value) for name, value in group.items()}
+            for group in packed["param_groups"]
+        ]
+        return packed
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state dict; per-member hyperparameters saved as lists become arrays again."""
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            for name, value in group.items():
+                if name != "params":
+                    group[name] = _as_population(value)
+
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Take one optimization step; ``closure`` re-evaluates the model and returns the loss."""
@@ -85,12 +102,54 @@ class TunesmithOptimizer(Optimizer):
 
 
 def _as_population(value: Any) -> Any:
-    """Lists become NumPy arrays so torch's lr schedulers can scale them; others stay as given."""
+    """Per-member values (lists, 1-D tensors) as float64 NumPy arrays, which lr schedulers scale.
+
+    torch's lr schedulers multiply a NumPy rate but ``fill_`` a tensor rate with one number,
+    which a 1-D tensor cannot take; scalars (0-d tensors included) stay as given.
+    """
     if isinstance(value, tuple):
         return tuple(_as_population(item) for item in value)
     if isinstance(value, list):
         return np.asarray(value, dtype=float)
+    if isinstance(value, Tensor) and value.ndim == 1:
+        return value.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
     return value
+
+
+def _as_plain(value: Any) -> Any:
+    """NumPy arrays and scalars as Python lists and floats, so the state dict holds no NumPy."""
+    if isinstance(value, tuple):
+        return tuple(_as_plain(item) for item in value)
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    return value
+
+
+def switches(owner: str, **values: Any) -> dict[str, Any]:
+    """torch.optim's implementation switches, checked and returned for the param-group defaults.
+
+    ``foreach`` and ``fused`` (None or a bool) choose kernels and ``capturable`` a step that a
+    CUDA graph can capture: tunesmith accepts and ignores them, its one foreach path giving the
+    same results. ``differentiable=True`` is refused: steps run outside autograd.
+    """
+    for name, value in values.items():
+        allowed = (bool, type(None)) if name in ("foreach", "fused") else (bool,)
+        if not isinstance(value, allowed):
+            kind = "None or a bool" if type(None) in allowed else "a bool"
+            raise ValueError(
+                f"The {name!r} parameter of {owner} must be {kind}. Got {value!r} instead."
+            )
+    if values.get("foreach") and values.get("fused"):
+        raise ValueError(
+            f"The 'foreach' and 'fused' parameters of {owner} cannot both be True. "
+            f"Got foreach=True, fused=True instead."
+        )
+    if values.get("differentiable"):
+        raise ValueError(
+            f"The 'differentiable' parameter of {owner} must be False: tunesmith's optimizers "
+            f"take their steps outside autograd. Got True instead."
+        )
+    return values
 
 
 def as_real(tensors: Iterable[Tensor]) -> list[Tensor]:

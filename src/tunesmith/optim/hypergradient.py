@@ -4,6 +4,19 @@ Baydin, Cornish, Martínez Rubio, Schmidt & Wood 2018, "Online Learning Rate Ada
 Hypergradient Descent". Each step first moves the learning rate along the hypergradient,
 η ← clip(η + β g·d_prev), then takes the base rule's step θ ← θ − η d. The current rate is
 ``param_groups[i]["lr"]``, rewritten every step (a float, or the population array it was given).
+
+Picking ``hypergrad_lr`` (β): the rate moves by β·(g·d_prev) a step, a dot product summed over
+every parameter, so β depends on the model's size and gradient scale. The defaults come from
+benchmarks/hypergradient_sweep.py (an MLP on digits, starting rates 1e-4 to 0.3): 1e-5 for
+Adam-HD, whose d is normalized, and 1e-2 for SGD-HD. To choose one for a new model, run a few
+hundred steps from a small rate with β in {1e-7, ..., 1e-3} (Adam-HD) or {1e-4, ..., 1e-1}
+(SGD-HD) and keep the largest β whose rate settles instead of growing without end.
+
+A too-large rate comes down as the paper's rule says: overshooting turns g·d_prev negative.
+The pull down is weaker than the push up, since the products of noisy or oscillating steps
+partly cancel (on digits Adam-HD took 0.3 only to 0.29 with β = 1e-4 in 10 epochs), so start
+from a small rate rather than a large one, and pass ``lr_bounds=(0, max)`` to cap the rate
+and keep it from crossing zero.
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ from ._torch_base import (
     per_tensor,
     signed_grads,
     state_tensors,
+    switches,
     torch,
     zeros,
 )
@@ -82,7 +96,11 @@ class _HypergradientOptimizer(TunesmithOptimizer):
 
 
 class SGDHD(_HypergradientOptimizer):
-    """SGD-HD: SGD with momentum whose lr follows its hypergradient (functional.sgd_hd)."""
+    """SGD-HD: SGD with momentum whose lr follows its hypergradient (functional.sgd_hd).
+
+    Accepts every keyword of SGD; ``foreach`` and ``fused`` are ignored, ``differentiable``
+    must be False. ``hypergrad_lr``: see the module docstring.
+    """
 
     hyperparameter_table = SGD_HD_TABLE
 
@@ -90,7 +108,7 @@ class SGDHD(_HypergradientOptimizer):
         self,
         params: Params,
         lr: HyperparameterLike = 1e-3,
-        hypergrad_lr: HyperparameterLike = 1e-3,
+        hypergrad_lr: HyperparameterLike = 1e-2,
         momentum: HyperparameterLike = 0.0,
         dampening: HyperparameterLike = 0.0,
         weight_decay: HyperparameterLike = 0.0,
@@ -98,6 +116,9 @@ class SGDHD(_HypergradientOptimizer):
         *,
         lr_bounds: tuple[float, float] | None = None,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -108,6 +129,7 @@ class SGDHD(_HypergradientOptimizer):
             "nesterov": nesterov,
             "lr_bounds": lr_bounds,
             "maximize": maximize,
+            **switches("SGDHD", foreach=foreach, differentiable=differentiable, fused=fused),
         }
         super().__init__(params, defaults)
 
@@ -122,7 +144,11 @@ class SGDHD(_HypergradientOptimizer):
 
 
 class AdamHD(_HypergradientOptimizer):
-    """Adam-HD: Adam whose learning rate follows its hypergradient (functional.adam_hd)."""
+    """Adam-HD: Adam whose learning rate follows its hypergradient (functional.adam_hd).
+
+    Accepts every keyword of Adam; ``foreach``, ``fused`` and ``capturable`` are ignored,
+    ``differentiable`` must be False. ``hypergrad_lr``: see the module docstring.
+    """
 
     hyperparameter_table = ADAM_HD_TABLE
 
@@ -130,7 +156,7 @@ class AdamHD(_HypergradientOptimizer):
         self,
         params: Params,
         lr: HyperparameterLike = 1e-3,
-        hypergrad_lr: HyperparameterLike = 1e-7,
+        hypergrad_lr: HyperparameterLike = 1e-5,
         betas: tuple[HyperparameterLike, HyperparameterLike] = (0.9, 0.999),
         eps: HyperparameterLike = 1e-8,
         weight_decay: HyperparameterLike = 0.0,
@@ -139,7 +165,12 @@ class AdamHD(_HypergradientOptimizer):
         lr_bounds: tuple[float, float] | None = None,
         decoupled_weight_decay: bool = False,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
+        flags = {"capturable": capturable, "differentiable": differentiable, "fused": fused}
         defaults = {
             "lr": lr,
             "hypergrad_lr": hypergrad_lr,
@@ -150,6 +181,7 @@ class AdamHD(_HypergradientOptimizer):
             "lr_bounds": lr_bounds,
             "decoupled_weight_decay": decoupled_weight_decay,
             "maximize": maximize,
+            **switches("AdamHD", foreach=foreach, **flags),
         }
         super().__init__(params, defaults)
 

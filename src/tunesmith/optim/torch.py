@@ -2,7 +2,11 @@
 
 Each class follows the rule of the same name in ``tunesmith.optim.functional``; the state keys
 match torch.optim's, so state dicts move between the two. Hyperparameters may be population
-arrays: a list or NumPy array (which torch's lr schedulers can scale) or a 1-D tensor.
+arrays (a list, NumPy array or 1-D tensor), kept as float64 NumPy arrays so torch's lr
+schedulers scale every member, and saved in ``state_dict()`` as Python lists.
+Every class takes each keyword of the torch.optim class of the same name: the switches it names
+are ignored (one foreach path, matching torch.optim's results under any of them; the step count
+is read on the host, so ``capturable`` steps are not graph-capturable).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from ._torch_base import (
     signed_grads,
     square_roots,
     state_tensors,
+    switches,
     torch,
     zeros,
 )
@@ -39,7 +44,10 @@ Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
 class SGD(TunesmithOptimizer):
-    """SGD with momentum (Polyak 1964; Nesterov per Sutskever et al. 2013): functional.sgd."""
+    """SGD with momentum (Polyak 1964; Nesterov per Sutskever et al. 2013): functional.sgd.
+
+    Ignores ``foreach`` and ``fused``; ``differentiable`` must be False.
+    """
 
     hyperparameter_table = SGD_TABLE
 
@@ -53,6 +61,9 @@ class SGD(TunesmithOptimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -61,6 +72,7 @@ class SGD(TunesmithOptimizer):
             "weight_decay": weight_decay,
             "nesterov": nesterov,
             "maximize": maximize,
+            **switches("SGD", foreach=foreach, differentiable=differentiable, fused=fused),
         }
         super().__init__(params, defaults)
 
@@ -76,7 +88,10 @@ class SGD(TunesmithOptimizer):
 
 
 class RMSprop(TunesmithOptimizer):
-    """RMSprop (Hinton et al. 2012; centered per Graves 2013): the rule of functional.rmsprop."""
+    """RMSprop (Hinton et al. 2012; centered per Graves 2013): the rule of functional.rmsprop.
+
+    Ignores ``foreach`` and ``capturable``; ``differentiable`` must be False.
+    """
 
     hyperparameter_table = RMSPROP_TABLE
 
@@ -89,8 +104,10 @@ class RMSprop(TunesmithOptimizer):
         weight_decay: HyperparameterLike = 0.0,
         momentum: HyperparameterLike = 0.0,
         centered: bool = False,
-        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -100,6 +117,9 @@ class RMSprop(TunesmithOptimizer):
             "momentum": momentum,
             "centered": centered,
             "maximize": maximize,
+            **switches(
+                "RMSprop", capturable=capturable, foreach=foreach, differentiable=differentiable
+            ),
         }
         super().__init__(params, defaults)
 
@@ -130,7 +150,10 @@ class RMSprop(TunesmithOptimizer):
 
 
 class Adam(TunesmithOptimizer):
-    """Adam (Kingma & Ba 2015) with AMSGrad (Reddi et al. 2018): the rule of functional.adam."""
+    """Adam (Kingma & Ba 2015) with AMSGrad (Reddi et al. 2018): the rule of functional.adam.
+
+    Ignores ``foreach``, ``fused`` and ``capturable``; ``differentiable`` must be False.
+    """
 
     hyperparameter_table = {**ADAM_TABLE, "decoupled_weight_decay": Flag()}
 
@@ -143,9 +166,14 @@ class Adam(TunesmithOptimizer):
         weight_decay: HyperparameterLike = 0.0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
+        flags = {"capturable": capturable, "differentiable": differentiable, "fused": fused}
         defaults = {
             "lr": lr,
             "betas": tuple(betas),
@@ -154,6 +182,7 @@ class Adam(TunesmithOptimizer):
             "amsgrad": amsgrad,
             "maximize": maximize,
             "decoupled_weight_decay": decoupled_weight_decay,
+            **switches(type(self).__name__, foreach=foreach, **flags),
         }
         super().__init__(params, defaults)
 
@@ -184,7 +213,10 @@ class Adam(TunesmithOptimizer):
 
 
 class AdamW(Adam):
-    """AdamW, Adam with decoupled weight decay (Loshchilov & Hutter 2019): functional.adamw."""
+    """AdamW, Adam with decoupled weight decay (Loshchilov & Hutter 2019): functional.adamw.
+
+    Ignores ``foreach``, ``fused`` and ``capturable``; ``differentiable`` must be False.
+    """
 
     def __init__(
         self,
@@ -196,7 +228,12 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
+        flags = {"capturable": capturable, "differentiable": differentiable, "fused": fused}
         super().__init__(
             params,
             lr,
@@ -204,13 +241,18 @@ class AdamW(Adam):
             eps,
             weight_decay,
             amsgrad,
+            foreach=foreach,
             maximize=maximize,
             decoupled_weight_decay=True,
+            **flags,
         )
 
 
 class Adagrad(TunesmithOptimizer):
-    """Adagrad (Duchi, Hazan & Singer 2011): the rule of functional.adagrad."""
+    """Adagrad (Duchi, Hazan & Singer 2011): the rule of functional.adagrad.
+
+    Ignores ``foreach`` and ``fused``; ``differentiable`` must be False.
+    """
 
     hyperparameter_table = ADAGRAD_TABLE
 
@@ -222,8 +264,11 @@ class Adagrad(TunesmithOptimizer):
         weight_decay: HyperparameterLike = 0.0,
         initial_accumulator_value: HyperparameterLike = 0.0,
         eps: HyperparameterLike = 1e-10,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -232,6 +277,7 @@ class Adagrad(TunesmithOptimizer):
             "initial_accumulator_value": initial_accumulator_value,
             "eps": eps,
             "maximize": maximize,
+            **switches("Adagrad", foreach=foreach, differentiable=differentiable, fused=fused),
         }
         super().__init__(params, defaults)
 
