@@ -20,6 +20,10 @@ from tunesmith.trial import Trial, TrialState
 
 __all__ = ["evaluate", "evaluate_batch", "Driver", "executor_factory", "resolve_jobs"]
 
+# The longest the driver blocks waiting for workers: a signal that reached another thread is
+# handled when the main thread next runs Python code, so Ctrl-C takes effect within this.
+SIGNAL_CHECK = 0.5
+
 # ask(n, wait, deadline) -> up to n claimed trials; [] when exhausted (or waiting and wait).
 AskFn = Callable[[int, bool, "float | None"], list[Trial]]
 # tell(outcome): record it (and whatever follows a told trial: retries, progress, callbacks).
@@ -211,7 +215,8 @@ class Driver:
         ends = time.monotonic() + INTERRUPT_GRACE
         try:
             while in_flight and (left := ends - time.monotonic()) > 0:
-                finished, _ = cf.wait(in_flight, timeout=left, return_when=cf.FIRST_COMPLETED)
+                wait = min(left, SIGNAL_CHECK)
+                finished, _ = cf.wait(in_flight, timeout=wait, return_when=cf.FIRST_COMPLETED)
                 for future in finished:
                     trial = in_flight.pop(future)[0]
                     try:
@@ -225,11 +230,12 @@ class Driver:
         except INTERRUPTIONS:
             return  # a second Ctrl-C: stop now; the caller puts the rest back
 
-    def _wait_time(self, in_flight: dict) -> float | None:
+    def _wait_time(self, in_flight: dict) -> float:
+        """Until the next trial timeout or the deadline, and never longer than SIGNAL_CHECK."""
         ends = [end for _, end in in_flight.values() if end is not None]
         if self.deadline is not None:
             ends.append(self.deadline)
-        return None if not ends else max(0.0, min(ends) - time.monotonic())
+        return min([SIGNAL_CHECK] + [max(0.0, end - time.monotonic()) for end in ends])
 
     def _collect(self, future: cf.Future, trial: Trial) -> TrialOutcome:
         try:
