@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from tunesmith.space import Distribution
-from tunesmith.storage.base import dumps
+from tunesmith.storage.base import StorageError, dumps
 from tunesmith.storage.schema import studies_table, trials_table
 from tunesmith.trial import FrozenTrial, TrialState
 
@@ -62,6 +62,14 @@ SET_SYSTEM = (
 )
 
 
+_decode = json.JSONDecoder().decode  # json.loads without its per-call argument handling
+
+
+def _object(text: str) -> Any:
+    """A JSON object column; most trials store "{}" (no reports, no attributes)."""
+    return {} if text == "{}" else _decode(text)
+
+
 @lru_cache(maxsize=4096)
 def _parse_dists(text_: str) -> dict[str, Distribution]:
     return {k: Distribution.from_json(v) for k, v in json.loads(text_).items()}
@@ -73,28 +81,26 @@ def row_to_trial(row: Any) -> FrozenTrial:
     try:
         state = TrialState(row.state)
         column = "params"
-        params = json.loads(row.params)
+        params = _decode(row.params)
         column = "distributions"
         dists = dict(_parse_dists(row.distributions))
         column = "values_json"
-        values = json.loads(row.values_json) if row.values_json is not None else None
+        values = _decode(row.values_json) if row.values_json is not None else None
         if values is not None:
             if type(values) is not list:
                 raise TypeError(f"expected a JSON list, found {type(values).__name__}")
             values = tuple(values)
         column = "intermediate"
-        intermediate = {int(k): v for k, v in json.loads(row.intermediate).items()}
+        intermediate = {int(k): v for k, v in _object(row.intermediate).items()}
         column = "user_attrs"
-        user_attrs = json.loads(row.user_attrs)
+        user_attrs = _object(row.user_attrs)
         column = "system_attrs"
-        system_attrs = json.loads(row.system_attrs)
+        system_attrs = _object(row.system_attrs)
         if not (type(params) is type(user_attrs) is type(system_attrs) is dict):
             objects = {"params": params, "user_attrs": user_attrs, "system_attrs": system_attrs}
             column, loaded = next((c, v) for c, v in objects.items() if type(v) is not dict)
             raise TypeError(f"expected a JSON object, found {type(loaded).__name__}")
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        from tunesmith.storage.base import StorageError  # only on this rare path
-
         raise StorageError(
             f"Trial {row.number} of study id {row.study_id} is damaged: its {column!r} column "
             f"cannot be read ({type(exc).__name__}: {exc})."
