@@ -28,7 +28,7 @@ from tunesmith.space import Distribution, grid_points
         (lambda: ts.Int(0.5, 3), "'low' parameter of Int must be an int"),
         (lambda: ts.Choice([]), "'options' parameter of Choice must not be empty"),
         (lambda: ts.Choice([object()]), "must hold only JSON scalars"),
-        (lambda: ts.Choice([[1, 2]]), "must hold only JSON scalars"),
+        (lambda: ts.Choice([[1, [2]]]), "JSON scalars"),  # tuples of scalars only
         (lambda: ts.Choice(["a", "a"]), "must not repeat"),
         (lambda: ts.Choice("abc"), "must be a list"),
         (lambda: ts.Choice([float("nan")]), "finite"),

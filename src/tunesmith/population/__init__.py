@@ -5,6 +5,10 @@ matrix products, autograd gives every member its gradient from one backward pass
 member losses, and members are updated by ``tunesmith.optim.functional`` rules with per-member
 hyperparameters. ``train`` runs a population; ``objective`` turns it into a batched study
 objective; both take their training options as keyword arguments or one ``TrainingOptions``.
+``MemberResult.to_module()`` gives a trained member back as a ``torch.nn.Module``
+(``MemberModule``, with ``predict`` / ``predict_proba``); ``objective(..., store=FOLDER)`` keeps
+the best members' weights on disk and ``load_best(study)`` loads the best one. A new model
+family subclasses ``Model`` and lists its weights as ``ParamSpec``s.
 Needs PyTorch: ``pip install "tunesmith[torch]"``.
 """
 
@@ -20,10 +24,12 @@ except ImportError as exc:  # pragma: no cover - exercised only where torch is a
 from tunesmith.population.cnn import CNN
 from tunesmith.population.config import HYPERPARAMETERS, OPTIMIZERS
 from tunesmith.population.memory import available_memory, estimate_bytes
-from tunesmith.population.models import MLP, Linear, Logistic, Model
+from tunesmith.population.models import MLP, Linear, Logistic, Model, ParamSpec
+from tunesmith.population.module import MemberModule
 from tunesmith.population.objective import PopulationObjective, objective
 from tunesmith.population.options import TrainingOptions
 from tunesmith.population.results import MemberResult
+from tunesmith.population.store import load_best, load_member
 from tunesmith.population.train import train
 
 __all__ = [
@@ -32,13 +38,17 @@ __all__ = [
     "Linear",
     "Logistic",
     "MLP",
+    "MemberModule",
     "MemberResult",
     "Model",
     "OPTIMIZERS",
+    "ParamSpec",
     "PopulationObjective",
     "TrainingOptions",
     "available_memory",
     "estimate_bytes",
+    "load_best",
+    "load_member",
     "objective",
     "train",
 ]

@@ -112,6 +112,8 @@ class TrainingData:
                 )
             val_targets = _targets("y_val", y_val, x_val.shape[0], owner)
         self.task = model.task
+        self.target_ndim = targets.ndim
+        self.classes: np.ndarray | None = None
         if self.task == "classification":
             y_t, yv_t, n_targets = self._labels(targets, val_targets, X_val is not None, owner)
         else:

@@ -26,7 +26,18 @@ _TASKS = ("classification", "regression")
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One member's weight: name, shape, fan-in, whether L1/L2 penalties apply, how it starts."""
+    """One member's weight: name, shape, fan-in, whether L1/L2 penalties apply, how it starts.
+
+    The extension point of a custom model: a ``Model`` subclass returns one ``ParamSpec`` per
+    weight from ``params(input_shape, n_outputs)``, and ``forward(w, x, dropout)`` receives
+    ``w[name]`` with a leading population axis, ``(P, *shape)``. ``name`` is dotted as in a
+    ``torch.nn.Module`` state dict (``block0.weight``); ``shape`` is one member's shape (dense
+    weights (out, in), as torch.nn.Linear keeps them); ``fan_in`` sets the starting range
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) when ``init`` is "uniform" ("zeros" starts at 0);
+    ``penalized`` weights take the members' ``l1``/``l2`` penalties (biases usually do not).
+    ``forward`` returns (P, outputs, B) for a batch ``x`` (B, *input_shape) shared by all
+    members; ``examples/population_residual_mlp.py`` builds a residual MLP this way.
+    """
 
     name: str
     shape: tuple[int, ...]
@@ -60,7 +71,12 @@ def layer_widths(owner: str, name: str, value: Any, allow_empty: bool = True) ->
 
 
 class Model:
-    """A model family; subclasses declare their layers, task and shape-changing config keys."""
+    """A model family; subclasses declare their layers, task and shape-changing config keys.
+
+    A subclass implements ``params`` (a list of ``ParamSpec``) and ``forward``; it may set
+    ``task``, ``structure_keys`` with ``resolve`` and ``key`` (configs that change shapes),
+    ``has_hidden`` (dropout applies) and ``activation_size`` (memory planning).
+    """
 
     task: str = "classification"
     structure_keys: ClassVar[frozenset[str]] = frozenset()

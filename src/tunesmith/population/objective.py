@@ -9,6 +9,7 @@ by successive halving as a ``TrialPruned`` (recorded as pruned, its last metric 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -17,8 +18,9 @@ from tunesmith.population.data import TrainingData
 from tunesmith.population.models import Model
 from tunesmith.population.options import TrainingOptions
 from tunesmith.population.results import MemberResult
+from tunesmith.population.store import WEIGHTS_ATTR, MemberStore
 from tunesmith.population.train import check_inputs, train
-from tunesmith.space import Distribution, Float, Int
+from tunesmith.space import Choice, Distribution, Float, Int
 from tunesmith.trial import Trial, TrialPruned
 from tunesmith.validation import param_error
 
@@ -38,6 +40,9 @@ class PopulationObjective:
     distributions (``{"lr": ts.Float(1e-4, 1e-1, log=True)}``) suggests each one on the trial
     (define-by-run, or the study's declared space); a callable ``space(trial) -> dict`` may do
     anything (rename, derive, fix values). ``last_results`` holds the latest batch's results.
+    With ``store`` (a folder), the ``keep`` best members this objective trains are saved
+    there and each one's file is named in its trial's user attribute ``weights_file``, so
+    ``population.load_best(study)`` gives back the trained model.
     """
 
     def __init__(
@@ -51,9 +56,15 @@ class PopulationObjective:
         metric: str | None = None,
         space: Mapping[str, Distribution] | Callable[[Trial], Mapping[str, Any]] | None = None,
         options: TrainingOptions | None = None,
+        store: str | os.PathLike[str] | None = None,
+        keep: int = 1,
         **kwargs: Any,
     ):
         check_inputs("objective", model=model)
+        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
+            raise param_error("objective", "keep", "an int >= 0", keep)
+        if store is not None and not isinstance(store, (str, os.PathLike)):
+            raise param_error("objective", "store", "None or a folder path", store)
         metric = metric or ("accuracy" if model.task == "classification" else "mse")
         if metric not in _METRICS or _METRICS[metric] not in (None, model.task):
             allowed = [m for m, task in _METRICS.items() if task in (None, model.task)]
@@ -72,11 +83,14 @@ class PopulationObjective:
         self.model, self.metric, self.space = model, metric, space
         self.data = {"X": X, "y": y, "X_val": X_val, "y_val": y_val}
         self.last_results: list[MemberResult] | None = None
+        direction = "maximize" if metric == "accuracy" else "minimize"
+        self.store = None if store is None else MemberStore(store, keep, direction)
 
     def config(self, trial: Trial) -> dict[str, Any]:
         """The config a trial stands for, through ``space``."""
         if self.space is None:
-            return dict(trial.params)
+            dists = trial.distributions
+            return {k: _canonical(dists.get(k), v) for k, v in trial.params.items()}
         if callable(self.space):
             return dict(self.space(trial))
         return {name: _suggest(trial, name, dist) for name, dist in self.space.items()}
@@ -104,6 +118,10 @@ class PopulationObjective:
         if result.failed:
             return FloatingPointError(result.error)
         value = result.metric(self.metric)
+        if self.store is not None and value is not None and not result.pruned:
+            path = self.store.offer(result, trial.number, value, self.metric)
+            if path is not None:
+                trial.set_user_attr(WEIGHTS_ATTR, str(path))
         if result.pruned:
             if value is not None:
                 trial.report(value, result.epochs)
@@ -133,7 +151,12 @@ def _suggest(trial: Trial, name: str, dist: Distribution) -> Any:
         return trial.suggest_float(name, dist.low, dist.high, log=dist.log, step=dist.step)
     if isinstance(dist, Int):
         return trial.suggest_int(name, dist.low, dist.high, log=dist.log, step=dist.step)
-    return trial.suggest_categorical(name, dist.options)
+    return _canonical(dist, trial.suggest_categorical(name, dist.options))
+
+
+def _canonical(dist: Distribution | None, value: Any) -> Any:
+    """A Choice value as its option (a list read back from storage as the tuple written)."""
+    return dist.canonical(value) if isinstance(dist, Choice) and dist.contains(value) else value
 
 
 def _is_distributions(space: Any) -> bool:
@@ -147,6 +170,7 @@ def objective(model: Model, X: Any, y: Any, **kwargs: Any) -> PopulationObjectiv
     accuracy for classification, mse for regression), ``space`` (trial → config), and the
     training options of ``train`` (``epochs``, ``batch_size``, ``early_stopping="halving"``
     with ``eta`` and ``min_epochs``, ``schedule``, ``device``, ``seed``, ``memory_budget``,
-    ``dtype``), one by one or as ``options=TrainingOptions(...)``.
+    ``dtype``), one by one or as ``options=TrainingOptions(...)``; ``store`` (a folder) and
+    ``keep`` (default 1): save the ``keep`` best trained members there for ``load_best``.
     """
     return PopulationObjective(model, X, y, **kwargs)

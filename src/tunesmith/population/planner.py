@@ -117,7 +117,7 @@ class Planner:
         records, weights = run.records(), run.member_weights()
         for row in rows:
             index = run.members[row]
-            self.out[index] = member_result(
+            result = member_result(
                 self.configs[index],
                 run.data.task,
                 records["curve"][row],
@@ -130,6 +130,10 @@ class Planner:
                 pruned,
                 (history or {}).get(index),
             )
+            result.architecture, result.input_shape = run.model, tuple(run.data.input_shape)
+            result.n_outputs, result.classes = run.data.n_outputs, run.data.classes
+            result.target_ndim = run.data.target_ndim
+            self.out[index] = result
 
     def train_chunk(self, arch: Model, members: list[int], chunk: int) -> None:
         """Train one chunk to the end; on a CUDA out-of-memory error, train its halves instead."""

@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from tunesmith.population.models import Model
+from tunesmith.population.module import MemberModule
+
 __all__ = ["MemberResult", "member_result"]
 
 
@@ -34,6 +37,26 @@ class MemberResult:
     weights: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     chunk: int = 0  # which sub-population (shape group and memory chunk) trained it
     intermediate: dict[int, float] = field(default_factory=dict)  # metric at halving rungs
+    # what rebuilds the trained member: its resolved model and the data's shapes and classes
+    architecture: Model | None = field(default=None, repr=False)
+    input_shape: tuple[int, ...] = ()
+    n_outputs: int = 0
+    classes: np.ndarray | None = field(default=None, repr=False)
+    target_ndim: int = 1
+
+    def to_module(self) -> MemberModule:
+        """The trained member as a ``torch.nn.Module`` (``MemberModule``: ``predict``,
+        ``predict_proba``); its outputs are the population's outputs for this member."""
+        if self.architecture is None or not self.weights:
+            raise ValueError("This MemberResult holds no trained weights to build a module from.")
+        return MemberModule(
+            self.architecture,
+            self.weights,
+            self.input_shape,
+            self.n_outputs,
+            self.classes,
+            self.target_ndim,
+        )
 
     @property
     def loss(self) -> float | None:

@@ -222,20 +222,23 @@ _JSON_SCALARS = (str, int, float, bool, type(None))
 _NUMPY_KINDS = "biufU"  # numpy bools, ints, unsigned ints, floats, strings: stored as Python's
 _OPTION_RULE = (
     "must hold only JSON scalars (str, int, float, bool, None; numpy bools, integers, floats "
-    "and strings count as their Python values)"
+    "and strings count as their Python values) or tuples or lists of them"
 )
 
 
 def plain_option(value: Any) -> Any:
-    """A numpy scalar (or 0-d array) of a JSON kind as its Python value; anything else as is."""
+    """A numpy scalar of a JSON kind as its Python value, a list as a tuple; else as is."""
     if isinstance(value, (np.generic, np.ndarray)) and np.ndim(value) == 0:
         if np.asarray(value).dtype.kind in _NUMPY_KINDS:
             return value.item()
+    if isinstance(value, (tuple, list)):
+        return tuple(plain_option(v) for v in value)
     return value
 
 
 class Choice(Distribution):
-    """One of a list of JSON scalars (numpy ones kept as their Python values); never averaged."""
+    """One of a list of JSON scalars or tuples of them (``Choice([(64, 64), (128,)])``: stored
+    as JSON lists, given back as tuples, a list value standing for its tuple); never averaged."""
 
     kind = "choice"
 
@@ -248,13 +251,12 @@ class Choice(Distribution):
         if not options:
             raise param_error("Choice", "options", "must not be empty", options)
         for i, opt in enumerate(options):
-            if not isinstance(opt, _JSON_SCALARS):
-                kind = type(opt).__name__
-                raise param_error(
-                    "Choice", "options", f"{_OPTION_RULE}; option {i} has type {kind}", opt
-                )
-            if isinstance(opt, float) and not math.isfinite(opt):
-                raise param_error("Choice", "options", "must hold finite numbers", opt)
+            for item in opt if isinstance(opt, tuple) else (opt,):
+                if not isinstance(item, _JSON_SCALARS):
+                    rule = f"{_OPTION_RULE}; option {i} has type {type(item).__name__}"
+                    raise param_error("Choice", "options", rule, opt)
+                if isinstance(item, float) and not math.isfinite(item):
+                    raise param_error("Choice", "options", "must hold finite numbers", opt)
         keys = [json.dumps(o) for o in options]
         if len(set(keys)) != len(keys):
             raise param_error("Choice", "options", "must not repeat an option", options)
@@ -262,7 +264,11 @@ class Choice(Distribution):
         self._index = {k: i for i, k in enumerate(keys)}
 
     def _fields(self) -> dict[str, Any]:
-        return {"options": list(self.options)}
+        return {"options": [list(o) if isinstance(o, tuple) else o for o in self.options]}
+
+    def canonical(self, value: Any) -> Any:
+        """The option ``value`` stands for, as written (a list read back gives its tuple)."""
+        return self.options[self.index(value)]
 
     def index(self, value: Any) -> int:
         try:
