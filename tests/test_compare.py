@@ -51,8 +51,8 @@ def _hand_made(direction: str = "minimize") -> Comparison:
 def test_summary_from_hand_made_histories() -> None:
     summary = compare.summarize(_hand_made())
     ref = summary.reference
-    # best anyone found 0; median first value of the six runs 10: 1% = 0.1, 5% = 0.5.
-    assert (ref.best, ref.initial, ref.scale, ref.basis) == (0.0, 10.0, 10.0, "range")
+    # best anyone found 0, worst any evaluation gave 12: 1% = 0.12, 5% = 0.6.
+    assert (ref.best, ref.worst, ref.scale, ref.basis) == (0.0, 12.0, 12.0, "range")
     a, b = summary.row("a"), summary.row("b")
     assert (a.to_near, a.reached_near, a.to_far, a.reached_far) == (None, 1, 4.0, 2)
     assert (b.to_near, b.reached_near, b.to_far, b.reached_far) == (3.0, 2, 3.0, 2)
@@ -62,12 +62,14 @@ def test_summary_from_hand_made_histories() -> None:
     assert a.overhead_ms == pytest.approx(5.0) and b.overhead_ms == pytest.approx(20.0)
     assert a.wall == pytest.approx(0.075) and a.objective == pytest.approx(0.05)
     assert a.reading == (
-        "worst median value (0.2); came within 1% of the best in only 1/3 seeds; ended far "
+        "median value 0.2, tied for the best with b (within noise); came within 1% of the best "
+        "in only 1/3 seeds; ended far "
         "from the best in 1/3 seeds (local optima: the run settled around its own best); "
         "overhead 5 ms per evaluation (lowest)"
     )
     assert b.reading == (
-        "best median value (0.1); reached 1% of the best in 3 evaluations (2/3 seeds); ended "
+        "median value 0.1, tied for the best with a (within noise); reached 1% of the best in 3 "
+        "evaluations (2/3 seeds); ended "
         "far from the best in 1/3 seeds (none settled: still spread out); overhead 20 ms per "
         "evaluation (highest)"
     )
@@ -76,10 +78,10 @@ def test_summary_from_hand_made_histories() -> None:
 def test_summary_of_a_maximized_objective_mirrors_the_minimized_one() -> None:
     summary = compare.summarize(_hand_made("maximize"))
     a, b = summary.row("a"), summary.row("b")
-    assert summary.reference.best == 0.0 and summary.reference.initial == 10.0
+    assert summary.reference.best == 0.0 and summary.reference.worst == 12.0
     assert (a.to_far, a.far, b.to_near) == (4.0, 1, 3.0)
     assert (a.best, a.low, a.high) == pytest.approx((-0.2, -6, -0.05))
-    assert b.reading.startswith("best median value (-0.1); reached 1% of the best in 3")
+    assert b.reading.startswith("median value -0.1, tied for the best with a (within noise); r")
 
 
 def test_fastest_and_exhausted_readings() -> None:
@@ -90,10 +92,12 @@ def test_fastest_and_exhausted_readings() -> None:
     ]
     comp = Comparison("r", "minimize", dict(SPACE), 4, [0], ["quick", "slow", "short"], records)
     summary = compare.summarize(comp)
-    assert "reached 1% of the best in 3 evaluations (fastest)" in summary.row("quick").reading
-    assert "reached 1% of the best in 4 evaluations (slowest)" in summary.row("slow").reading
+    # One seed each: no difference can be told from the noise, so all are tied.
+    quick = summary.row("quick").reading
+    assert "reached 1% of the best in 3 evaluations (tied for fastest with slow, short)" in quick
+    assert "reached 1% of the best in 4 evaluations;" in summary.row("slow").reading
     short = summary.row("short").reading
-    assert short.startswith("worst median value (4); never came within 1%")
+    assert short.startswith("median value 4, tied for the best with quick, slow (within noise)")
     assert "used 2 of 4 evaluations (nothing left to propose)" in short
 
 
@@ -492,11 +496,11 @@ def test_the_package_has_one_way_imports() -> None:
             and (node.module or "").startswith("tunesmith.compare")
             for a in node.names
         }
-    assert imported["model"] == set()
-    assert imported["stats"] == {"model"}
+    assert imported["model"] == imported["noise"] == imported["budget"] == set()
+    assert imported["stats"] == {"model", "noise"}
     assert imported["readings"] == {"model", "stats"}
     assert imported["plots"] == {"model", "stats"}
-    assert imported["report"] == {"model", "stats", "readings", "plots"}
+    assert imported["report"] == {"budget", "model", "noise", "stats", "readings", "plots"}
 
 
 def test_a_peer_run_stored_by_an_older_version_is_extended_without_a_warning() -> None:

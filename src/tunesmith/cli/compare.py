@@ -100,6 +100,12 @@ def _load(target: str, direction: str | None) -> LoadedTarget:
 )
 @jobs_option("Runs at once, in processes (-1: one per core).")
 @click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Call FUNCTION with lists of up to N trials (a batched objective).",
+)
+@click.option(
     "--contours/--no-contours",
     default=None,
     help="Draw the objective under the evaluated points of a 1-D or 2-D space "
@@ -115,13 +121,15 @@ def compare(
     name: str | None,
     direction: str | None,
     n_jobs: int,
+    batch_size: int | None,
     contours: bool | None,
 ) -> None:
     """Run several techniques on FUNCTION (default: objective) of FILE.py, same budget and
     seeds for each, and measure them: best value, evaluations to within 1% of the best,
     runs that ended far from it, wall time and framework overhead.
 
-    Running the same comparison again resumes it: only missing trials run.
+    Running the same comparison again resumes it: only missing trials run. With
+    --batch-size N, FUNCTION takes a list of trials and returns one value per trial.
     """
     loaded = _load(target, direction)
     name = name or f"compare-{loaded.target.default_name}"
@@ -137,6 +145,7 @@ def compare(
         storage=storage if n_jobs != 1 else backend,
         direction=(loaded.directions or ("minimize",))[0],
         name=name,
+        batch_size=batch_size,
     )
     result.objective = loaded.function
     print_summary(result, console)

@@ -46,13 +46,15 @@ class Evaluation:
 
 @dataclass
 class RunRecord:
-    """One technique run once with one seed: its evaluations in order, and its wall time."""
+    """One technique run once with one seed: its evaluations in order, and its wall time;
+    ``note`` says how it was set up, ``caveat`` when the budget is too small for it."""
 
     technique: str
     seed: int
     evaluations: list[Evaluation]
     wall: float
     note: str = ""
+    caveat: str = ""  # why the technique cannot show itself at this budget (empty: it can)
 
     @property
     def objective_seconds(self) -> float:

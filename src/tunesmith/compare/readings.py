@@ -1,10 +1,14 @@
-"""One line per technique that reads its row aloud: every phrase comes from the numbers."""
+"""One line per technique that reads its row aloud: every phrase comes from the numbers.
+
+"best", "worst", "fastest" and "slowest" are said only of differences the rank test of
+``tunesmith.compare.noise`` calls clear; a difference inside the seed-to-seed noise is a tie
+("tied for the best with X").
+"""
 
 from __future__ import annotations
 
 from tunesmith.compare.model import ComparisonData
 from tunesmith.compare.stats import NEAR, Summary, TechniqueRow, measure
-from tunesmith.ranking import loss
 
 __all__ = [
     "summarize",
@@ -44,33 +48,43 @@ def one_line(text: str, limit: int = ERROR_CHARS) -> str:
 
 
 def failure_part(row: TechniqueRow) -> str:
-    """How many evaluations failed and the last reason, e.g. "every evaluation failed (12 of
-    12): ValueError: ... (last error)"; empty when none failed. The reading of a technique with
-    no success starts with it; the report's notes give it for the others."""
+    """How many evaluations failed, the last reason and the first (when it differs), e.g.
+    "every evaluation failed (12 of 12): ValueError: ... (last error); first error: ...";
+    empty when none failed. The reading of a technique with no success starts with it; the
+    report's notes give it for the others."""
     if row.made == 0:
         return "made no evaluation"
     if not row.failed:
         return ""
     why = one_line(row.last_error)
+    first = ""
+    if row.first_error and row.first_error != row.last_error:
+        first = f"; first error: {one_line(row.first_error)}"
     if row.all_failed:
-        return f"every evaluation failed ({row.failed} of {row.made}): {why} (last error)"
+        return f"every evaluation failed ({row.failed} of {row.made}): {why} (last error){first}"
     share = f"{row.failed / row.made:.0%}"
-    return f"{row.failed} of {row.made} evaluations failed ({share}; last error: {why})"
+    return f"{row.failed} of {row.made} evaluations failed ({share}; last error: {why}){first}"
 
 
-def _value_part(row: TechniqueRow, rows: list[TechniqueRow], direction: str) -> str:
-    scored = [r for r in rows if r.best is not None]
-    if row.best is None or len(scored) < 2:
+def _names(names: tuple[str, ...]) -> str:
+    return ", ".join(names)
+
+
+def _value_part(row: TechniqueRow, rows: list[TechniqueRow]) -> str:
+    """Where the row's per-seed best values stand, by the rank test: ties within the noise."""
+    others = sum(r.best is not None for r in rows) - 1
+    if row.best is None or others < 1:
         return ""
-    losses = sorted(loss(r.best, direction) for r in scored)
-    mine = loss(row.best, direction)
-    ties = sum(v == mine for v in losses)
-    if mine == losses[0]:
-        lead = "shares the best" if ties > 1 else "best"
-        return f"{lead} median value ({fmt_value(row.best)})"
-    if mine == losses[-1]:
-        return f"worst median value ({fmt_value(row.best)})"
-    return ""
+    st, value = row.value_standing, fmt_value(row.best)
+    if not st.behind:
+        if len(st.ahead_of) == others:
+            return f"best median value ({value}), clearly ahead of every other technique"
+        text = f"median value {value}, tied for the best with {_names(st.tied)} (within noise)"
+        return text + (f"; clearly ahead of {_names(st.ahead_of)}" if st.ahead_of else "")
+    if len(st.behind) == others:
+        return f"worst median value ({value}), clearly behind every other technique"
+    text = f"median value {value}, clearly behind {_names(st.behind)}"
+    return text + (f" (tied with {_names(st.tied)})" if st.tied else "")
 
 
 def _speed_part(row: TechniqueRow, rows: list[TechniqueRow], budget: int) -> str:
@@ -81,11 +95,15 @@ def _speed_part(row: TechniqueRow, rows: list[TechniqueRow], budget: int) -> str
         return f"never came within {near} of the best in {budget} evaluations"
     text = f"reached {near} of the best in {fmt_count(row.to_near)} evaluations"
     marks = []
+    others = sum(r.best is not None for r in rows) - 1
+    st = row.speed_standing
     speeds = [r.to_near for r in rows if r.to_near is not None]
-    if len(speeds) > 1 and row.to_near == min(speeds) and min(speeds) < max(speeds):
+    if others and len(st.ahead_of) == others:
         marks.append("fastest")
-    elif len(speeds) > 1 and row.to_near == max(speeds) and min(speeds) < max(speeds):
+    elif others and len(st.behind) == others:
         marks.append("slowest")
+    elif row.to_near == min(speeds) < max(speeds) and st.tied:
+        marks.append(f"tied for fastest with {_names(st.tied)}")
     if row.reached_near < row.runs:
         marks.append(f"{row.reached_near}/{row.runs} seeds")
     return text + (f" ({'; '.join(marks)})" if marks else "")
@@ -124,16 +142,19 @@ def _overhead_part(row: TechniqueRow, rows: list[TechniqueRow]) -> str:
 
 
 def reading(row: TechniqueRow, summary: Summary) -> str:
-    """The row in one line, e.g. "reached 1% of the best in 34 evaluations (fastest); ...".
+    """The row in one line, e.g. "median value 0.97, tied for the best with tpe (within
+    noise); reached 1% of the best in 34 evaluations (fastest); ...".
 
     Far: not within ``FAR`` (5%) of the best at the end; settled: such a run searched around its
     own best (see ``tunesmith.compare.stats.settled``)."""
     rows, budget = summary.rows, summary.budget
     if row.best is None:  # nothing to measure: say why, and what it cost
-        parts = [failure_part(row), _budget_part(row, budget), _overhead_part(row, rows)]
+        parts = [failure_part(row), row.caveat, _budget_part(row, budget)]
+        parts.append(_overhead_part(row, rows))
         return "; ".join(p for p in parts if p)
     parts = [
-        _value_part(row, rows, summary.direction),
+        _value_part(row, rows),
+        row.caveat,
         _speed_part(row, rows, budget),
         _reliability_part(row, budget),
         _budget_part(row, budget),

@@ -13,7 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from tunesmith.compare import plots
+from tunesmith.compare.budget import GENERATIONS, MIN_GENERATIONS, MIN_GUIDED, STARTUP_SHARE
 from tunesmith.compare.model import ComparisonData
+from tunesmith.compare.noise import ALPHA
 from tunesmith.compare.readings import failure_part, fmt_count, fmt_ms, fmt_value, summarize
 from tunesmith.compare.stats import (
     FAR,
@@ -31,6 +33,7 @@ HEADERS = (
     "technique",
     "runs",
     "best (median)",
+    "rank",
     "IQR",
     "min - max",
     "evals to 1%",
@@ -59,14 +62,23 @@ def _span(a: float | None, b: float | None) -> str:
 
 def table_rows(summary: Summary) -> list[list[str]]:
     """The table's cells, one list per technique, in ``HEADERS`` order."""
-    return [_cells(r) for r in summary.rows]
+    return [_cells(r, summary.rows) for r in summary.rows]
 
 
-def _cells(r: TechniqueRow) -> list[str]:
+def _rank(r: TechniqueRow, rows: list[TechniqueRow]) -> str:
+    """The ranks the row may hold by its per-seed best values: "1", or "1-3" within noise."""
+    if r.best is None:
+        return "-"
+    low, high = r.value_standing.rank(sum(x.best is not None for x in rows))
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def _cells(r: TechniqueRow, rows: list[TechniqueRow]) -> list[str]:
     return [
         r.technique,
         str(r.runs),
         "all failed" if r.made and r.all_failed else fmt_value(r.best),
+        _rank(r, rows),
         _span(r.q1, r.q3),
         _span(r.low, r.high),
         f"{fmt_count(r.to_near)} ({r.reached_near}/{r.runs})",
@@ -92,23 +104,28 @@ def _definitions(summary: Summary) -> list[str]:
     ref = summary.reference
     failed = (
         "*Failed*: evaluations that raised or gave no finite value, of all evaluations made "
-        "over every seed; the last one's reason is in the reading when every evaluation failed, "
-        "in the notes otherwise."
+        "over every seed; the last one's reason (and the first one's, when it differs) is in the "
+        "reading when every evaluation failed, in the notes otherwise."
     )
     if ref is None:
         return ["No evaluation succeeded, so there is no best value to measure against.", failed]
     flip = sign(summary.direction)
     basis = {
-        "range": f"the range between the best value any run found ({fmt_value(flip * ref.best)}) "
-        f"and the median first value of all runs ({fmt_value(flip * ref.initial)})",
-        "|best|": f"|best value any run found| = {fmt_value(abs(ref.best))} (every run started "
-        "at the best, so the range is empty)",
-        "1": "1 (the best value is 0 and every run started there)",
+        "range": f"the range of values seen across all techniques and seeds, from the best "
+        f"({fmt_value(flip * ref.best)}) to the worst ({fmt_value(flip * ref.worst)}); both "
+        "come from every evaluation of every run, so the target does not depend on where any "
+        "run started",
+        "|best|": f"|best value any run found| = {fmt_value(abs(ref.best))} (every evaluation "
+        "gave the same value, so the range is empty)",
+        "1": "1 (the best value is 0 and every evaluation gave it)",
     }[ref.basis]
     return [
-        f"*Within p%*: a run's best so far is at most p% of {basis} away from the best; "
-        f"within {NEAR:.0%} means reaching {fmt_value(flip * ref.target(NEAR))}, within "
-        f"{FAR:.0%} means {fmt_value(flip * ref.target(FAR))}.",
+        f"*Within p%*: a run's best so far is at most p% of {basis} away from the best value "
+        f"any technique found on any seed; within {NEAR:.0%} means reaching "
+        f"{fmt_value(flip * ref.target(NEAR))}, within {FAR:.0%} means "
+        f"{fmt_value(flip * ref.target(FAR))}.",
+        _TIES,
+        _SETTINGS,
         "*Evals to 1%*: evaluations until the run was within 1%; the median over seeds, a seed "
         'that never got there counting as infinitely many ("never" when the median is); in '
         "brackets, the seeds that got there.",
@@ -123,13 +140,32 @@ def _definitions(summary: Summary) -> list[str]:
     ]
 
 
+_TIES = (
+    "*Rank* and *ties*: two techniques differ clearly when a two-sided rank test (Mann-Whitney, "
+    f"exact or 10,000 seeded permutations) of their per-seed best values gives p < {ALPHA:g}; "
+    'otherwise they are tied, and the readings say "tied with", never best against worst. '
+    'The rank column gives the places a technique may hold ("1-3": tied across them); with '
+    "fewer than 4 seeds per technique no difference can be clear. Fastest and slowest are "
+    "judged the same way on the per-seed evaluations to within 1%."
+)
+_SETTINGS = (
+    "*Settings*: a technique named by string gets settings fitted to the budget: genetic, "
+    f"nsga2 and cmaes a population of budget // {GENERATIONS} (their default at most, 4 at "
+    f"least), tpe {STARTUP_SHARE:.0%} of the budget as random startup trials (10 at most, 2 "
+    "at least), grid the largest grid that fits. A technique *cannot show itself* with fewer "
+    f"than {MIN_GENERATIONS} generations, or fewer than {MIN_GUIDED} model-guided tpe "
+    "evaluations; its reading says so."
+)
+
+
 def _warnings(summary: Summary) -> list[tuple[str, str]]:
     """(technique, text): partial failures and skipped techniques (all-failed ones say so in
     their reading)."""
     notes = [
         (r.technique, failure_part(r)) for r in summary.rows if r.failed and r.best is not None
     ]
-    return notes + [(t, f"skipped, {why}") for t, why in summary.skipped.items()]
+    caveats = [(r.technique, r.caveat) for r in summary.rows if r.caveat]
+    return caveats + notes + [(t, f"skipped, {why}") for t, why in summary.skipped.items()]
 
 
 def _notes(summary: Summary) -> list[tuple[str, str]]:
@@ -221,9 +257,9 @@ def print_summary(comparison: ComparisonData | Summary, console: Any = None) -> 
     console = console or Console()
     title = f"{summary.budget} evaluations per run ({summary.direction})"
     table = Table(title=title, show_lines=False)
-    keep = [0, 2, 3, 5, 7, 9, 11]
+    keep = [0, 2, 3, 4, 6, 8, 10, 12]
     if any(r.failed for r in summary.rows):
-        keep.insert(5, 8)  # "failed", when anything failed
+        keep.insert(6, 9)  # "failed", when anything failed
     for i in keep:
         table.add_column(HEADERS[i], justify="left" if i == 0 else "right")
     for cells in table_rows(summary):

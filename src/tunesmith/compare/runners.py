@@ -4,8 +4,10 @@ A runner has a ``name`` and ``run(task)``. The task hands it the space, the budg
 and two ways to call the objective: ``task.evaluate(params) -> loss`` for searches that work
 on plain parameter dicts (they all minimize; a failed evaluation returns the worst loss seen
 so far, finite, so every searcher accepts it), and ``task.timed(trial)`` for tunesmith studies,
-which pass their own trials. Both record every call: value, seconds inside the objective and
-parameters. A runner that evaluates by other means records each result with ``task.record``.
+which pass their own trials (``task.timed_batch`` for lists of trials when the comparison runs a
+batched objective: ``compare.run(..., batch_size=N)``). All record every call: value, seconds
+inside the objective and parameters. A runner that evaluates by other means records each
+result with ``task.record``.
 tunesmith's strategies are the built-in runner, :class:`StrategyRunner`; a runner may also say
 it cannot run here with ``unavailable() -> str | None``.
 """
@@ -19,14 +21,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from tunesmith.compare.budget import fit_to_budget, grid_points_for_budget, load_strategy
 from tunesmith.compare.model import Evaluation
-from tunesmith.execution.evaluate import INTERRUPTIONS
+from tunesmith.execution.evaluate import INTERRUPTIONS, evaluate_batch
 from tunesmith.execution.local import evaluate
 from tunesmith.outcome import TrialOutcome
 from tunesmith.ranking import loss
-from tunesmith.space import Distribution, Float, Space, grid_size
+from tunesmith.space import Distribution
 from tunesmith.storage import Storage
-from tunesmith.strategies import STRATEGY_NAMES, Strategy, resolve
+from tunesmith.strategies import Strategy
 from tunesmith.study import create_study
 from tunesmith.trial import FrozenTrial, Trial, TrialState
 
@@ -72,6 +75,8 @@ class Task:
     evaluations: list[Evaluation] = field(default_factory=list)
     carried_wall: float = 0.0  # wall time of earlier sessions of a resumed run
     note: str = ""
+    caveat: str = ""  # why the technique cannot show itself at this budget (empty: it can)
+    batch_size: int | None = None  # the objective takes a list of trials, this many at most
     stop: Callable[[], bool] | None = field(default=None, repr=False)  # True: stop the run
     interrupted: bool = False  # Ctrl-C, SIGTERM or ``stop`` ended an evaluation of this run
     _last_end: float = field(default_factory=time.perf_counter, repr=False)
@@ -90,7 +95,7 @@ class Task:
         start = time.perf_counter()
         return start, self._last_end
 
-    def _call(self, call: Callable[[Trial], Any], trial: Trial) -> Any:
+    def _call(self, call: Callable[[Any], Any], trial: Any) -> Any:
         """``call(trial)``, unless the comparison is being stopped; an interruption (Ctrl-C,
         SIGTERM, ``stop``) marks the run interrupted and goes on up: it never counts."""
         if self.interrupted or (self.stop is not None and self.stop()):
@@ -111,7 +116,7 @@ class Task:
         params = dict(params)
         trial = Trial(len(self.evaluations), params, dict(self.space), seed=self.seed)
         start, before = self._clock()
-        outcome = self._call(lambda t: outcome_at(self.objective, t), trial)
+        outcome = self._call(lambda t: outcome_at(self.objective, t, self.batch_size), trial)
         end = time.perf_counter()
         self._last_end = end
         ok = outcome.state is TrialState.COMPLETE and outcome.values is not None
@@ -151,11 +156,30 @@ class Task:
             trial.set_user_attr(SECONDS_ATTR, end - start)
             trial.set_user_attr(WALL_ATTR, end - before)
 
+    def timed_batch(self, trials: list[Trial]) -> Any:
+        """Call a batched objective with a study's own trials; each trial's times are its equal
+        share of the call's."""
+        start, before = self._clock()
+        try:
+            return self._call(self.objective, trials)
+        finally:
+            end = time.perf_counter()
+            self._last_end = end
+            for trial in trials:
+                trial.set_user_attr(SECONDS_ATTR, (end - start) / len(trials))
+                trial.set_user_attr(WALL_ATTR, (end - before) / len(trials))
 
-def outcome_at(objective: Callable[[Trial], Any], trial: Trial) -> TrialOutcome:
+
+def outcome_at(
+    objective: Callable[..., Any], trial: Trial, batch_size: int | None = None
+) -> TrialOutcome:
     """The objective's outcome at ``trial``, by the driver's own rule (``execution.evaluate``):
-    an exception fails the evaluation; KeyboardInterrupt and SystemExit still stop the run."""
-    outcome = evaluate(objective, trial, 1, (Exception,))  # (value, gradients): the value counts
+    an exception fails the evaluation; KeyboardInterrupt and SystemExit still stop the run.
+    A batched objective (``batch_size`` set) is called with the list ``[trial]``."""
+    if batch_size is not None:
+        outcome = evaluate_batch(objective, [trial], 1, (Exception,))[0]
+    else:  # (value, gradients): the value counts
+        outcome = evaluate(objective, trial, 1, (Exception,))
     if outcome.reraise is not None:
         raise outcome.reraise
     return outcome
@@ -177,35 +201,12 @@ def _reason(error: str | None, state: TrialState) -> str:
     return error or ("pruned" if state is TrialState.PRUNED else "no value recorded")
 
 
-def grid_points_for_budget(space: Space, budget: int) -> int:
-    """The largest ``n_points`` whose grid fits in ``budget`` (1 when even that does not)."""
-    best = 1
-    size = grid_size(space, 1)
-    for m in range(2, budget + 1):
-        grown = grid_size(space, m)
-        if grown > budget:
-            break
-        if grown > size:
-            best, size = m, grown
-        elif not any(isinstance(d, Float) and d.step is None for d in space.values()):
-            break  # nothing grows any more: every axis lists all its values
-    return best
-
-
-def load_strategy(name: str) -> type[Strategy]:
-    """The tunesmith strategy class named ``name``; ValueError naming the known ones."""
-    key = name.lower()
-    if key not in STRATEGY_NAMES:
-        known = ", ".join(sorted(STRATEGY_NAMES))
-        raise ValueError(f"Unknown strategy {name!r}; tunesmith knows {known}.")
-    return type(resolve(key))
-
-
 class StrategyRunner:
     """A tunesmith strategy run as a normal study, so a comparison can be resumed and reopened.
 
     ``strategy`` is a name ("grid", "tpe" ...) or a Strategy instance (copied for every run).
-    The grid gets ``Grid(n_points=m)`` with the largest m whose grid fits in the budget.
+    A name gets settings fitted to the budget (``tunesmith.compare.budget``: the grid that fits,
+    populations and TPE's random start sized to it); an instance runs as given.
     """
 
     records_trials = True
@@ -229,15 +230,14 @@ class StrategyRunner:
         return None
 
     def make(self, task: Task) -> Any:
-        """A fresh strategy for one run."""
+        """A fresh strategy for one run; a named one with settings fitted to the budget
+        (``tunesmith.compare.budget``), which go into ``task.note`` and ``task.caveat``."""
         if not isinstance(self.strategy, str):
             return copy.deepcopy(self.strategy)
         cls = load_strategy(self.strategy)
-        if self.strategy.lower() == "grid":
-            m = grid_points_for_budget(task.space, task.budget)
-            task.note = f"grid of {grid_size(task.space, m)} points ({m} per float)"
-            return cls(n_points=m)
-        return cls()
+        fitted = fit_to_budget(self.strategy, task.space, task.budget)
+        task.note, task.caveat = fitted.note, fitted.caveat
+        return cls(**fitted.settings)
 
     def run(self, task: Task) -> None:
         """Create (or resume) the run's study, its strategy stored so ``load_study`` rebuilds it."""
@@ -253,7 +253,12 @@ class StrategyRunner:
         before = stored_evaluations(study.trials)[: task.budget]
         task.carried_wall = sum(e.wall or 0.0 for e in before)
         if task.budget > len(before):
-            study.optimize(task.timed, n_trials=task.budget - len(before), catch=(Exception,))
+            left = task.budget - len(before)
+            if task.batch_size is None:
+                study.optimize(task.timed, n_trials=left, catch=(Exception,))
+            else:
+                batched = {"batch_size": task.batch_size, "catch": (Exception,)}
+                study.optimize(task.timed_batch, n_trials=left, **batched)
         task.evaluations = stored_evaluations(study.trials)[: task.budget]
 
 

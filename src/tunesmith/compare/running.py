@@ -26,14 +26,20 @@ from tunesmith.compare.stored import check_existing, run_one
 from tunesmith.execution.evaluate import INTERRUPTIONS
 from tunesmith.space import Distribution
 from tunesmith.storage import InMemoryStorage, Storage, get_storage
-from tunesmith.validation import DIRECTION, N_JOBS, NAME, Integer, check_params
+from tunesmith.validation import DIRECTION, N_JOBS, NAME, Integer, NoneOr, check_params
 
 __all__ = ["run", "DEFAULT_STRATEGIES"]
 
 DEFAULT_STRATEGIES = ("grid", "random", "genetic", "gradient", "tpe")
 
 
-_ARGUMENTS = {"budget": Integer(1), "n_jobs": N_JOBS, "direction": DIRECTION, "name": NAME}
+_ARGUMENTS = {
+    "budget": Integer(1),
+    "n_jobs": N_JOBS,
+    "direction": DIRECTION,
+    "name": NAME,
+    "batch_size": NoneOr(Integer(1)),
+}
 
 
 def _runners(strategies: Sequence[Any]) -> list[Any]:
@@ -63,6 +69,7 @@ def run(
     direction: str = "minimize",
     name: str = "compare",
     on_record: Callable[[RunRecord], Any] | None = None,
+    batch_size: int | None = None,
 ) -> Comparison:
     """Run every technique on ``objective`` with the same ``budget`` and ``seeds``.
 
@@ -71,7 +78,9 @@ def run(
     see ``tunesmith.compare.Runner``). A technique that cannot run here is skipped, with its
     reason in ``Comparison.skipped``. With ``n_jobs > 1`` the runs go to that many processes;
     they cannot share an in-memory storage, so pass a URL (or ``storage=None`` to keep nothing).
-    ``on_record`` is called with each run as it finishes.
+    ``on_record`` is called with each run as it finishes. ``batch_size=N``: the objective is
+    batched, called with lists of up to N trials as ``Study.optimize(batch_size=N)`` does (a
+    runner's ``task.evaluate`` calls it with one-trial lists).
     """
     space = check_space(space, "compare.run")
     check_params("compare.run", _ARGUMENTS, locals())
@@ -82,7 +91,7 @@ def run(
     backend = get_storage(storage)  # also creates a SQL schema before any worker races to
     if storage is not None:
         check_existing(backend, name, space, direction)
-    common = (objective, space, direction, budget, name)
+    common = (objective, space, direction, budget, name, batch_size)
     failed: dict[str, str] = {}
     if workers > 1 and len(jobs) > 1 and _picklable(objective, active):
         url = getattr(storage, "url", storage)

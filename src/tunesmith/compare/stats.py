@@ -1,14 +1,20 @@
 """The measured pros and cons: one row of numbers per technique, from its runs' histories.
 
 Everything is computed on losses (values negated when maximizing) and reported in the
-objective's own units. The reference for "within p%" is the best value any run found, ``best``,
-and the median over all runs of their first evaluation, ``initial``: a run is within p% once
-its best so far is at most ``best + p/100 * (initial - best)``. When that range is empty (every
-run started at the best) the percent is of ``|best|``, and of 1 when the best is 0. A run
+objective's own units. The reference for "within p%" does not depend on where any run started:
+``best`` is the best value any technique found on any seed, ``worst`` the worst value any
+evaluation gave, and a run is within p% once its best so far is at most
+``best + p/100 * (worst - best)``. When that range is empty (every evaluation gave the same
+value) the percent is of ``|best|``, and of 1 when the best is 0. A run
 *ended far from the best* when its final best is not within 5%. Such a run *settled in a local
 optimum* when at least ``SETTLE_COUNT`` of its other evaluations lie within ``SETTLE_RADIUS`` of its
 own best point in every coordinate of the unit cube: it searched around a point that is not the
 best and found nothing better there.
+
+Rankings carry their uncertainty: each row's ``value_standing`` (per-seed best values) and
+``speed_standing`` (per-seed evaluations to within 1%, "never" ranking last) say which
+techniques it is clearly ahead of, behind, or tied with by the rank test of
+``tunesmith.compare.noise``.
 
 ``measure`` computes the table; ``tunesmith.compare.readings.summarize`` adds a sentence per row.
 """
@@ -23,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.compare.model import ComparisonData, RunRecord
+from tunesmith.compare.noise import Standing, standings
 from tunesmith.ranking import loss, sign
 from tunesmith.space import Space
 
@@ -51,7 +58,7 @@ class Reference:
     """What "within p% of the best" is measured against (see the module docstring)."""
 
     best: float  # best loss any run found
-    initial: float  # median first loss over all runs
+    worst: float  # worst loss any evaluation gave
     scale: float  # the range (or |best|, or 1) that percents are of
     basis: str  # "range", "|best|" or "1"
 
@@ -87,6 +94,12 @@ class TechniqueRow:
     made: int = 0  # evaluations made, over all runs
     failed: int = 0  # of those, evaluations that gave no value
     last_error: str = ""  # why the last failed evaluation failed (last seed, last evaluation)
+    first_error: str = ""  # why the first failed evaluation failed (first seed)
+    caveat: str = ""  # why the technique cannot show itself at this budget (empty: it can)
+    finals: list[float] = field(default_factory=list)  # per-seed best loss (inf: no success)
+    reach: list[float] = field(default_factory=list)  # per-seed evaluations to 1% (inf: never)
+    value_standing: Standing = field(default_factory=Standing)  # by the rank test on finals
+    speed_standing: Standing = field(default_factory=Standing)  # by the rank test on reach
 
     @property
     def all_failed(self) -> bool:
@@ -155,27 +168,21 @@ def settled(record: RunRecord, space: Space, direction: str) -> bool:
     return int(near.sum()) - 1 >= SETTLE_COUNT
 
 
-def _first_loss(record: RunRecord, direction: str) -> float:
-    for e in record.evaluations:
-        value = loss(e.value, direction)
-        if math.isfinite(value):
-            return value
-    return math.nan
-
-
 def reference(records: Sequence[RunRecord], direction: str) -> Reference | None:
-    """The best loss anyone found and the range percents are of; None when nothing succeeded."""
-    finals = [np.nanmin(c) for c in (best_so_far(r, direction) for r in records) if _any(c)]
-    if not finals:
+    """The best and worst loss any evaluation gave, and the range percents are of; None when
+    nothing succeeded."""
+    losses = np.array(
+        [loss(e.value, direction) for r in records for e in r.evaluations], dtype=float
+    )
+    losses = losses[np.isfinite(losses)]
+    if not losses.size:
         return None
-    best = float(min(finals))
-    firsts = [f for f in (_first_loss(r, direction) for r in records) if math.isfinite(f)]
-    initial = float(np.median(firsts))
-    if initial > best:
-        return Reference(best, initial, initial - best, "range")
+    best, worst = float(losses.min()), float(losses.max())
+    if worst > best:
+        return Reference(best, worst, worst - best, "range")
     if best != 0:
-        return Reference(best, initial, abs(best), "|best|")
-    return Reference(best, initial, 1.0, "1")
+        return Reference(best, worst, abs(best), "|best|")
+    return Reference(best, worst, 1.0, "1")
 
 
 def _any(curve: np.ndarray) -> bool:
@@ -228,15 +235,19 @@ def _row(
         overhead=float(np.median([r.overhead for r in runs])),
         overhead_ms=float(np.median(per_eval)),
         note=next((r.note for r in runs if r.note), ""),
+        caveat=next((r.caveat for r in runs if r.caveat), ""),
+        finals=[float(c[-1]) if _any(c) else math.inf for c in curves],
+        reach=[math.inf if n is None else float(n) for n in near],
         **_failures(runs),
     )
 
 
 def _failures(runs: list[RunRecord]) -> dict[str, Any]:
-    """Evaluations made and failed over ``runs``, and the last failure's reason."""
+    """Evaluations made and failed over ``runs``, and the first and last failure's reason."""
     done = [e for r in runs for e in r.evaluations]
     errors = [e.error or "no value" for e in done if e.failed]
-    return {"made": len(done), "failed": len(errors), "last_error": errors[-1] if errors else ""}
+    first, last = (errors[0], errors[-1]) if errors else ("", "")
+    return {"made": len(done), "failed": len(errors), "last_error": last, "first_error": first}
 
 
 def measure(comparison: ComparisonData) -> Summary:
@@ -248,4 +259,9 @@ def measure(comparison: ComparisonData) -> Summary:
         for runs in (comparison.runs(t) for t in comparison.techniques)
         if runs
     ]
+    scored = [r for r in rows if r.best is not None]
+    by_value = standings({r.technique: r.finals for r in scored})
+    by_speed = standings({r.technique: r.reach for r in scored})
+    for r in scored:
+        r.value_standing, r.speed_standing = by_value[r.technique], by_speed[r.technique]
     return Summary(direction, budget, ref, rows, dict(comparison.skipped))

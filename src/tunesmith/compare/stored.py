@@ -39,19 +39,23 @@ def run_one(
     direction: str,
     budget: int,
     comparison: str,
+    batch_size: int | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> RunRecord:
     """One technique, one seed: run (or resume, or read back) and record it. An interrupted
     run (Ctrl-C, SIGTERM, ``stop``) raises KeyboardInterrupt and records nothing it had not
-    finished, even when the runner swallowed the interruption."""
+    finished, even when the runner swallowed the interruption. ``batch_size``: the objective
+    takes lists of trials (see ``compare.run``)."""
     backend = get_storage(storage)
     name = study_name(comparison, runner.name, seed)
-    task = Task(objective, space, direction, budget, seed, backend, name, stop=stop)
+    task = Task(objective, space, direction, budget, seed, backend, name)
+    task.stop, task.batch_size = stop, batch_size
     if getattr(runner, "records_trials", False):
         start = task.start_clock()
         _run_uninterrupted(runner, task)
         wall = task.carried_wall + time.perf_counter() - start
-        return RunRecord(runner.name, seed, task.evaluations[:budget], wall, task.note)
+        evaluations = task.evaluations[:budget]
+        return RunRecord(runner.name, seed, evaluations, wall, task.note, task.caveat)
     stored, ran_with = _stored_run(backend, name)
     if len(stored) >= budget or ran_with >= budget:  # whole, or it stopped early by itself
         evaluations = stored[:budget]
@@ -61,7 +65,7 @@ def run_one(
     wall = time.perf_counter() - start
     evaluations = task.evaluations[:budget]
     _record_run(backend, task, runner.name, comparison, evaluations[len(stored) :])
-    return RunRecord(runner.name, seed, evaluations, wall, task.note)
+    return RunRecord(runner.name, seed, evaluations, wall, task.note, task.caveat)
 
 
 def _run_uninterrupted(runner: Any, task: Task) -> None:
