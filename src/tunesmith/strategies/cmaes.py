@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.space import Choice, Space
-from tunesmith.strategies._batches import extends, next_batch, trial_key
+from tunesmith.strategies._batches import RunBudget, extends, next_batch, trial_key
 from tunesmith.strategies.base import (
     Strategy,
     decode,
@@ -59,7 +59,8 @@ class _Replay:
     signature: Any
     mean: np.ndarray  # where the next run starts
     sigma: float  # and its step size
-    popsize: int  # and its population
+    popsize: int | None  # and its population (None: the first generation will set it)
+    base: int | None  # the first run's population, which restarts grow
     pos: int = 0
     anchor: tuple[int, str] | None = None  # trial_key of the last trial told
     cma: Any = None  # None: the next generation starts a run
@@ -87,10 +88,22 @@ class CMAES(Strategy):
     restart come from a generator seeded by the last generation's parameters, a function of the
     history, so reloading a study replays them.
 
+    Without a ``population_size`` the population follows the batch: the first generation of a
+    call for ``n`` trials (a batch of ``optimize(..., batch_size=n)``, or ``ask_batch(n)``) has
+    ``n`` members when ``n`` exceeds the default (a smaller batch keeps the default, split over
+    batches, and changes no trial), and the study keeps that size: read back from the history,
+    it is the base that restarts grow, so a batched objective gets whole batches of its size
+    (IPOP's larger populations span several batches; BIPOP's small ones give smaller batches).
+    One batch never holds several generations: each needs the ranking of the one before.
+
     Generational: each call proposes a whole generation, sampled from a generator seeded by the
-    study's rng, and returns [] while a member is unfinished. Failed and pruned members are
-    ranked after every complete one (failed last); a generation without a complete member is
-    skipped and sampled again. Trials outside the strategy's generations (enqueued, other
+    study's rng, and returns [] while a member is unfinished. In a batched ``optimize`` call
+    (one that asked for more than one trial at once) the last generation is cut to what is left
+    of its budget (never below ``n``), so the run leaves no trial WAITING; a cut generation is
+    evaluated but never told. One trial at a time, the rest of the last generation stays WAITING
+    and the next run evaluates it first, so the generation is told whole. Failed and pruned
+    members are ranked after every complete one (failed last); a generation without a complete
+    member is skipped and sampled again. Trials outside the strategy's generations (enqueued, other
     strategies, retries) are ignored. One objective only. Needs ``pip install
     "tunesmith[cmaes]"``.
     """
@@ -117,6 +130,11 @@ class CMAES(Strategy):
         self.restart = restart
         self.inc_popsize = float(inc_popsize)
         self._cache: _Replay | None = None
+        self._run = RunBudget()
+
+    def plan(self, n_trials: int | None) -> None:
+        """Hear the budget of the coming ``optimize`` call: its last generation is cut to fit."""
+        self._run.plan(n_trials)
 
     def check(self, space: Space, directions: Sequence[str]) -> None:
         """One objective only; any space (define-by-run included) is searched."""
@@ -137,11 +155,14 @@ class CMAES(Strategy):
         if state is None:
             return []
         if state.cma is None:
-            sampler = self._new_cma(state.mean, state.sigma, state.popsize)
+            # a batch below the default keeps it (split over batches): it changes no trial
+            popsize = state.popsize or max(n, default_popsize(len(numeric)))
+            sampler = self._new_cma(state.mean, state.sigma, popsize)
         else:
             sampler = copy.deepcopy(state.cma)
         sampler.reseed_rng(int(rng.integers(2**32 - 1)))
         points = [sampler.ask() for _ in range(sampler.population_size)]
+        points = points[: self._run.cut(history, len(points), n, batched_only=True)]
         choices = {k: d for k, d in ordered.items() if k not in numeric}
         members = [
             {**decode(x, numeric), **decode(rng.random(len(choices)), choices)} for x in points
@@ -165,8 +186,8 @@ class CMAES(Strategy):
             or not extends(history, state.pos, state.anchor)
         ):
             d = len(numeric)
-            popsize = self.population_size or default_popsize(d)
-            state = _Replay(signature, np.full(d, 0.5), self.sigma0, popsize)
+            base = self.population_size
+            state = _Replay(signature, np.full(d, 0.5), self.sigma0, base, base)
             self._cache = state
         while True:
             members, end, waiting = next_batch(history, state.pos)
@@ -181,10 +202,17 @@ class CMAES(Strategy):
     def _tell(
         self, state: _Replay, members: list[FrozenTrial], space: Space, numeric: Space
     ) -> None:
-        """Tell one finished generation (ignore a batch that is not one), then maybe restart."""
+        """Tell one finished generation (ignore a batch that is not one), then maybe restart.
+
+        With the population following the batch, the first generation of at least the default
+        size sets it (a smaller first batch was cut to a budget, and is not one)."""
         size = state.popsize if state.cma is None else state.cma.population_size
+        if size is None and len(members) >= default_popsize(len(numeric)):
+            size = len(members)
         if len(members) != size or not all(usable(m, space) for m in members):
             return
+        if state.base is None:
+            state.base = state.popsize = size
         if state.cma is None:
             state.cma = self._new_cma(state.mean, state.sigma, state.popsize)
         state.evals[state.small] += len(members)
@@ -218,7 +246,8 @@ class CMAES(Strategy):
         state.runs += 1
         seed = zlib.crc32(params_key({"g": [m.params for m in members]}).encode())
         draw = np.random.default_rng([state.runs, seed])
-        base = self.population_size or default_popsize(len(state.mean))
+        base = state.base
+        assert base is not None  # set by the first generation told
         state.cma = None
         state.mean = draw.random(len(state.mean))
         small = self.restart == "bipop" and state.evals[True] < state.evals[False]

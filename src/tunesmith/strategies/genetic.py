@@ -6,7 +6,6 @@ generational, deterministic whatever the parallelism, or steady state.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,9 +13,10 @@ import numpy as np
 
 from tunesmith.space import Choice, Space
 from tunesmith.strategies import _operators as ops
+from tunesmith.strategies._batches import RunBudget, batch_population
 from tunesmith.strategies._generations import HistoryCache, Taken, random_point
 from tunesmith.strategies.base import Strategy, decode, params_key
-from tunesmith.trial import FrozenTrial, TrialState
+from tunesmith.trial import FrozenTrial
 from tunesmith.validation import (
     Boolean,
     Integer,
@@ -30,6 +30,17 @@ from tunesmith.validation import (
 __all__ = ["Genetic"]
 
 _REMUTATE_TRIES = 8  # re-mutations of a duplicate child before drawing random individuals
+_DEFAULT_POPULATION = 20  # the population when none is given and trials come one at a time
+
+
+def _population(self: Genetic) -> int:
+    """The population the attribute reads (rule: the one given, else the default 20)."""
+    return self.__dict__["population_size"] or _DEFAULT_POPULATION
+
+
+def _set_population(self: Genetic, value: int | None) -> None:
+    """Keep the population as given (None: follow the batch), as the stored settings do."""
+    self.__dict__["population_size"] = value
 
 
 class Genetic(Strategy):
@@ -45,7 +56,13 @@ class Genetic(Strategy):
 
     Generational (default): a whole generation of ``population_size`` is proposed at once,
     whatever ``n``, cut to what is left of the budget of the ``optimize`` call running it (but
-    never below ``n``), so a run leaves no trial waiting beyond its ``n_trials``; the next
+    never below ``n``), so a run leaves no trial waiting beyond its ``n_trials``. Without a
+    ``population_size`` the population follows the batch: a call for ``n`` trials (a batch of
+    ``optimize(..., batch_size=n)``, or ``ask_batch(n)``) gets a generation of the smallest
+    multiple of ``n`` that is at least 20 (``n`` itself from 20 up: 64 for 64, 24 for 8), so a
+    batched objective gets whole batches of the size it asked for; one trial at a time gets
+    generations of 20. The attribute ``population_size`` then reads 20 and the stored settings
+    keep None. The next
     generation is bred once every member has finished, from the last generation's
     complete members, the ``elitism`` best trials of the whole history and trials the user
     enqueued meanwhile. Elites stay parents; they are not proposed again. The first generation
@@ -72,9 +89,11 @@ class Genetic(Strategy):
         "steady_state": Boolean(),
     }
 
+    population_size = property(_population, _set_population)
+
     def __init__(
         self,
-        population_size: int = 20,
+        population_size: int | None = None,
         crossover: str = "sbx",
         crossover_prob: float = 0.9,
         crossover_eta: float = 15.0,
@@ -88,11 +107,13 @@ class Genetic(Strategy):
         steady_state: bool = False,
     ):
         owner = type(self).__name__  # NSGA2 checks its own table here
-        check_params(owner, type(self)._parameters, locals())
-        if elitism > population_size:
-            rule = f"an int in [0, population_size={population_size}]"
+        given = {k: v for k, v in locals().items() if k != "population_size" or v is not None}
+        check_params(owner, type(self)._parameters, given)
+        population = _DEFAULT_POPULATION if population_size is None else population_size
+        if elitism > population:
+            rule = f"an int in [0, population_size={population}]"
             raise param_error(owner, "elitism", rule, elitism)
-        self.population_size = int(population_size)
+        self.population_size = None if population_size is None else int(population_size)
         self.crossover = str(crossover)
         self.crossover_prob = float(crossover_prob)
         self.crossover_eta = float(crossover_eta)
@@ -105,35 +126,25 @@ class Genetic(Strategy):
         self.elitism = int(elitism)
         self.steady_state = bool(steady_state)
         self._history_cache = HistoryCache()
-        self._budget: int | None = None  # trials the running optimize call may still ask for
-        self._since = 0.0  # when it began (time.time())
+        self._run = RunBudget()
+
+    def __repr__(self) -> str:
+        """The constructor's call, an unset population shown as the 20 it reads."""
+        fields = {
+            k: v for k, v in vars(self).items() if not k.startswith("_") and k != "directions"
+        }
+        fields["population_size"] = self.population_size
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in fields.items())})"
 
     def plan(self, n_trials: int | None) -> None:
         """Hear the budget of the coming ``optimize`` call: its last generation is cut to fit."""
-        self._budget = n_trials
-        self._since = time.time()
+        self._run.plan(n_trials)
 
     def _generation_size(self, history: Sequence[FrozenTrial], n: int) -> int:
-        """``population_size``, cut to what is left of the run's budget but never below ``n``.
-
-        The run has used the trials claimed since ``plan``: started since then, or WAITING in
-        the history (a proposal comes only once the queue is empty, so those were claimed by
-        this very call). A call once the budget is spent comes from outside the run (ask and
-        tell after ``optimize``): it forgets the budget and gets whole generations again.
-        """
-        if self._budget is None:
-            return self.population_size
-        since = self._since
-        used = sum(
-            1
-            for t in history
-            if t.state is TrialState.WAITING or (t.started is not None and t.started >= since)
-        )
-        left = self._budget - used
-        if left <= 0:
-            self._budget = None
-            return self.population_size
-        return min(self.population_size, max(n, left))
+        """The population (rule: ``population_size``, else following a batch of ``n``), cut to
+        what is left of the run's budget but never below ``n`` (``RunBudget.cut``)."""
+        size = self.__dict__["population_size"] or batch_population(n, _DEFAULT_POPULATION)
+        return self._run.cut(history, size, n)
 
     # -- proposing ------------------------------------------------------------------------
     def propose(
