@@ -100,36 +100,3 @@ def test_ray_executor_validates_arguments():
     with pytest.raises(ValueError, match="'max_concurrent' parameter of RayExecutor"):
         ts.RayExecutor(max_concurrent=0)
 
-
-class _InterruptsDriver:
-    """Trial ``at`` sends Ctrl-C to the driver; trial ``hang`` never ends (a Ray task)."""
-
-    def __init__(self, driver_pid, at, hang):
-        self.driver_pid, self.at, self.hang = driver_pid, at, hang
-
-    def __call__(self, trial):
-        import threading
-
-        if trial.number == self.hang:
-            threading.Event().wait(600)
-        if trial.number == self.at:
-            os.kill(self.driver_pid, signal.SIGINT)
-        return trial.params["x"]
-
-
-def test_ctrl_c_with_ray_puts_back_the_running_trials(local_ray, tmp_path, monkeypatch):
-    from tunesmith.execution import local
-
-    monkeypatch.setattr(local, "INTERRUPT_GRACE", 1.0)
-    url = f"sqlite:///{tmp_path / 'ray.db'}"
-    study = ts.create_study(name="r", storage=url, space=SPACE, seed=0)
-    objective = _InterruptsDriver(os.getpid(), at=3, hang=2)
-    with pytest.raises(KeyboardInterrupt):
-        study.optimize(objective, n_trials=20, n_jobs=2, executor="ray")
-    assert 2 in study.put_back and set(study.put_back) <= {2, 3}
-    trials = ts.load_study("r", storage=url).trials
-    assert [t.number for t in trials if t.state is TrialState.WAITING] == study.put_back
-    assert not [t for t in trials if t.state in (TrialState.FAIL, TrialState.RUNNING)]
-    resumed = ts.load_study("r", storage=url)
-    resumed.optimize(_square, n_trials=len(study.put_back), executor="ray")
-    assert all(t.state is TrialState.COMPLETE for t in resumed.trials)
