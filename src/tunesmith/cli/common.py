@@ -14,6 +14,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from tunesmith.cli.load import LoadedTarget, LoadError, load_target
+from tunesmith.execution.signals import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 from tunesmith.storage import Storage, StorageError, StudyInfo, StudyNotFoundError, get_storage
 from tunesmith.trial import FrozenTrial
 from tunesmith.validation import N_JOBS
@@ -69,6 +70,14 @@ class OneLineGroup(click.Group):
             click.echo("Aborted.", err=True)
             sys.exit(130)
         sys.exit(0)
+
+
+def exit_interrupted(exc: BaseException, what_happened: str) -> NoReturn:
+    """After Ctrl-C (exit 130) or SIGTERM (exit 143): one line, "Interrupted: ..." or
+    "Terminated: ..." followed by ``what_happened``."""
+    terminated = isinstance(exc, Terminated)
+    click.echo(f"{'Terminated' if terminated else 'Interrupted'}: {what_happened}", err=True)
+    sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
 
 
 def fail(message: str) -> NoReturn:

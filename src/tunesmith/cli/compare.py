@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
 from typing import Any
 
@@ -10,7 +9,14 @@ import click
 from rich.console import Console
 from rich.progress import Progress
 
-from tunesmith.cli.common import fail, jobs_option, open_storage, open_target, storage_option
+from tunesmith.cli.common import (
+    exit_interrupted,
+    fail,
+    jobs_option,
+    open_storage,
+    open_target,
+    storage_option,
+)
 from tunesmith.cli.load import LoadedTarget
 from tunesmith.compare import (
     DEFAULT_STRATEGIES,
@@ -20,12 +26,7 @@ from tunesmith.compare import (
     write_report,
 )
 from tunesmith.compare import run as run_comparison
-from tunesmith.execution.signals import (
-    EXIT_INTERRUPTED,
-    EXIT_TERMINATED,
-    Terminated,
-    terminate_gracefully,
-)
+from tunesmith.execution.signals import Terminated, terminate_gracefully
 from tunesmith.validation import DIRECTIONS
 
 __all__ = ["compare"]
@@ -171,10 +172,8 @@ def _run(loaded: LoadedTarget, console: Console, **options: Any) -> Comparison:
             fail(str(exc))
         except (KeyboardInterrupt, Terminated) as exc:
             bar.stop()
-            what = "Terminated" if isinstance(exc, Terminated) else "Interrupted"
-            click.echo(
-                f"{what}: the finished evaluations are stored; run the same command again to "
-                "resume the comparison where it stopped.",
-                err=True,
+            exit_interrupted(
+                exc,
+                "the finished evaluations are stored; run the same command again to resume "
+                "the comparison where it stopped.",
             )
-            sys.exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)

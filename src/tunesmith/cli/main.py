@@ -25,7 +25,6 @@ from tunesmith.cli.common import (
 from tunesmith.cli.compare import compare as compare_command
 from tunesmith.cli.dashboard import dashboard as dashboard_command
 from tunesmith.cli.importance import importance as importance_command
-from tunesmith.cli.plot import plot as plot_command
 from tunesmith.cli.output import (
     best_payload,
     dump_rows,
@@ -38,6 +37,7 @@ from tunesmith.cli.output import (
     trial_rows_for,
     trial_text,
 )
+from tunesmith.cli.plot import plot as plot_command
 from tunesmith.cli.run import run as run_command
 from tunesmith.ranking import best_trials
 from tunesmith.storage import StudyNotFoundError

@@ -13,10 +13,17 @@ from typing import Any
 import click
 from rich.console import Console
 
-from tunesmith.cli.common import fail, jobs_option, open_storage, open_target, storage_option
+from tunesmith.cli.common import (
+    exit_interrupted,
+    fail,
+    jobs_option,
+    open_storage,
+    open_target,
+    storage_option,
+)
 from tunesmith.cli.load import LoadedTarget
 from tunesmith.cli.output import print_run_summary
-from tunesmith.execution.signals import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
+from tunesmith.execution.signals import Terminated
 from tunesmith.records import StudySettings
 from tunesmith.space import space_from_json
 from tunesmith.storage import Storage, StorageError, StudyInfo, StudyNotFoundError
@@ -152,15 +159,13 @@ def _optimize(study: Study, objective: Any, **options: Any) -> list[FrozenTrial]
             objective, progress=True, callbacks=[lambda _s, t: told.append(t)], **options
         )
     except (KeyboardInterrupt, Terminated) as exc:
-        what = "Terminated" if isinstance(exc, Terminated) else "Interrupted"
         n = len(study.put_back)
-        click.echo(
-            f"{what}: {len(told)} trials finished in this run are stored; {n} unfinished "
+        exit_interrupted(
+            exc,
+            f"{len(told)} trials finished in this run are stored; {n} unfinished "
             f"{'trial was' if n == 1 else 'trials were'} put back and run first when you "
             "resume (run the same command again).",
-            err=True,
         )
-        sys.exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)
     except (ValueError, StorageError, ImportError) as exc:
         fail(str(exc))
     return told

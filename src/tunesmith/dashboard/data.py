@@ -12,8 +12,9 @@ import numpy as np
 from tunesmith.ranking import best_trial
 from tunesmith.storage import Storage, StudyInfo
 from tunesmith.trial import FrozenTrial, TrialState
+from tunesmith.viz import downsample
 
-__all__ = ["StudyCaches", "trial_row", "downsample"]
+__all__ = ["StudyCaches", "trial_row"]
 
 
 def trial_row(t: FrozenTrial) -> dict[str, Any]:
@@ -30,17 +31,6 @@ def trial_row(t: FrozenTrial) -> dict[str, Any]:
         "finished": t.finished,
         "intermediate": {str(k): v for k, v in sorted(t.intermediate.items())},
     }
-
-
-def downsample(x: np.ndarray, y: np.ndarray, best: np.ndarray, max_points: int) -> np.ndarray:
-    """Indices of at most about ``max_points`` points: every point where the best so far
-    improved is kept, the rest evenly spaced."""
-    if len(x) <= max_points:
-        return np.arange(len(x))
-    improved = np.flatnonzero(np.r_[True, best[1:] != best[:-1]])
-    spare = max(max_points - len(improved), 1)
-    even = np.linspace(0, len(x) - 1, spare).astype(int)
-    return np.union1d(improved, even)
 
 
 class _Cache:
@@ -130,7 +120,8 @@ class StudyCaches:
         y = np.array([t.values[0] for t in done], dtype=float)  # type: ignore[index]
         sign = -1.0 if cache.info.directions[0] == "maximize" else 1.0
         best = sign * np.minimum.accumulate(sign * y) if len(y) else y
-        keep = downsample(x, y, best, max_points)
+        improved = np.flatnonzero(np.r_[True, best[1:] != best[:-1]]) if len(best) else []
+        keep = downsample(len(x), max_points, improved)  # every improvement of the best kept
         return {
             "revision": cache.revision,
             "points": len(done),
