@@ -21,6 +21,7 @@ LAYERS = {
     "records": 0,
     "validation": 0,
     "owner": 0,
+    "interrupts": 0,
     "trial": 1,
     "ranking": 2,
     "outcome": 2,

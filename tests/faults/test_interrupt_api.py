@@ -15,7 +15,7 @@ import pytest
 
 import tunesmith as ts
 from tunesmith.execution import local
-from tunesmith.execution.signals import Terminated
+from tunesmith.interrupts import Terminated
 from tunesmith.trial import TrialState
 
 SPACE = {"x": ts.Int(0, 1000)}

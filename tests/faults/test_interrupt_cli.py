@@ -135,6 +135,16 @@ def _interrupt(proc: subprocess.Popen, how: str) -> None:
         os.kill(proc.pid, getattr(signal, how))
 
 
+def _communicate_or_dump(proc: subprocess.Popen, timeout: float = 90.0) -> str:
+    """The run's stderr once it exits; if it hangs, fail with every thread's stack."""
+    try:
+        return proc.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER=1 prints all threads' stacks
+        _, err = proc.communicate(timeout=30)
+        raise AssertionError(f"the run did not exit {timeout} s after the signal:\n{err}") from None
+
+
 def run_interrupted(tmp_path: Path, url: str, db: Path | None, kind: str, how: str, jobs: int):
     """Create the study, stop its CLI run mid-way with ``how``, resume it; return the trials."""
     path, space, directions = _write_objective(tmp_path, kind)
@@ -144,7 +154,7 @@ def run_interrupted(tmp_path: Path, url: str, db: Path | None, kind: str, how: s
     )  # fmt: skip
     trials = 20 if kind == "grid" else N_TRIALS
     command = _command(path, url, jobs, trials)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
     first = subprocess.Popen(
         command, cwd=tmp_path, env=env, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -155,7 +165,7 @@ def run_interrupted(tmp_path: Path, url: str, db: Path | None, kind: str, how: s
         snapshot = _wait_for(look, "trials to finish and run", first)
         running = {r["number"]: r["params"] for r in snapshot if r["state"] == "RUNNING"}
         _interrupt(first, how)
-        _, err = first.communicate(timeout=90)
+        err = _communicate_or_dump(first)
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)

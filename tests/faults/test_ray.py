@@ -99,4 +99,3 @@ def test_ray_executor_validates_arguments():
         ts.RayExecutor(resources_per_trial={"gpu": -1})
     with pytest.raises(ValueError, match="'max_concurrent' parameter of RayExecutor"):
         ts.RayExecutor(max_concurrent=0)
-

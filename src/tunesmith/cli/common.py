@@ -14,7 +14,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from tunesmith.cli.load import LoadedTarget, LoadError, load_target
-from tunesmith.execution.signals import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
+from tunesmith.interrupts import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 from tunesmith.storage import Storage, StorageError, StudyInfo, StudyNotFoundError, get_storage
 from tunesmith.trial import FrozenTrial
 from tunesmith.validation import N_JOBS

@@ -26,7 +26,7 @@ from tunesmith.compare import (
     write_report,
 )
 from tunesmith.compare import run as run_comparison
-from tunesmith.execution.signals import Terminated, terminate_gracefully
+from tunesmith.interrupts import Terminated, graceful_signals
 from tunesmith.validation import DIRECTIONS
 
 __all__ = ["compare"]
@@ -164,7 +164,7 @@ def _run(loaded: LoadedTarget, console: Console, **options: Any) -> Comparison:
         warnings.filterwarnings("ignore", message="compare: ", category=UserWarning)
         task = bar.add_task(f"compare {options['name']}", total=runs)
         try:
-            with terminate_gracefully():
+            with graceful_signals():
                 return run_comparison(
                     objective, loaded.space, on_record=lambda _record: bar.advance(task), **options
                 )

@@ -23,7 +23,7 @@ from tunesmith.cli.common import (
 )
 from tunesmith.cli.load import LoadedTarget
 from tunesmith.cli.output import print_run_summary
-from tunesmith.execution.signals import Terminated
+from tunesmith.interrupts import Terminated
 from tunesmith.records import StudySettings
 from tunesmith.space import space_from_json
 from tunesmith.storage import Storage, StorageError, StudyInfo, StudyNotFoundError

@@ -10,8 +10,8 @@ from tunesmith.trial import Trial, TrialPruned
 
 __all__ = ["INTERRUPTIONS", "INTERRUPT_GRACE", "evaluate", "evaluate_batch"]
 
-# Ctrl-C (KeyboardInterrupt) and SIGTERM (SystemExit, see signals.py) stop a run: the trials it
-# asked and did not finish are put back, never recorded as failures.
+# Ctrl-C (KeyboardInterrupt) and SIGTERM (a SystemExit, see tunesmith.interrupts) stop a run:
+# the trials it asked and did not finish are put back, never recorded as failures.
 INTERRUPTIONS = (KeyboardInterrupt, SystemExit)
 # Seconds the trials running in workers get to finish after an interruption.
 INTERRUPT_GRACE = 3.0

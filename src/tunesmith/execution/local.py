@@ -176,8 +176,8 @@ class Driver:
             finished, _ = cf.wait(
                 in_flight, timeout=self._wait_time(in_flight), return_when=cf.FIRST_COMPLETED
             )
-            # A finished trial leaves the in-flight table once told, so an interruption
-            # between its end and its tell still tells it (see _finish_some).
+            # A finished trial stays in the in-flight table until its tell begins, so an
+            # interruption before that still tells it (see _finish_some), and never twice.
             outcomes = [(f, self._collect(f, in_flight[f][0])) for f in finished]
             outcomes += [(None, o) for o in self._expire(in_flight, self._executor, trial_timeout)]
             pool = isinstance(self._executor, cf.ProcessPoolExecutor)
@@ -185,13 +185,13 @@ class Driver:
                 self._executor.shutdown(wait=False, cancel_futures=True)  # a dead worker broke it
                 self._executor = new_executor()
             for future, outcome in outcomes:
+                in_flight.pop(future, None)  # type: ignore[arg-type]
                 try:
                     self._tell(outcome)
                 except INTERRUPTIONS:
                     raise
                 except BaseException as exc:  # noqa: BLE001 - tell the rest, then raise
                     error = error or exc
-                in_flight.pop(future, None)  # type: ignore[arg-type]
             if error is not None and not in_flight:
                 raise error
 

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 
+from tunesmith.interrupts import deferred
 from tunesmith.storage.base import StorageError
 
 _ENGINES: dict[str, Engine] = {}
@@ -197,11 +198,14 @@ def run_transaction(
     delay = 0.05
     while True:
         try:
-            conn = engine.connect()
-            if read:
-                conn = conn.execution_options(tunesmith_read=True)
-            with conn, conn.begin():
-                return work(conn)
+            # A Ctrl-C inside would leave the connection half-returned, maybe holding the
+            # write lock that the put-back after it then waits for: it waits for the commit.
+            with deferred():
+                conn = engine.connect()
+                if read:
+                    conn = conn.execution_options(tunesmith_read=True)
+                with conn, conn.begin():
+                    return work(conn)
         except DBAPIError as exc:
             dialect = engine.dialect.name
             reached = dialect == "sqlite" or engine.url in _REACHED

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunesmith.execution.local import Driver, executor_factory, resolve_jobs
 from tunesmith.execution.progress import make_progress
-from tunesmith.execution.signals import terminate_gracefully
+from tunesmith.interrupts import graceful_signals
 from tunesmith.outcome import TrialOutcome
 from tunesmith.trial import FrozenTrial
 from tunesmith.validation import check_optimize_args, positive_or_none
@@ -88,7 +88,7 @@ def put_back_on_interrupt(study: Study) -> Iterator[None]:
     asked_before = set(study._live)
     study.put_back = []
     try:
-        with terminate_gracefully():
+        with graceful_signals():
             yield
     except BaseException:
         unfinished = sorted(set(study._live) - asked_before)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.execution.heartbeat import Heartbeat, weakly
+from tunesmith.interrupts import deferred
 from tunesmith.owner import this_process
 from tunesmith.records import SystemKey
 from tunesmith.space import Distribution
@@ -135,6 +136,13 @@ class Study(StudyResults, StudyAdding, StudyTelling):
         return [Proposal(p, {k: space[k] for k in p if k in space}, tag) for p in proposals]
 
     def _claim(self, n: int) -> list[Trial]:
+        with deferred():  # claimed trials are in _live, or not claimed at all
+            trials = self._claim_now(n)
+        if self._heartbeat is not None and trials:
+            self._heartbeat.ensure_running()
+        return trials
+
+    def _claim_now(self, n: int) -> list[Trial]:
         stale_before = None if self.grace_period is None else time.time() - self.grace_period
         claim = self._storage.claim(
             self._info.study_id,
@@ -167,8 +175,6 @@ class Study(StudyResults, StudyAdding, StudyTelling):
             ]
             for trial in trials:
                 self._live[trial.number] = trial
-        if self._heartbeat is not None and trials:
-            self._heartbeat.ensure_running()
         return trials
 
     def _live_trial_ids(self) -> list[int]:
@@ -213,11 +219,12 @@ class Study(StudyResults, StudyAdding, StudyTelling):
     def _release(self, numbers: Sequence[int]) -> list[int]:
         """Put this process's asked trials back to WAITING (an interrupted run): the next run
         evaluates them first, with the same parameters. Returns the numbers put back."""
-        with self._lock:
-            trials = [self._live.pop(n) for n in numbers if n in self._live]
-        if not trials:
-            return []
-        self._storage.release(self._info.study_id, [t.trial_id for t in trials])
+        with deferred():
+            with self._lock:
+                trials = [self._live.pop(n) for n in numbers if n in self._live]
+            if not trials:
+                return []
+            self._storage.release(self._info.study_id, [t.trial_id for t in trials])
         self._refresh()
         # A trial whose tell was committed just before the interruption stays told.
         return [t.number for t in trials if self._trials[t.number].state is TrialState.WAITING]

@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from tunesmith.interrupts import deferred
 from tunesmith.outcome import TrialOutcome, outcome_of, pruned
 from tunesmith.records import json_safe
 from tunesmith.storage import Storage
@@ -61,16 +62,22 @@ class StudyTelling:
             system_attrs=dict(trial.system_attrs),  # tunesmith's own: JSON by construction
             trial_id=live.trial_id,
         )
-        done = self._storage.finish(
-            self._info.study_id, frozen, outcome.state, outcome.values, outcome.error, time.time()
-        )
-        with self._lock:
-            self._live.pop(trial.number, None)
-        self._cache.sync([done])
-        if outcome.retry:  # the machine failed, not the objective: run the same point again
-            retry = retry_proposal(done, self.retries)
-            if retry is not None:
-                self._storage.enqueue(self._info.study_id, [retry])
+        with deferred():  # a committed trial leaves _live before a Ctrl-C can take effect
+            done = self._storage.finish(
+                self._info.study_id,
+                frozen,
+                outcome.state,
+                outcome.values,
+                outcome.error,
+                time.time(),
+            )
+            with self._lock:
+                self._live.pop(trial.number, None)
+            self._cache.sync([done])
+            if outcome.retry:  # the machine failed, not the objective: run the same point again
+                retry = retry_proposal(done, self.retries)
+                if retry is not None:
+                    self._storage.enqueue(self._info.study_id, [retry])
         return done
 
     def tell(
