@@ -10,13 +10,22 @@ from typing import Any
 import numpy as np
 
 from tunesmith.compare.model import ComparisonData, RunRecord
+from tunesmith.compare.plot_layout import ValueFrame, line_styles, space_limits, value_frame
 from tunesmith.compare.stats import NEAR, Reference, best_so_far
 from tunesmith.execution.local import evaluate
 from tunesmith.ranking import loss, sign
 from tunesmith.space import Float, Int
 from tunesmith.trial import Trial, TrialState
 
-__all__ = ["convergence", "final_values", "points", "can_draw_points", "contour_cost"]
+__all__ = [
+    "convergence",
+    "convergence_figure",
+    "final_values",
+    "points",
+    "points_figure",
+    "can_draw_points",
+    "contour_cost",
+]
 
 CONTOUR_RESOLUTION = {1: 200, 2: 60}
 CONTOUR_SECONDS = 2.0  # "cheap": the contour grid is drawn by default under this estimate
@@ -39,38 +48,66 @@ def _pyplot() -> Any:
 def convergence(comparison: ComparisonData, ref: Reference | None, path: Path) -> Path:
     """Best so far against evaluations: the median over seeds, and the 25-75% band."""
     plt = _pyplot()
+    return _save(plt, convergence_figure(comparison, ref, plt), path)
+
+
+def convergence_figure(comparison: ComparisonData, ref: Reference | None, plt: Any) -> Any:
+    """The convergence figure: one style per technique (equal curves stay visible), framed
+    from where the searches settle (``plot_layout.value_frame``)."""
     flip, budget = sign(comparison.direction), comparison.budget
     fig, ax = plt.subplots(figsize=(8, 4.8))
     x = np.arange(1, budget + 1)
-    every = []
-    for i, technique in enumerate(comparison.techniques):
+    styles = line_styles(len(comparison.techniques), budget)
+    bands = []
+    for technique, style in zip(comparison.techniques, styles):
         curves = [best_so_far(r, comparison.direction, budget) for r in comparison.runs(technique)]
         if not curves:
             continue
-        values = flip * np.vstack(curves)
+        losses = np.vstack(curves)
         with warnings.catch_warnings():  # runs with no success yet are all NaN
             warnings.simplefilter("ignore", RuntimeWarning)
-            mid = np.nanmedian(values, axis=0)
-            lo, hi = np.nanpercentile(values, [25, 75], axis=0)
-        color = f"C{i % 10}"
-        label = f"median of {len(curves)}" if np.isfinite(values).any() else ALL_FAILED
-        ax.plot(x, mid, color=color, label=f"{technique} ({label})")
-        ax.fill_between(x, lo, hi, color=color, alpha=0.15, linewidth=0)
-        every.append(values[np.isfinite(values)])
+            mid = np.nanmedian(losses, axis=0)
+            lo, hi = np.nanpercentile(losses, [25, 75], axis=0)
+        label = f"median of {len(curves)}" if np.isfinite(losses).any() else ALL_FAILED
+        ax.plot(
+            x, flip * mid, color=style.color, ls=style.dash, marker=style.marker, ms=4,
+            markevery=(style.start, style.every), label=f"{technique} ({label})",
+        )  # fmt: skip
+        ax.fill_between(x, flip * lo, flip * hi, color=style.color, alpha=0.12, linewidth=0)
+        bands += [lo, mid, hi]
     if ref is not None:
         ax.axhline(flip * ref.target(NEAR), color="0.4", ls="--", lw=0.8, label="within 1%")
-    flat = np.concatenate(every) if every else np.array([])
-    if not flat.size:  # nothing succeeded: say so instead of an empty frame
-        ax.text(0.5, 0.5, "no evaluation succeeded", transform=ax.transAxes, ha="center")
-        ax.set_xlim(1, max(budget, 2))
-    if flat.size and flat.min() > 0 and flat.max() / flat.min() > 100:
-        ax.set_yscale("log")
+    _frame(ax, value_frame(bands, flip), flip, budget)
     ax.set_xlabel("evaluations")
     ax.set_ylabel(f"best value so far ({comparison.direction})")
     ax.set_title(f"{comparison.name}: best so far, median and 25-75% band over seeds")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(plt, fig, path)
+    fig.tight_layout()
+    return fig
+
+
+def _frame(ax: Any, frame: ValueFrame | None, flip: float, budget: int) -> None:
+    """Apply the value frame (or say that nothing succeeded)."""
+    if frame is None:
+        ax.text(0.5, 0.5, "no evaluation succeeded", transform=ax.transAxes, ha="center")
+        ax.set_xlim(1, max(budget, 2))
+        return
+    a, b = sorted((flip * frame.low, flip * frame.high))
+    if frame.log:
+        ax.set_yscale("log")
+        pad = (b / a) ** 0.05
+        a, b = a / pad, b * pad
+    else:
+        pad = 0.05 * ((b - a) or abs(b) or 1.0)
+        a, b = a - pad, b + pad
+    ax.set_ylim(a, b)
+    if frame.clipped_from is not None:
+        ax.text(
+            0.99, 0.98, f"the frame shows every curve whole from evaluation "
+            f"{frame.clipped_from}; earlier values are cut", transform=ax.transAxes,
+            ha="right", va="top", fontsize=7, color="0.35",
+        )  # fmt: skip
 
 
 def final_values(comparison: ComparisonData, path: Path) -> Path:
@@ -158,13 +195,22 @@ def _cast(comparison: ComparisonData, i: int, v: float) -> Any:
 def points(comparison: ComparisonData, path: Path, contours: bool) -> Path:
     """Where each technique evaluated (its first seed), over the objective when ``contours``."""
     plt = _pyplot()
+    return _save(plt, points_figure(comparison, contours, plt), path, tight=False)
+
+
+def points_figure(comparison: ComparisonData, contours: bool, plt: Any) -> Any:
+    """One panel per technique, every panel over the whole declared space (and, in 1-D, one
+    value axis for all), so where techniques looked can be compared at a glance."""
     names = list(comparison.space)
     surface = _surface(comparison) if contours and comparison.objective is not None else None
     k = len(comparison.techniques)
     cols = min(k, 3)
     rows = math.ceil(k / cols)
-    fig, axs = plt.subplots(rows, cols, figsize=(4.2 * cols + 1, 3.8 * rows), squeeze=False)
-    fig.subplots_adjust(left=0.07, right=0.86, bottom=0.1, top=0.93, wspace=0.3, hspace=0.4)
+    fig, axs = plt.subplots(
+        rows, cols, figsize=(4.2 * cols + 1, 3.8 * rows), squeeze=False, sharey=len(names) == 1
+    )
+    bottom = 0.1 if rows > 1 else 0.15  # room for the x label under a single row
+    fig.subplots_adjust(left=0.07, right=0.86, bottom=bottom, top=0.9, wspace=0.3, hspace=0.4)
     for ax in axs.flat[k:]:
         ax.set_visible(False)
     sc = None
@@ -173,12 +219,15 @@ def points(comparison: ComparisonData, path: Path, contours: bool) -> Path:
         runs = comparison.runs(technique)
         if runs:
             sc = _draw_run(ax, comparison, runs[0], surface, overall)
+        ax.set_xlim(*space_limits(comparison.space[names[0]]))
+        if len(names) == 2:
+            ax.set_ylim(*space_limits(comparison.space[names[1]]))
     if sc is not None:
         label = "evaluation number"
         if len(names) == 2:
             label += " (red star: the run's best; black x: best of all runs)"
         fig.colorbar(sc, cax=fig.add_axes((0.89, 0.15, 0.015, 0.7)), label=label)
-    return _save(plt, fig, path, tight=False)
+    return fig
 
 
 def _draw_run(
