@@ -3,6 +3,7 @@
 1. CPU: 64 MLP configs (64-64-10, 10 epochs, batch 64) on scikit-learn's digits, trained as one
    population vs one by one with plain PyTorch (nn.Sequential + torch.optim, same configs,
    same minibatch order). Reports wall time, the ratio, and the accuracy distribution of both.
+   Then the same with the architecture searched too: width {32, 64, 128, 256} x depth {1, 2}.
 2. GPU (only where torch.cuda.is_available()): 256 MLP configs, population on the GPU vs one
    by one with plain PyTorch on the GPU (a sample of them, extrapolated).
 3. Logistic regression: 256 inverse regularization strengths C as one population (Adam on
@@ -134,13 +135,27 @@ def quantiles(values: list[float]) -> str:
     return "p10 {:.3f}  p25 {:.3f}  median {:.3f}  p75 {:.3f}  p90 {:.3f}".format(*q)
 
 
-def mlp_section(n: int, epochs: int, batch: int, device: str, sample: int | None) -> dict:
+SHAPES = [(w, d) for w in (32, 64, 128, 256) for d in (1, 2)]  # the architecture space
+
+
+def hidden_of(config: dict[str, Any]) -> tuple[int, ...]:
+    """The hidden widths a config trains: its width and depth, or the fixed 64-64."""
+    return (config["width"],) * config["depth"] if "width" in config else (64, 64)
+
+
+def mlp_section(
+    n: int, epochs: int, batch: int, device: str, sample: int | None, mixed: bool = False
+) -> dict:
     """Population vs one by one, interleaved (population, half the singles, population, ...);
-    ``sample`` trains only that many one by one and extrapolates."""
+    ``sample`` trains only that many one by one and extrapolates. ``mixed``: the configs also
+    search the architecture, width {32, 64, 128, 256} x depth {1, 2} (8 shapes, in turn)."""
     x, x_val, y, y_val = digits()
     configs = mlp_configs(n)
-    hidden = (64, 64)
-    model = population.MLP(hidden=hidden)
+    if mixed:
+        configs = [
+            dict(c, width=SHAPES[i % 8][0], depth=SHAPES[i % 8][1]) for i, c in enumerate(configs)
+        ]
+    model = population.MLP(hidden=(64, 64))
 
     def run_population() -> list[population.MemberResult]:
         out = population.train(
@@ -167,14 +182,16 @@ def mlp_section(n: int, epochs: int, batch: int, device: str, sample: int | None
     halves = (chosen[: len(chosen) // 2], chosen[len(chosen) // 2 :])
     # Warm-up on both sides: first-use imports of torch.optim, kernels, the CUDA allocator.
     population.train(model, x, y, configs[:2], epochs=1, batch_size=batch, device=device)
-    train_one(chosen[0], tensors, 1, batch, 0, hidden, device)
+    train_one(chosen[0], tensors, 1, batch, 0, hidden_of(chosen[0]), device)
     pop_times, pop_cpu, solo, t_solo, cpu_solo = [], [], [], 0.0, 0.0
     for half in (*halves, ()):
         results, seconds, cpu = cpu_timed(run_population)
         pop_times.append(seconds)
         pop_cpu.append(cpu)
         scores, seconds, cpu = cpu_timed(
-            lambda h=half: [train_one(c, tensors, epochs, batch, 0, hidden, device) for c in h]
+            lambda h=half: [
+                train_one(c, tensors, epochs, batch, 0, hidden_of(c), device) for c in h
+            ]
         )
         solo += scores
         t_solo += seconds
@@ -273,6 +290,14 @@ def main() -> None:
     print(f"ratio           {cpu['ratio']:8.1f}x   (CPU time: {cpu['cpu_ratio']:.1f}x)")
     print(f"accuracy, population: {quantiles(cpu['pop_acc'])}")
     print(f"accuracy, one by one: {quantiles(cpu['solo_acc'])}")
+    mixed = mlp_section(n_mlp, 10, 64, "cpu", None, mixed=True)
+    print(f"\n## CPU: {mixed['n']} MLPs over 8 shapes (width 32-256 x depth 1-2), 10 epochs")
+    runs = ", ".join(f"{t:.2f}" for t in mixed["t_pop_runs"])
+    print(f"population      {mixed['t_pop']:8.2f} s   (median of {runs})")
+    print(f"one by one      {mixed['t_solo']:8.2f} s   (plain PyTorch, the same shapes)")
+    print(f"ratio           {mixed['ratio']:8.1f}x   (CPU time: {mixed['cpu_ratio']:.1f}x)")
+    print(f"accuracy, population: {quantiles(mixed['pop_acc'])}")
+    print(f"accuracy, one by one: {quantiles(mixed['solo_acc'])}")
     print("\n## GPU: 256 MLPs 64-64-10")
     if torch.cuda.is_available():
         gpu = mlp_section(256, 10, 64, "cuda", 16)
