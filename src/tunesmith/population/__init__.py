@@ -28,6 +28,7 @@ from tunesmith.population.models import MLP, Linear, Logistic, Model, ParamSpec
 from tunesmith.population.module import MemberModule
 from tunesmith.population.objective import PopulationObjective, objective
 from tunesmith.population.options import TrainingOptions
+from tunesmith.population.pbt import PBTResult, pbt
 from tunesmith.population.results import MemberResult
 from tunesmith.population.store import load_best, load_member
 from tunesmith.population.train import train
@@ -42,6 +43,7 @@ __all__ = [
     "MemberResult",
     "Model",
     "OPTIMIZERS",
+    "PBTResult",
     "ParamSpec",
     "PopulationObjective",
     "TrainingOptions",
@@ -50,5 +52,6 @@ __all__ = [
     "load_best",
     "load_member",
     "objective",
+    "pbt",
     "train",
 ]
