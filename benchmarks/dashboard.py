@@ -1,9 +1,11 @@
 """The dashboard at scale: time to the first figure's data, and the cost of a live update.
 
 For studies of 1k, 10k and 100k trials on SQLite (and PostgreSQL with --postgres), through the
-real HTTP server: the study list (the first request reads every trial into the server's cache),
-then what the study page asks for first (the history downsampled to 2000 points and the latest
-200 trials), then an update after one more trial (what a live page fetches each second).
+real HTTP server: the study list (the first request reads the light columns of every trial:
+number, state, values, times), then what the study page asks for first (the history downsampled
+to 2000 points and the latest 200 trials); cold open = the three together. Then an update after
+one more trial (what a live page fetches each second), and the rest of the page that loads
+after the first figure (parallel coordinates: every trial read in full, once).
 
     python benchmarks/dashboard.py            # 1k, 10k, 100k on SQLite
     python benchmarks/dashboard.py --quick    # 1k, 10k
@@ -84,6 +86,7 @@ def measure(url: str, n: int, backend: str) -> dict:
         first_s = history_s + rows_s
         ts.load_study("big", storage=url).optimize(lambda t: t.params["x"], n_trials=1)
         update_s, update = _get(f"{base}/api/studies/{study_id}/trials?since={first['revision']}")
+        rest_s, _ = _get(f"{base}/api/studies/{study_id}/figure/parallel?max_points=2000")
     finally:
         server.should_exit = True
     out = {
@@ -94,6 +97,7 @@ def measure(url: str, n: int, backend: str) -> dict:
         "open_total_s": round(list_s + first_s, 3),
         "update_ms": round(update_s * 1e3, 2),
         "update_trials": len(update["trials"]),
+        "rest_after_first_figure_s": round(rest_s, 3),
     }
     print(out, flush=True)
     return out
@@ -104,7 +108,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
-    print(f"# {time.strftime('%Y-%m-%d')} {platform.machine()}, {os.cpu_count()} cores")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M')} {platform.machine()}, {os.cpu_count()} cores, "
+        f"load average {load:.1f} at start"
+    )
     sizes = [1000, 10_000] if args.quick else [1000, 10_000, 100_000]
     for n in sizes:
         with tempfile.TemporaryDirectory() as folder:

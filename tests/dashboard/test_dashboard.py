@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dashboard_studies import shot
 
 import tunesmith as ts
 
@@ -128,7 +129,7 @@ def test_pages_in_a_browser(server: str, url: str, tmp_path: Path) -> None:
         expect(page.locator("#studies tbody tr")).to_have_count(2)
         expect(page.get_by_role("link", name=HOSTILE)).to_be_visible()  # shown as text
         assert page.locator("main img").count() == 0
-        page.screenshot(path=str(tmp_path / "studies.png"), full_page=True)
+        shot(page, tmp_path, "studies.png")
 
         page.get_by_role("link", name="svc").click()
         expect(page.locator("#history")).to_have_attribute("data-points", "5")
@@ -144,7 +145,15 @@ def test_pages_in_a_browser(server: str, url: str, tmp_path: Path) -> None:
         subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ))
         expect(page.locator("#history")).to_have_attribute("data-points", "6", timeout=15000)
         expect(page.locator("#trials tbody tr")).to_have_count(6)
-        page.screenshot(path=str(tmp_path / "study.png"), full_page=True)
+        expect(page.locator("#edf")).to_have_attribute("data-curves", "1")  # a second figure
+        expect(page.locator("#timeline")).to_have_attribute("data-states", "COMPLETE")
+        page.locator("#filter-param").select_option("x")
+        page.locator("#filter-hi").fill("0.5")
+        page.locator("#filter-apply").click()
+        below = sum(t.params["x"] <= 0.5 for t in ts.load_study("svc", url).trials)
+        expect(page.locator("#table-status")).to_contain_text(f"of {below} matching")
+        expect(page.locator("#trials tbody tr")).to_have_count(below)
+        shot(page, tmp_path, "study.png")
 
         page.goto(server + "/")
         page.get_by_role("link", name=HOSTILE).click()
@@ -152,7 +161,13 @@ def test_pages_in_a_browser(server: str, url: str, tmp_path: Path) -> None:
         expect(page.locator("#trials tbody tr.FAIL")).to_have_count(1)
         expect(page.locator("#trials details summary")).to_contain_text("<b>bold</b> failure")
         assert page.locator("main img, main b").count() == 0
-        page.screenshot(path=str(tmp_path / "hostile.png"), full_page=True)
+        page.locator("#filter-COMPLETE").uncheck()
+        page.locator("#filter-apply").click()
+        expect(page.locator("#trials tbody tr")).to_have_count(1)
+        page.locator("#trials summary").click()
+        expect(page.locator("#trials pre.traceback")).to_contain_text("ValueError")
+        assert page.locator("main img, main b").count() == 0
+        shot(page, tmp_path, "hostile.png")
         browser.close()
     assert dialogs == []  # no injected script ran
 
@@ -175,6 +190,31 @@ def test_cli_serves_on_loopback_and_warns_for_other_hosts(url: str, monkeypatch)
     result = CliRunner().invoke(cli, ["dashboard", "--storage", missing])
     assert result.exit_code == 2 and "No tunesmith database" in result.stderr
     assert len(served) == 2
+
+
+def test_cli_allows_writes_only_with_the_flag(url: str, monkeypatch) -> None:
+    import uvicorn
+    from click.testing import CliRunner
+    from starlette.testclient import TestClient
+
+    from tunesmith.cli import cli
+
+    apps = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: apps.append(app))
+    for flags in ([], ["--allow-writes"]):
+        result = CliRunner().invoke(cli, ["dashboard", "--storage", url, *flags])
+        assert result.exit_code == 0, result.output
+    answers = []
+    for app in apps:
+        client = TestClient(app, base_url="http://127.0.0.1")
+        response = client.post(
+            "/api/studies/1/trials/0/note",
+            json={"note": "seen"},
+            headers={"X-Tunesmith-Write": "1"},
+        )
+        answers.append(response.status_code)
+    assert answers == [403, 200]
+    assert ts.load_study("svc", url).trials[0].user_attrs == {"note": "seen"}
 
 
 def test_cli_dashboard_answers_over_http(url: str, tmp_path: Path) -> None:

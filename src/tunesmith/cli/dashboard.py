@@ -1,4 +1,5 @@
-"""``tunesmith dashboard``: the studies of a storage in the browser, updated live, read-only."""
+"""``tunesmith dashboard``: the studies of a storage in the browser, updated live; read-only
+unless ``--allow-writes`` (notes on trials, enqueued points)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,14 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
     help="Address to listen on; anything but loopback exposes the studies to the network.",
 )
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
-def dashboard(storage: str, host: str, port: int) -> None:
-    """Serve a read-only dashboard of the studies in --storage at http://HOST:PORT/."""
+@click.option(
+    "--allow-writes",
+    is_flag=True,
+    help="Let the page add notes to trials and enqueue points (refused by default).",
+)
+def dashboard(storage: str, host: str, port: int, allow_writes: bool) -> None:
+    """Serve a dashboard of the studies in --storage at http://HOST:PORT/ (read-only unless
+    --allow-writes)."""
     try:
         import uvicorn
 
@@ -39,6 +46,7 @@ def dashboard(storage: str, host: str, port: int) -> None:
             "reach this one; there is no login.",
             err=True,
         )
-    app = create_app(backend, allowed_hosts=sorted({host, *LOOPBACK[:2]}))
+    hosts = sorted({host, *LOOPBACK[:2]})
+    app = create_app(backend, allowed_hosts=hosts, allow_writes=allow_writes)
     click.echo(f"tunesmith dashboard of {storage} at http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,18 +1,19 @@
-"""What the dashboard serves, as JSON-ready dicts, from a per-study cache of the trials that
-reads only what changed since its last revision (so a refresh costs what changed)."""
+"""Per-study caches of the trials that read only what changed since their last revision (so a
+refresh costs what changed), at two depths: light columns (number, state, values, times: read
+narrowly on SQL storages, enough for the study list and the history) and full trials
+(parameters and attributes: read when another figure or the table needs them)."""
 
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from tunesmith.ranking import best_trial
+from tunesmith.dashboard.columns import Columns, LightColumns
+from tunesmith.dashboard.narrow import NarrowReader, engine_of
 from tunesmith.storage import Storage, StudyInfo
-from tunesmith.trial import FrozenTrial, TrialState
-from tunesmith.viz import downsample
+from tunesmith.trial import FrozenTrial
+from tunesmith.viz import StudySource
 
 __all__ = ["StudyCaches", "trial_row"]
 
@@ -33,19 +34,50 @@ def trial_row(t: FrozenTrial) -> dict[str, Any]:
     }
 
 
-class _Cache:
-    """One study's trials by number and the revision they reflect."""
+class StudyCache:
+    """One study's light columns and full trials by number, the revision each reflects, and
+    the figures computed at a revision (``memo``)."""
 
     def __init__(self, info: StudyInfo):
         self.info = info
+        self.columns = Columns(len(info.directions))
+        self.light_revision = 0
         self.trials: dict[int, FrozenTrial] = {}
-        self.revision = 0
+        self.revision = 0  # of the full trials; 0: not read yet
+        self.memo: dict[Any, tuple[int, Any]] = {}
+        self.lock = threading.RLock()  # the columns and the memo
+        self.full_lock = threading.RLock()  # the full trials (their first read takes long)
 
-    def refresh(self, storage: Storage) -> list[FrozenTrial]:
+    def refresh_full(self, storage: Storage) -> None:
         changed, self.revision = storage.read(self.info.study_id, self.revision)
         for t in changed:
             self.trials[t.number] = t
-        return changed
+        with self.lock:
+            if self.revision >= self.light_revision:
+                self.columns.put(LightColumns.of_trials(changed, len(self.info.directions)))
+                self.light_revision = self.revision
+
+    def refresh_light(self, reader: NarrowReader) -> None:
+        changed, self.light_revision = reader.light(
+            self.info.study_id, self.light_revision, len(self.info.directions)
+        )
+        self.columns.put(changed)
+
+    def source(self) -> StudySource:
+        """The study as the figures read it: its full trials, by number."""
+        trials = self.trials
+        return StudySource(
+            self.info.name, tuple(self.info.directions), tuple(trials[n] for n in sorted(trials))
+        )
+
+    def remember(self, key: Any, revision: int, make: Callable[[], Any]) -> Any:
+        """``make()``, computed once per revision of the study for ``key``."""
+        kept = self.memo.get(key)
+        if kept is not None and kept[0] == revision:
+            return kept[1]
+        value = make()
+        self.memo[key] = (revision, value)
+        return value
 
 
 class StudyCaches:
@@ -53,33 +85,49 @@ class StudyCaches:
 
     def __init__(self, storage: Storage):
         self.storage = storage
-        self._caches: dict[int, _Cache] = {}
+        engine = engine_of(storage)
+        self.reader = NarrowReader(engine) if engine is not None else None
+        self._caches: dict[int, StudyCache] = {}
         self._lock = threading.Lock()
 
-    def _cache(self, info: StudyInfo) -> _Cache:
+    def _cache(self, info: StudyInfo, full: bool) -> StudyCache:
         with self._lock:
             cache = self._caches.get(info.study_id)
             if cache is None or cache.info.name != info.name:  # deleted and made again
-                cache = self._caches[info.study_id] = _Cache(info)
-            cache.refresh(self.storage)
-            return cache
+                cache = self._caches[info.study_id] = StudyCache(info)
+        if full or self.reader is None:  # no narrow reads: the full trials give the columns
+            with cache.full_lock:
+                cache.refresh_full(self.storage)
+        else:
+            with cache.lock:
+                cache.refresh_light(self.reader)
+        return cache
 
-    def _by_id(self, study_id: int) -> _Cache:
+    def info(self, study_id: int) -> StudyInfo:
+        """The study with id ``study_id``; KeyError when there is none."""
         for info in self.storage.list_studies():
             if info.study_id == study_id:
-                return self._cache(info)
+                return info
         raise KeyError(study_id)
+
+    def light(self, study_id: int) -> StudyCache:
+        """The study's cache with its light trials current."""
+        return self._cache(self.info(study_id), full=False)
+
+    def full(self, study_id: int) -> StudyCache:
+        """The study's cache with its full trials current (read once, then what changed)."""
+        return self._cache(self.info(study_id), full=True)
 
     def study_rows(self) -> list[dict[str, Any]]:
         """One row per study: name, directions, strategy, counts per state, best value, last
         activity (the latest start or finish of a trial)."""
-        return [self._row(self._cache(info)) for info in self.storage.list_studies()]
+        return [self._row(self._cache(info, False)) for info in self.storage.list_studies()]
 
     @staticmethod
-    def _row(cache: _Cache) -> dict[str, Any]:
-        info, trials = cache.info, list(cache.trials.values())
-        best = best_trial(trials, info.directions) if len(info.directions) == 1 else None
-        times = [x for t in trials for x in (t.started, t.finished) if x is not None]
+    def _row(cache: StudyCache) -> dict[str, Any]:
+        info = cache.info
+        with cache.lock:
+            summary = cache.columns.summary(info.directions)
         try:
             strategy = info.settings.strategy_name or "?"
         except ValueError:
@@ -89,18 +137,19 @@ class StudyCaches:
             "name": info.name,
             "directions": list(info.directions),
             "strategy": strategy,
-            "trials": len(trials),
-            "states": dict(Counter(t.state.value for t in trials)),
-            "best": None if best is None else best.values[0],  # type: ignore[index]
-            "last_activity": max(times) if times else None,
-            "revision": cache.revision,
+            **summary,
+            "revision": cache.light_revision,
         }
 
     def changed(self, study_id: int, since: int, last: int | None) -> dict[str, Any]:
         """Trials changed after revision ``since`` (all of them for ``since=0``, or the
         ``last`` highest numbers) and the revision they bring the page to."""
+        if since <= 0 and last and self.reader is not None:
+            self.info(study_id)  # KeyError for a study that is not there
+            rows, revision = self.reader.latest(study_id, last)
+            return {"revision": revision, "trials": rows}
         if since <= 0:
-            cache = self._by_id(study_id)
+            cache = self.full(study_id)
             numbers = sorted(cache.trials)
             trials = [cache.trials[n] for n in (numbers[-last:] if last else numbers)]
             revision = cache.revision
@@ -108,24 +157,3 @@ class StudyCaches:
             changed, revision = self.storage.read(study_id, since)
             trials = sorted(changed, key=lambda t: t.number)
         return {"revision": revision, "trials": [trial_row(t) for t in trials]}
-
-    def history(self, study_id: int, max_points: int) -> dict[str, Any]:
-        """The first objective of the COMPLETE trials, its best so far, downsampled."""
-        cache = self._by_id(study_id)
-        done = sorted(
-            (t for t in cache.trials.values() if t.state is TrialState.COMPLETE and t.values),
-            key=lambda t: t.number,
-        )
-        x = np.array([t.number for t in done], dtype=float)
-        y = np.array([t.values[0] for t in done], dtype=float)  # type: ignore[index]
-        sign = -1.0 if cache.info.directions[0] == "maximize" else 1.0
-        best = sign * np.minimum.accumulate(sign * y) if len(y) else y
-        improved = np.flatnonzero(np.r_[True, best[1:] != best[:-1]]) if len(best) else []
-        keep = downsample(len(x), max_points, improved)  # every improvement of the best kept
-        return {
-            "revision": cache.revision,
-            "points": len(done),
-            "x": x[keep].tolist(),
-            "y": y[keep].tolist(),
-            "best": best[keep].tolist(),
-        }
