@@ -8,7 +8,8 @@ import sqlite3
 import pytest
 
 import tunesmith as ts
-from tunesmith.storage import get_storage
+from tunesmith.storage import StorageError, get_storage
+from tunesmith.storage.base import TrialNotFoundError
 from tunesmith.storage.schema import SCHEMA_VERSION
 from tunesmith.trial import FrozenTrial, TrialState
 
@@ -52,6 +53,26 @@ def test_add_trials_and_running_and_delete(storage):
     assert backend.get_study("s").settings.retries == 5
     ts.delete_study("s", backend)
     assert [s.name for s in backend.list_studies()] == []
+
+
+def test_set_user_attr_changes_a_finished_trial_as_readers_see_it(storage):
+    study = ts.create_study(name="s", storage=storage, space=SPACE, seed=0, heartbeat=0)
+    study.optimize(lambda t: t.params["x"], n_trials=2)
+    running = study.ask()
+    backend = get_storage(storage)
+    sid = backend.get_study("s").study_id
+    _, seen = backend.read(sid, 0)
+    changed = backend.set_user_attr(sid, 1, "note", "<b>looks odd</b>")
+    assert changed.number == 1 and changed.user_attrs == {"note": "<b>looks odd</b>"}
+    since, now = backend.read(sid, seen)
+    assert [(t.number, t.user_attrs) for t in since] == [(1, {"note": "<b>looks odd</b>"})]
+    assert now > seen
+    backend.set_user_attr(sid, 1, "note", None)  # None removes it
+    assert ts.load_study("s", storage=storage).trials[1].user_attrs == {}
+    with pytest.raises(StorageError, match="RUNNING"):
+        backend.set_user_attr(sid, running.number, "note", "x")
+    with pytest.raises(TrialNotFoundError, match="no trial number 7"):
+        backend.set_user_attr(sid, 7, "note", "x")
 
 
 def test_a_version_1_database_is_upgraded_in_place(tmp_path):

@@ -16,7 +16,6 @@ from typing import Any
 
 from tunesmith.dashboard.handlers import ReadHandlers
 from tunesmith.dashboard.insight import space_of
-from tunesmith.dashboard.narrow import engine_of
 from tunesmith.dashboard.writes import (
     READ_ONLY,
     WriteRefused,
@@ -122,7 +121,7 @@ class _Handlers(ReadHandlers):
         def work(study_id: int, body: dict) -> Any:
             note = check_note(body.get("note"))
             self.caches.info(study_id)
-            set_note(engine_of(self.backend), study_id, number, note)
+            set_note(self.backend, study_id, number, note)
             return {"number": number, "note": note}
 
         return await self._write(request, work)

@@ -9,19 +9,14 @@ is this server's own.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
-
-from tunesmith.records import SystemKey, dumps, json_safe
+from tunesmith.records import SystemKey, json_safe
 from tunesmith.space import Distribution, Float
-from tunesmith.storage import Proposal, Storage, StudyNotFoundError
-from tunesmith.storage.schema import studies_table, trials_table
-from tunesmith.trial import TrialState
+from tunesmith.storage import Proposal, Storage, StorageError, StudyNotFoundError
+from tunesmith.storage.base import TrialNotFoundError
 
 __all__ = ["WRITE_HEADER", "READ_ONLY", "WriteRefused", "check_origin", "check_point", "set_note"]
 
@@ -31,7 +26,6 @@ READ_ONLY = (
     "notes or enqueue points."
 )
 NOTE_MAX = 10_000
-_T, _S = trials_table.c, studies_table.c
 
 
 class WriteRefused(Exception):
@@ -104,38 +98,14 @@ def check_note(note: Any) -> str:
     return note
 
 
-def set_note(engine: Engine | None, study_id: int, number: int, note: str) -> None:
-    """Set (an empty note: remove) trial ``number``'s ``note`` user attribute, bumping the
-    study's revision in the same transaction so live pages see it."""
-    if engine is None:
-        raise WriteRefused(501, "Notes need a SQL storage (sqlite:/// or postgresql://).")
-    bump = (
-        update(studies_table)
-        .where(_S.id == study_id)
-        .values(revision=_S.revision + 1)
-        .returning(_S.revision)
-    )
-    with engine.begin() as conn:
-        revision = conn.execute(bump).scalar_one_or_none()
-        if revision is None:
-            raise StudyNotFoundError(f"Study id {study_id} is not in the storage.")
-        row = conn.execute(
-            select(_T.id, _T.state, _T.user_attrs).where(
-                _T.study_id == study_id, _T.number == number
-            )
-        ).first()
-        if row is None:
-            raise WriteRefused(404, f"The study has no trial number {number}.")
-        if row.state in (TrialState.RUNNING.value, TrialState.WAITING.value):
-            raise WriteRefused(409, f"Trial {number} is {row.state}: a note goes on a finished "
-                               "trial (its end would overwrite it).")  # fmt: skip
-        attrs = json.loads(row.user_attrs)
-        if note:
-            attrs["note"] = note
-        else:
-            attrs.pop("note", None)
-        conn.execute(
-            update(trials_table)
-            .where(_T.id == row.id)
-            .values(user_attrs=dumps(attrs), revision=revision)
-        )
+def set_note(backend: Storage, study_id: int, number: int, note: str) -> None:
+    """Set (an empty note: remove) trial ``number``'s ``note`` user attribute; the storage
+    records it as a change, so live pages see it."""
+    try:
+        backend.set_user_attr(study_id, number, "note", note or None)
+    except TrialNotFoundError as exc:
+        raise WriteRefused(404, str(exc)) from None
+    except StudyNotFoundError:
+        raise
+    except StorageError as exc:
+        raise WriteRefused(409, str(exc)) from None

@@ -207,3 +207,13 @@ def insert_row(
         "owner": owner,
         "revision": revision,
     }
+
+
+BY_NUMBER = select(trials_table).where(
+    _T.study_id == bindparam("sid"), _T.number == bindparam("number")
+)
+SET_USER_ATTRS = (
+    update(trials_table)
+    .where(_T.id == bindparam("tid"))
+    .values(user_attrs=bindparam("new_user_attrs"), revision=bindparam("new_revision"))
+)

@@ -14,11 +14,13 @@ from tunesmith.storage import _sql_rows as q
 from tunesmith.storage.base import (
     Proposal,
     Running,
+    check_user_attr_target,
     dumps,
     lost_attrs,
     lost_reason,
     released_attrs,
     retry_proposal,
+    with_user_attr,
 )
 from tunesmith.trial import FrozenTrial, TrialState
 
@@ -131,3 +133,15 @@ def release(conn: Connection, study_id: int, trial_ids: Sequence[int], revision:
         args = {"tid": row.id, "new_revision": revision, "new_system": dumps(system)}
         count += conn.execute(q.RELEASE, args).rowcount
     return count
+
+
+def set_user_attr(
+    conn: Connection, study_id: int, number: int, key: str, value: object, revision: int
+) -> FrozenTrial:
+    """Set (None: remove) one user attribute of a finished trial, as a change at ``revision``."""
+    row = conn.execute(q.BY_NUMBER, {"sid": study_id, "number": number}).first()
+    trial = check_user_attr_target(None if row is None else q.row_to_trial(row), number)
+    attrs = with_user_attr(trial.user_attrs, key, value)
+    args = {"tid": trial.trial_id, "new_revision": revision, "new_user_attrs": dumps(attrs)}
+    conn.execute(q.SET_USER_ATTRS, args)
+    return q.row_to_trial(conn.execute(q.BY_IDS, {"ids": [trial.trial_id]}).one())

@@ -53,6 +53,13 @@ class StudyNotFoundError(StorageError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class TrialNotFoundError(StorageError, KeyError):
+    """No trial of that number in the study."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 @dataclass(frozen=True)
 class StudyInfo:
     """A study's identity and settings as stored."""
@@ -149,6 +156,11 @@ class Storage:
         """Replace a study's stored settings (``--replace-strategy``)."""
         raise NotImplementedError
 
+    def set_user_attr(self, study_id: int, number: int, key: str, value: Any) -> FrozenTrial:
+        """Set one user attribute of finished trial ``number`` (``value`` None removes it), as
+        a change readers see; a RUNNING or WAITING trial is refused (its end overwrites them)."""
+        raise NotImplementedError
+
     def delete_study(self, study_id: int) -> None:
         """Remove a study and all its trials."""
         raise NotImplementedError
@@ -203,6 +215,28 @@ def lost_reason(
 def lost_attrs(system_attrs: dict[str, Any]) -> dict[str, Any]:
     """A lost trial's system attributes: marked as failed by the machine."""
     return {**system_attrs, SystemKey.LOST: True}
+
+
+def check_user_attr_target(trial: FrozenTrial | None, number: int) -> FrozenTrial:
+    """The trial whose user attribute may be set: it exists and has finished."""
+    if trial is None:
+        raise TrialNotFoundError(f"The study has no trial number {number}.")
+    if trial.state in (TrialState.RUNNING, TrialState.WAITING):
+        raise StorageError(
+            f"Trial {number} is {trial.state.value}: user attributes are set on finished trials "
+            "(the trial's end would overwrite them)."
+        )
+    return trial
+
+
+def with_user_attr(attrs: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """``attrs`` with ``key`` set to ``value`` (removed when ``value`` is None)."""
+    out = dict(attrs)
+    if value is None:
+        out.pop(key, None)
+    else:
+        out[key] = value
+    return out
 
 
 def released_attrs(system_attrs: dict[str, Any]) -> dict[str, Any]:

@@ -20,9 +20,11 @@ from tunesmith.storage.base import (
     StorageError,
     StudyInfo,
     StudyNotFoundError,
+    check_user_attr_target,
     lost_attrs,
     released_attrs,
     retry_proposal,
+    with_user_attr,
 )
 from tunesmith.trial import FrozenTrial, TrialState
 
@@ -226,6 +228,16 @@ class InMemoryStorage(Storage):
         with self._lock:
             rec = self._studies[study_id]
             rec.info = replace(rec.info, attrs=dict(attrs))
+
+    def set_user_attr(self, study_id: int, number: int, key: str, value: Any) -> FrozenTrial:
+        with self._lock:
+            rec = self._studies[study_id]
+            found = rec.trials[number] if 0 <= number < len(rec.trials) else None
+            trial = check_user_attr_target(found, number)
+            changed = replace(trial, user_attrs=with_user_attr(trial.user_attrs, key, value))
+            rec.trials[number] = changed
+            rec.log.append(number)
+            return changed
 
     def delete_study(self, study_id: int) -> None:
         with self._lock:

@@ -209,6 +209,13 @@ class SQLStorage(Storage):
         statement = studies_table.update().where(q._S.id == study_id).values(attrs=dumps(attrs))
         self._write(lambda conn: conn.execute(statement))
 
+    def set_user_attr(self, study_id: int, number: int, key: str, value: Any) -> FrozenTrial:
+        def work(conn: Connection) -> FrozenTrial:
+            revision, _ = self._bump(conn, study_id)
+            return rows.set_user_attr(conn, study_id, number, key, value, revision)
+
+        return self._write(work)
+
     def delete_study(self, study_id: int) -> None:
         def work(conn: Connection) -> None:
             conn.execute(q.DELETE_TRIALS, {"sid": study_id})
