@@ -18,7 +18,7 @@ Y = np.arange(40) % 3
 def test_defaults_and_the_table_name_every_checked_option() -> None:
     options = pop.TrainingOptions()
     fields = [f.name for f in dataclasses.fields(options)]
-    assert set(TABLE) | {"device"} == set(fields) and len(fields) == 10
+    assert set(TABLE) | {"device"} == set(fields) and len(fields) == 15
     assert options.device == torch.device("cpu") and options.epochs == 10
     assert options.rungs() == [] and options.lr_scale() is None
 
@@ -31,10 +31,15 @@ def test_defaults_and_the_table_name_every_checked_option() -> None:
         ("batch_size", 2.5, "an int >= 1 or None"),
         ("seed", "1", "an int"),
         ("memory_budget", 0, "an int > 0 (bytes) or None"),
-        ("early_stopping", "median", "one of None, 'halving'"),
+        ("early_stopping", "median", "one of None, 'halving', 'patience'"),
         ("eta", 1, "an int >= 2"),
         ("min_epochs", 0, "an int >= 1"),
-        ("schedule", "step", "one of None, 'cosine'"),
+        (
+            "schedule",
+            "linear",
+            "one of None, 'cosine', 'step', 'exponential', 'onecycle', 'warmup_cosine' or a "
+            "callable epoch -> factor",
+        ),
         ("dtype", torch.float16, "one of torch.float32, torch.float64"),
     ],
 )

@@ -15,14 +15,24 @@ import torch
 from torch import Tensor
 
 from tunesmith.population.models import Model
+from tunesmith.population.weighting import training_weights
 
-__all__ = ["TrainingData", "derive_seed", "resolve_device"]
+__all__ = ["TrainingData", "cv_folds", "derive_seed", "resolve_device"]
 
 
 def derive_seed(seed: int, *keys: int) -> int:
     """A 63-bit seed for one random stream of a run (init, order, noise), from the run's seed."""
     state = np.random.SeedSequence([int(seed), *keys]).generate_state(2, np.uint32)
     return int(state[0]) << 31 ^ int(state[1])
+
+
+def cv_folds(n: int, k: int, seed: int) -> Tensor:
+    """Each of ``n`` samples' fold among ``k``: the samples in a seeded random order dealt
+    out in turn, so fold sizes differ by at most one."""
+    generator = torch.Generator().manual_seed(derive_seed(seed, 3))
+    out = torch.empty(n, dtype=torch.long)
+    out[torch.randperm(n, generator=generator)] = torch.arange(n) % k
+    return out
 
 
 def resolve_device(device: Any, owner: str = "train") -> torch.device:
@@ -95,6 +105,9 @@ class TrainingData:
         device: torch.device,
         dtype: torch.dtype = torch.float32,
         owner: str = "train",
+        sample_weight: Any = None,
+        class_weight: Any = None,
+        cv: int | None = None,
     ):
         if (X_val is None) != (y_val is None):
             raise ValueError(f"Give both 'X_val' and 'y_val' to {owner}, or neither.")
@@ -128,6 +141,30 @@ class TrainingData:
         self.X_val = self.X_val.reshape(shape).to(device)
         self.y_val = yv_t.to(device)
         self._epoch_cache: tuple[int, Tensor, Tensor] | None = None
+        self._set_weights(sample_weight, class_weight, y_t, owner)
+        self._set_folds(cv, X_val is not None, owner)
+
+    def _set_folds(self, cv: int | None, validation: bool, owner: str) -> None:
+        """Each training sample's fold under k-fold cross-validation (None without)."""
+        self.fold_of: Tensor | None = None
+        if cv is None:
+            return
+        if validation:
+            raise ValueError(f"Give 'X_val' and 'y_val' to {owner}, or 'cv', not both.")
+        if cv > self.n:
+            raise ValueError(
+                f"The 'cv' parameter of {owner} must be at most the number of training "
+                f"samples ({self.n}). Got {cv!r} instead."
+            )
+        self.fold_of = cv_folds(self.n, cv, self.seed).to(self.device)
+
+    def _set_weights(self, sample_weight: Any, class_weight: Any, y: Tensor, owner: str) -> None:
+        """Each training sample's weight in the training loss (None: all alike), weighting.py."""
+        weights = training_weights(sample_weight, class_weight, self.task, y, self.classes, owner)
+        self.weights = None
+        if weights is not None:
+            self.weights = torch.as_tensor(weights, dtype=self.dtype).to(self.device)
+        self._weight_cache: tuple[int, Tensor | None, Tensor | None] | None = None
 
     def _labels(
         self, y: np.ndarray, y_val: np.ndarray, separate: bool, owner: str
@@ -176,6 +213,38 @@ class TrainingData:
         _, x, y = self._epoch_cache
         for start in range(0, self.n, self.batch_size):
             yield x[start : start + self.batch_size], y[start : start + self.batch_size]
+
+    def weighted_batches(
+        self, epoch: int, folds: Tensor | None = None
+    ) -> Iterator[tuple[Tensor, Tensor, Tensor | None]]:
+        """The epoch's minibatches with each sample's training weight (None without weights);
+        with ``folds`` (one per member), weights (P, B) that are 0 in a member's own fold."""
+        if self._weight_cache is None or self._weight_cache[0] != epoch:
+            perm = self.order(epoch).to(self.device)
+            weights = self.weights if self.weights is None else self.weights[perm]
+            fold_of = self.fold_of if self.fold_of is None else self.fold_of[perm]
+            self._weight_cache = (epoch, weights, fold_of)
+        _, weights, fold_of = self._weight_cache
+        for start, (x, y) in zip(range(0, self.n, self.batch_size), self.batches(epoch)):
+            stop = start + self.batch_size
+            w = None if weights is None else weights[start:stop]
+            if folds is not None and fold_of is not None:
+                outside = (fold_of[start:stop].unsqueeze(0) != folds.unsqueeze(1)).to(x.dtype)
+                w = outside if w is None else outside * w
+            yield x, y, w
+
+    def in_fold(self, folds: Tensor) -> Tensor:
+        """(P, n) bool: whether each training sample lies in each member's fold."""
+        assert self.fold_of is not None
+        return self.fold_of.unsqueeze(0) == folds.unsqueeze(1)
+
+    def total_weight(self, folds: Tensor | None) -> Tensor:
+        """The training samples' total weight, per member outside its fold with ``folds``."""
+        weights = torch.ones(self.n, dtype=self.dtype, device=self.device)
+        weights = weights if self.weights is None else self.weights
+        if folds is None:
+            return weights.sum()
+        return (~self.in_fold(folds) * weights).sum(1)
 
     def noise(self, epoch: int) -> torch.Generator:
         """The generator of the epoch's dropout noise, on the device."""

@@ -16,18 +16,17 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from tunesmith.population.data import TrainingData
 from tunesmith.population.dense_grad import Workspace, dense_step, supports_manual_gradients
+from tunesmith.population.evaluation import measure_members
 from tunesmith.population.layers import Dropout, uniform_init
 from tunesmith.population.models import Model, ParamSpec
 from tunesmith.population.optimizers import RULE_ORDER, build_groups, rule_of
+from tunesmith.population.weighting import mean_loss as _loss
 
 __all__ = ["PopulationRun", "initial_weights"]
-
-_EVAL_FLOATS = 1 << 22  # activations per evaluation slice, unless a training batch is larger
 
 
 def initial_weights(specs: Sequence[ParamSpec], generator: torch.Generator) -> dict[str, Tensor]:
@@ -39,18 +38,6 @@ def initial_weights(specs: Sequence[ParamSpec], generator: torch.Generator) -> d
         else:
             out[spec.name] = uniform_init(spec.shape, spec.fan_in, generator)
     return out
-
-
-def _loss(task: str, out: Tensor, target: Tensor) -> Tensor:
-    """Each member's mean loss over the batch from outputs (P, K, B): cross-entropy over the
-    K classes, logistic loss for one output, or squared error for regression."""
-    members = out.shape[0]
-    if task == "regression":
-        return (out - target.T).square().mean(dim=(1, 2))
-    if out.shape[1] == 1:
-        labels = target.to(out.dtype).expand(members, -1)
-        return F.binary_cross_entropy_with_logits(out[:, 0], labels, reduction="none").mean(1)
-    return F.cross_entropy(out, target.expand(members, -1), reduction="none").mean(1)
 
 
 def _held_back(steps: Tensor, moving: Tensor) -> Tensor:
@@ -93,7 +80,11 @@ class PopulationRun:
         self.failed_epoch = torch.full((size,), -1, dtype=torch.long, device=device)
         self.curve: list[Tensor] = []
         self.epoch = 0
-        self.manual = supports_manual_gradients(model)
+        # Members stopped early (patience): they keep their weights but are not failed.
+        self.stopped: Tensor | None = None
+        self.folds: Tensor | None = None  # each member's held-out fold (cross-validation)
+        # hand-written gradients know no sample weights: autograd takes weighted losses
+        self.manual = supports_manual_gradients(model) and data.weights is None
         self._bind()
 
     def __len__(self) -> int:
@@ -143,7 +134,12 @@ class PopulationRun:
             target.addcmul_(self.l2.unsqueeze(1), weights, value=2.0)
 
     def _step(
-        self, x: Tensor, y: Tensor, dropout: Dropout | None, penalties: tuple[bool, bool]
+        self,
+        x: Tensor,
+        y: Tensor,
+        dropout: Dropout | None,
+        penalties: tuple[bool, bool],
+        weight: Tensor | None = None,
     ) -> Tensor:
         if self.manual:
             with torch.no_grad():
@@ -153,7 +149,8 @@ class PopulationRun:
             grad = self.grad
         else:
             leaves = list(self.leaves.values())
-            data_loss = _loss(self.data.task, self.model.forward(self.leaves, x, dropout), y)
+            out = self.model.forward(self.leaves, x, dropout)
+            data_loss = _loss(self.data.task, out, y, weight)
             grads = torch.autograd.grad(data_loss.sum(), leaves)
             grad = torch.cat([g.reshape(len(self), -1) for g in grads], dim=1)
         with torch.no_grad():
@@ -161,8 +158,13 @@ class PopulationRun:
                 self._add_penalty_gradient(grad, *penalties)
             for group in self.groups:
                 group.step(self.flat, grad)  # grad now holds each member's step
-            self.active &= torch.isfinite(data_loss) & torch.isfinite(grad.sum(dim=1))
-            self.flat.add_(_held_back(grad, self.active))
+            finite = torch.isfinite(data_loss) & torch.isfinite(grad.sum(dim=1))
+            if self.stopped is None:
+                self.active &= finite
+                self.flat.add_(_held_back(grad, self.active))
+            else:  # a stopped member cannot fail, and does not move
+                self.active &= finite | self.stopped
+                self.flat.add_(_held_back(grad, self.active & ~self.stopped))
         return data_loss.detach()
 
     def advance(self, until: int, lr_scale: Callable[[int], float] | None = None) -> None:
@@ -176,9 +178,14 @@ class PopulationRun:
                 group.scale_lr(1.0 if lr_scale is None else lr_scale(epoch))
             before = self.active.clone()
             total = torch.zeros_like(self.rates)
-            for x, y in self.data.batches(epoch):
-                total += self._step(x, y, dropout, penalties) * x.shape[0]
-            self.curve.append(total / self.data.n)
+            if self.data.weights is None and self.folds is None:
+                for x, y in self.data.batches(epoch):
+                    total += self._step(x, y, dropout, penalties) * x.shape[0]
+                self.curve.append(total / self.data.n)
+            else:  # the epoch's weighted mean: each batch's weighted mean by its total weight
+                for x, y, w in self.data.weighted_batches(epoch, self.folds):
+                    total += self._step(x, y, dropout, penalties, w) * w.sum(-1)
+                self.curve.append(total / self.data.total_weight(self.folds))
             self.failed_epoch = torch.where(before & ~self.active, epoch, self.failed_epoch)
             self.epoch = epoch + 1
 
@@ -186,23 +193,30 @@ class PopulationRun:
     def evaluate(self, X: Tensor | None = None, y: Tensor | None = None) -> Tensor:
         """Each member's accuracy (classification) or mean squared error on (X, y), default
         the validation data, without dropout."""
-        X = self.data.X_val if X is None else X
-        y = self.data.y_val if y is None else y
-        weights = self.weights()
-        per_row = len(self) * self.model.activation_size(self.data.input_shape, self.data.n_outputs)
-        rows = max(self.data.batch_size, _EVAL_FLOATS // max(1, per_row))
-        total = torch.zeros(len(self), dtype=torch.float64, device=X.device)
-        for start in range(0, X.shape[0], rows):
-            out = self.model.forward(weights, X[start : start + rows], None)
-            target = y[start : start + rows]
-            if self.data.task == "regression":
-                total += (out - target.T).square().sum(dim=(1, 2)).double()
-            elif out.shape[1] == 1:
-                total += ((out[:, 0] > 0).long() == target).sum(1).double()
-            else:
-                total += (out.argmax(1) == target).sum(1).double()
-        scale = X.shape[0] * (y.shape[1] if self.data.task == "regression" else 1)
-        return total / scale
+        return measure_members(self, X, y, False, self.fold_mask(X))[0]
+
+    @torch.no_grad()
+    def measure(self, X: Tensor | None = None, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Each member's metric (as ``evaluate``) and mean loss (cross-entropy, logistic loss
+        or squared error, unweighted) on (X, y), default the validation data, without dropout."""
+        metric, loss = measure_members(self, X, y, True, self.fold_mask(X))
+        assert loss is not None
+        return metric, loss
+
+    def set_folds(self, folds: Tensor) -> None:
+        """Train each member without its held-out fold (``folds``: one per member, in member
+        order) and measure it on that fold (k-fold cross-validation)."""
+        self.folds = folds.to(self.flat.device)
+        if self.manual:  # per-member sample masks go through autograd
+            self.manual = False
+            self._bind()
+
+    def fold_mask(self, X: Tensor | None = None) -> Tensor | None:
+        """(P, n) float64: 1 where a training sample is in the member's held-out fold; None
+        without cross-validation or for data given explicitly."""
+        if self.folds is None or X is not None:
+            return None
+        return self.data.in_fold(self.folds).double()
 
     # -- members --------------------------------------------------------------------------
     def keep(self, local_rows: Sequence[int]) -> None:
@@ -222,6 +236,8 @@ class PopulationRun:
         self.hypers = [self.hypers[r] for r in rows]
         self.rates, self.l1, self.l2 = self.rates[index], self.l1[index], self.l2[index]
         self.active, self.failed_epoch = self.active[index], self.failed_epoch[index]
+        self.stopped = None if self.stopped is None else self.stopped[index]
+        self.folds = None if self.folds is None else self.folds[index]
         self.curve = [c[index] for c in self.curve]
         self._bind()
 

@@ -26,7 +26,7 @@ from tunesmith.validation import param_error
 
 __all__ = ["PopulationObjective", "objective"]
 
-_METRICS = {"accuracy": "classification", "mse": "regression", "loss": None}
+_METRICS = {"accuracy": "classification", "mse": "regression", "loss": None, "val_loss": None}
 
 
 def _finite_or_none(values: Sequence[float]) -> list[float | None]:
@@ -53,6 +53,7 @@ class PopulationObjective:
         *,
         X_val: Any = None,
         y_val: Any = None,
+        sample_weight: Any = None,
         metric: str | None = None,
         space: Mapping[str, Distribution] | Callable[[Trial], Mapping[str, Any]] | None = None,
         options: TrainingOptions | None = None,
@@ -76,12 +77,11 @@ class PopulationObjective:
                 "objective", "space", "None, a dict of distributions, or a callable(trial)", space
             )
         self.options = TrainingOptions.of("objective", options, kwargs)
-        # Bad data is reported now, not by the first batch.
-        TrainingData(
-            model, X, y, X_val, y_val, None, 0, self.options.device, self.options.dtype, "objective"
-        )
         self.model, self.metric, self.space = model, metric, space
         self.data = {"X": X, "y": y, "X_val": X_val, "y_val": y_val}
+        if sample_weight is not None:
+            self.data["sample_weight"] = sample_weight
+        _check_data(model, self.data, self.options)  # bad data is reported now, not later
         self.last_results: list[MemberResult] | None = None
         direction = "maximize" if metric == "accuracy" else "minimize"
         self.store = None if store is None else MemberStore(store, keep, direction)
@@ -145,6 +145,14 @@ class PopulationObjective:
         return values
 
 
+def _check_data(model: Model, data: Mapping[str, Any], options: TrainingOptions) -> None:
+    """Check the data as the first batch will take it (errors name 'objective')."""
+    run = (None, 0, options.device, options.dtype, "objective")
+    inputs = [data[name] for name in ("X", "y", "X_val", "y_val")]
+    weighting = (data.get("sample_weight"), options.class_weight, options.cv)
+    TrainingData(model, *inputs, *run, *weighting)
+
+
 def _suggest(trial: Trial, name: str, dist: Distribution) -> Any:
     """``trial.suggest_*`` for one distribution of a space."""
     if isinstance(dist, Float):
@@ -166,8 +174,9 @@ def _is_distributions(space: Any) -> bool:
 def objective(model: Model, X: Any, y: Any, **kwargs: Any) -> PopulationObjective:
     """A batched study objective training each batch of trials as one population of ``model``.
 
-    Keyword arguments: ``X_val``, ``y_val``, ``metric`` ("accuracy", "mse" or "loss"; default
-    accuracy for classification, mse for regression), ``space`` (trial → config), and the
+    Keyword arguments: ``X_val``, ``y_val``, ``sample_weight``, ``metric`` ("accuracy",
+    "mse", "loss" (training) or "val_loss" (minimized); default accuracy for classification,
+    mse for regression), ``space`` (trial → config), and the
     training options of ``train`` (``epochs``, ``batch_size``, ``early_stopping="halving"``
     with ``eta`` and ``min_epochs``, ``schedule``, ``device``, ``seed``, ``memory_budget``,
     ``dtype``), one by one or as ``options=TrainingOptions(...)``; ``store`` (a folder) and

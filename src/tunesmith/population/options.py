@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any
@@ -17,7 +18,9 @@ from typing import Any
 import torch
 
 from tunesmith.population.data import resolve_device
+from tunesmith.population.schedules import SCHEDULE_RULE, check_schedule, is_schedule, lr_schedule
 from tunesmith.validation import (
+    Boolean,
     Constraint,
     Integer,
     NoneOr,
@@ -25,9 +28,25 @@ from tunesmith.validation import (
     Satisfies,
     check_params,
     is_int,
+    param_error,
 )
 
 __all__ = ["TABLE", "TrainingOptions", "halving_rungs", "lr_schedule"]
+
+
+def _is_class_weight(value: Any) -> bool:
+    """None, "balanced", or a dict class -> finite weight >= 0."""
+    if value is None or (isinstance(value, str) and value == "balanced"):
+        return True
+    if not isinstance(value, Mapping):
+        return False
+    for weight in value.values():
+        if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
+            return False
+        if not (math.isfinite(float(weight)) and float(weight) >= 0):
+            return False
+    return True
+
 
 # name -> rule, in the order they are checked; ``device`` is checked by resolve_device after
 TABLE: dict[str, Constraint] = {
@@ -35,11 +54,18 @@ TABLE: dict[str, Constraint] = {
     "batch_size": NoneOr(Integer(1)),
     "seed": Integer(),
     "memory_budget": NoneOr(Satisfies(lambda v: is_int(v) and v > 0, "an int > 0 (bytes)")),
-    "early_stopping": OneOf(None, "halving"),
+    "early_stopping": OneOf(None, "halving", "patience"),
     "eta": Integer(2),
     "min_epochs": Integer(1),
-    "schedule": OneOf(None, "cosine"),
+    "schedule": Satisfies(is_schedule, SCHEDULE_RULE),
     "dtype": OneOf(torch.float32, torch.float64),
+    "patience": Integer(1),
+    "restore_best": Boolean(),
+    "monitor": OneOf(None, "val_loss"),
+    "cv": NoneOr(Integer(2)),
+    "class_weight": Satisfies(
+        _is_class_weight, "None, 'balanced' or a dict class -> weight (a finite float >= 0)"
+    ),
 }
 
 
@@ -51,10 +77,16 @@ class TrainingOptions:
     device: "cpu", "cuda", "cuda:1" or a torch.device (kept as a torch.device). seed: the
     seed of the shared random streams (initial weights, minibatch order, dropout noise).
     memory_budget: bytes one chunk may use, None for a share of the free device memory.
-    early_stopping: None or "halving" (successive halving at epochs ``min_epochs · eta^k``,
-    keeping the best ⌈n/eta⌉). schedule: None or "cosine" (every learning rate annealed to 0
-    over ``epochs``). dtype: torch.float32 or torch.float64. ``owner`` names the function the
-    values were given to, in error messages; it is not kept.
+    early_stopping: None, "halving" (successive halving at epochs ``min_epochs · eta^k``,
+    keeping the best ⌈n/eta⌉) or "patience" (a member stops once its validation metric has
+    not improved for ``patience`` epochs; with ``restore_best`` its weights go back to its
+    best epoch's; ``monitor``: None for accuracy or mse, "val_loss" for the validation loss).
+    schedule: None, "cosine", "step", "exponential", "onecycle", "warmup_cosine" or a callable
+    epoch -> factor (see ``schedules``). dtype: torch.float32 or torch.float64. class_weight:
+    None, "balanced" (n / (n_classes · count)) or a dict class -> weight, for classification.
+    cv: None or k >= 2: k-fold cross-validation, each config trained as k members, one per
+    held-out fold of the training data (not with "halving", nor with X_val).
+    ``owner`` names the function the values were given to, in error messages; it is not kept.
     """
 
     epochs: int = 10
@@ -65,15 +97,26 @@ class TrainingOptions:
     early_stopping: str | None = None
     eta: int = 3
     min_epochs: int = 1
-    schedule: str | None = None
+    schedule: str | Callable[[int], float] | None = None
     dtype: torch.dtype = torch.float32
+    patience: int = 5
+    restore_best: bool = True
+    monitor: str | None = None
+    cv: int | None = None
+    class_weight: str | Mapping[Any, float] | None = None
     owner: InitVar[str] = "TrainingOptions"
 
     def __post_init__(self, owner: str) -> None:
         check_params(owner, TABLE, self.as_dict())
+        check_schedule(self.schedule, owner)
+        if self.cv is not None and self.early_stopping == "halving":
+            raise param_error(owner, "cv", "None with early_stopping='halving'", self.cv)
         object.__setattr__(self, "device", resolve_device(self.device, owner))
-        for name in ("epochs", "seed", "eta", "min_epochs"):
+        object.__setattr__(self, "restore_best", bool(self.restore_best))
+        for name in ("epochs", "seed", "eta", "min_epochs", "patience"):
             object.__setattr__(self, name, int(getattr(self, name)))
+        if self.cv is not None:
+            object.__setattr__(self, "cv", int(self.cv))
 
     @classmethod
     def of(
@@ -109,14 +152,6 @@ class TrainingOptions:
         if self.early_stopping != "halving":
             return []
         return halving_rungs(self.epochs, self.eta, self.min_epochs)
-
-
-def lr_schedule(name: str | None, epochs: int) -> Callable[[int], float] | None:
-    """The learning-rate factor of each epoch: None (constant) or "cosine" annealing,
-    ½ (1 + cos(π t / epochs)) in epoch t (Loshchilov & Hutter 2017, without restarts)."""
-    if name is None:
-        return None
-    return lambda epoch: 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
 
 
 def halving_rungs(epochs: int, eta: int, min_epochs: int) -> list[int]:

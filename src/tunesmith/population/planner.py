@@ -5,7 +5,9 @@ shape), each group split into chunks that fit the memory budget. A chunk trains 
 (its halves instead, on a CUDA out-of-memory error), or, with ``early_stopping="halving"``,
 stops at the rungs ``min_epochs · eta^k`` where only the best ⌈n/eta⌉ members, ranked over
 every chunk that waits there together, go on (successive halving: Jamieson & Talwalkar 2016;
-Li et al. 2018).
+Li et al. 2018; equal metrics ranked by validation loss), or, with
+``early_stopping="patience"``, each member stops once its validation metric has not improved
+for ``patience`` epochs (early_stopping.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import numpy as np
 import torch
 
 from tunesmith.population.config import member_config
+from tunesmith.population.cv import combine_folds
 from tunesmith.population.data import TrainingData
+from tunesmith.population.early_stopping import Patience
 from tunesmith.population.engine import PopulationRun, initial_weights
 from tunesmith.population.memory import chunk_sizes, estimate_bytes
 from tunesmith.population.models import Model
@@ -47,14 +51,17 @@ class Planner:
         options = options or TrainingOptions()
         self.data, self.configs, self.budget, self.options = data, configs, budget, options
         self.lr_scale = options.lr_scale()
-        self.out: list[MemberResult | None] = [None] * len(configs)
+        # cross-validation: member i stands for config i // k holding out fold i % k
+        self.k = 1 if options.cv is None or data.fold_of is None else options.cv
+        self.out: list[MemberResult | None] = [None] * (len(configs) * self.k)
         self.hypers: list[dict[str, Any]] = []
         groups: dict[tuple, Chunk] = {}
         for index, config in enumerate(configs):
             hyper, structure = member_config(config, index, model.structure_keys, model.dropout)
-            self.hypers.append(hyper)
+            self.hypers.extend([hyper] * self.k)
             arch = model.resolve(structure, index)
-            groups.setdefault(arch.key(), (arch, []))[1].append(index)
+            members = groups.setdefault(arch.key(), (arch, []))[1]
+            members.extend(range(index * self.k, (index + 1) * self.k))
         self.groups = list(groups.values())
         itemsize = torch.finfo(data.dtype).bits // 8
         self.footprints = {}
@@ -67,7 +74,10 @@ class Planner:
 
     @property
     def results(self) -> list[MemberResult]:
-        return [r for r in self.out if r is not None]
+        done = [r for r in self.out if r is not None]
+        if self.k == 1:
+            return done
+        return [combine_folds(done[i : i + self.k]) for i in range(0, len(done), self.k)]
 
     def chunks(self) -> list[Chunk]:
         """(model, member indices) per chunk, in order of first appearance."""
@@ -89,7 +99,10 @@ class Planner:
     def new_run(self, arch: Model, members: list[int]) -> PopulationRun:
         specs = arch.params(self.data.input_shape, self.data.n_outputs)
         base = initial_weights(specs, self.data.init_generator())
-        return PopulationRun(arch, self.data, members, [self.hypers[i] for i in members], base)
+        run = PopulationRun(arch, self.data, members, [self.hypers[i] for i in members], base)
+        if self.k > 1:
+            run.set_folds(torch.tensor([m % self.k for m in run.members]))
+        return run
 
     def run(self) -> list[MemberResult]:
         """Train every chunk: to the end, or by successive halving; the results in order."""
@@ -112,13 +125,17 @@ class Planner:
         chunk: int,
         pruned: bool = False,
         history: Mapping[int, dict[int, float]] | None = None,
+        val_loss: np.ndarray | None = None,
+        stops: Mapping[str, np.ndarray] | None = None,
     ) -> None:
-        """Write the results of some members (local rows) of ``run``."""
+        """Write the results of some members (local rows) of ``run``; ``val_loss`` and the
+        early-stopping records ``stops`` (best and stop epochs) when measured."""
         records, weights = run.records(), run.member_weights()
         for row in rows:
             index = run.members[row]
+            stop = {} if stops is None else _stop_epochs(stops, row)
             result = member_result(
-                self.configs[index],
+                self.configs[index // self.k],
                 run.data.task,
                 records["curve"][row],
                 bool(records["active"][row]),
@@ -129,6 +146,8 @@ class Planner:
                 chunk,
                 pruned,
                 (history or {}).get(index),
+                math.nan if val_loss is None else float(val_loss[row]),
+                **stop,
             )
             result.architecture, result.input_shape = run.model, tuple(run.data.input_shape)
             result.n_outputs, result.classes = run.data.n_outputs, run.data.classes
@@ -140,8 +159,7 @@ class Planner:
         run: PopulationRun | None = None
         try:
             run = self.new_run(arch, members)
-            run.advance(self.options.epochs, self.lr_scale)
-            self.collect(run, range(len(run)), run.evaluate().cpu().numpy(), chunk)
+            self.train_to_end(run, chunk)
             return
         except torch.cuda.OutOfMemoryError:
             pass  # retried below, once the failed attempt's tensors are released
@@ -154,6 +172,25 @@ class Planner:
         self.train_chunk(arch, members[:half], chunk)
         self.train_chunk(arch, members[half:], chunk)
 
+    def train_to_end(self, run: PopulationRun, chunk: int) -> None:
+        """Train ``run`` to the last epoch (each member to its stop, with patience) and
+        collect every member."""
+        options, stops = self.options, None
+        if options.early_stopping != "patience":
+            run.advance(options.epochs, self.lr_scale)
+        else:
+            maximize = options.monitor is None and self.data.task == "classification"
+            patience = Patience(run, options.patience, options.restore_best, maximize)
+            for epoch in range(run.epoch, options.epochs):
+                run.advance(epoch + 1, self.lr_scale)
+                metric, val_loss = run.measure()
+                if patience.update(run, val_loss if options.monitor else metric):
+                    break
+            patience.restore(run)
+            stops = patience.records()
+        metric, val_loss = (m.cpu().numpy() for m in run.measure())
+        self.collect(run, range(len(run)), metric, chunk, val_loss=val_loss, stops=stops)
+
     def halving(self, runs: list[tuple[PopulationRun, int]], rungs: list[int]) -> None:
         """Successive halving over ``runs`` together: rank every active member at each rung."""
         direction = "maximize" if self.data.task == "classification" else "minimize"
@@ -163,13 +200,15 @@ class Planner:
             metrics = []
             for position, (run, _) in enumerate(runs):
                 run.advance(rung, self.lr_scale)
-                metric = run.evaluate().cpu().numpy()
-                metrics.append(metric)
+                metric, val_loss = (m.cpu().numpy() for m in run.measure())
+                metrics.append((metric, val_loss))
                 active = run.active.cpu().numpy()
                 for row in range(len(run)):
                     history.setdefault(run.members[row], {})[rung] = float(metric[row])
                     if active[row] and np.isfinite(metric[row]):
-                        key = loss(metric[row], direction)
+                        # equal metrics: the lower validation loss ranks first
+                        tie = val_loss[row] if np.isfinite(val_loss[row]) else math.inf
+                        key = (loss(metric[row], direction), tie)
                         scored.append((key, run.members[row], position, row))
             scored.sort()
             n_keep = max(1, math.ceil(len(scored) / self.options.eta))
@@ -177,11 +216,21 @@ class Planner:
             for position, (run, chunk) in enumerate(runs):
                 stay = [r for r in range(len(run)) if (position, r) in keep]
                 leave = [r for r in range(len(run)) if (position, r) not in keep]
-                self.collect(run, leave, metrics[position], chunk, True, history)
+                metric, val_loss = metrics[position]
+                self.collect(run, leave, metric, chunk, True, history, val_loss)
                 if stay:
                     run.keep(stay)
             runs = [(run, c) for run, c in runs if any(self.out[m] is None for m in run.members)]
         for run, chunk in runs:
             run.advance(self.options.epochs, self.lr_scale)
-            metric = run.evaluate().cpu().numpy()
-            self.collect(run, range(len(run)), metric, chunk, False, history)
+            metric, val_loss = (m.cpu().numpy() for m in run.measure())
+            self.collect(run, range(len(run)), metric, chunk, False, history, val_loss)
+
+
+def _stop_epochs(stops: Mapping[str, np.ndarray], row: int) -> dict[str, int | None]:
+    """One member's best epoch and stop epoch (None: it trained to the end)."""
+    stopped = int(stops["stopped_epoch"][row])
+    return {
+        "best_epoch": int(stops["best_epoch"][row]),
+        "stopped_epoch": None if stopped < 0 else stopped,
+    }

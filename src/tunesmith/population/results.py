@@ -23,7 +23,12 @@ class MemberResult:
     (the training data when none is given); ``loss_curve`` is the mean training loss of each
     epoch, penalties aside. A member whose loss or weights stopped being finite is ``failed``
     (its last finite weights kept, the reason in ``error``); one stopped by successive halving
-    is ``pruned`` after ``epochs`` epochs, its metric measured then.
+    is ``pruned`` after ``epochs`` epochs, its metric measured then. ``val_loss`` is the mean
+    loss (cross-entropy, logistic loss or squared error, unweighted, no dropout) on the same
+    validation data. With ``early_stopping="patience"``, ``best_epoch`` is the number of epochs
+    after which the monitored metric was best (the weights are that epoch's with
+    ``restore_best``), and ``stopped_epoch`` the number trained when the member stopped (None
+    when it trained to the end); the loss curve ends there.
     """
 
     params: dict[str, Any]
@@ -43,6 +48,11 @@ class MemberResult:
     n_outputs: int = 0
     classes: np.ndarray | None = field(default=None, repr=False)
     target_ndim: int = 1
+    val_loss: float | None = None
+    best_epoch: int | None = None
+    stopped_epoch: int | None = None
+    cv_scores: list[float | None] | None = None  # the metric on each held-out fold (cv=k)
+    folds: list[MemberResult] = field(default_factory=list, repr=False)
 
     def to_module(self) -> MemberModule:
         """The trained member as a ``torch.nn.Module`` (``MemberModule``: ``predict``,
@@ -64,10 +74,12 @@ class MemberResult:
         return self.loss_curve[-1] if self.loss_curve else None
 
     def metric(self, name: str) -> float | None:
-        """``accuracy``, ``mse`` or ``loss`` by name; None for a failed member."""
+        """``accuracy``, ``mse``, ``loss`` (training) or ``val_loss`` by name; None for a failed
+        member."""
         if self.failed:
             return None
-        value = {"accuracy": self.accuracy, "mse": self.mse, "loss": self.loss}[name]
+        values = {"accuracy": self.accuracy, "mse": self.mse, "loss": self.loss}
+        value = self.val_loss if name == "val_loss" else values[name]
         return None if value is None or not math.isfinite(value) else float(value)
 
 
@@ -83,10 +95,16 @@ def member_result(
     chunk: int,
     pruned: bool = False,
     intermediate: dict[int, float] | None = None,
+    val_loss: float = math.nan,
+    best_epoch: int | None = None,
+    stopped_epoch: int | None = None,
 ) -> MemberResult:
     """One member's result from its run's records: a diverged member or a non-finite metric
-    fails it (its curve cut at the failed epoch), else its metric is kept by task."""
+    fails it (its curve cut at the failed epoch), else its metric is kept by task; a member
+    stopped early has its curve cut where it stopped."""
     loss_curve = [float(v) for v in curve]
+    if stopped_epoch is not None and active:
+        loss_curve, epochs = loss_curve[:stopped_epoch], stopped_epoch
     error = None
     if not active:
         loss_curve = loss_curve[: failed_epoch + 1]
@@ -110,4 +128,7 @@ def member_result(
         weights=weights,
         chunk=chunk,
         intermediate=dict(intermediate or {}),
+        val_loss=None if failed or not math.isfinite(val_loss) else float(val_loss),
+        best_epoch=None if failed else best_epoch,
+        stopped_epoch=None if failed else stopped_epoch,
     )

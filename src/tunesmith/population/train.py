@@ -45,6 +45,7 @@ def train(
     *,
     X_val: Any = None,
     y_val: Any = None,
+    sample_weight: Any = None,
     options: TrainingOptions | None = None,
     **kwargs: Any,
 ) -> list[MemberResult]:
@@ -62,21 +63,32 @@ def train(
     The keyword arguments are the training options of ``TrainingOptions``: ``epochs=10``,
     ``batch_size=32``, ``device="cpu"``, ``seed=0``, ``memory_budget=None``,
     ``early_stopping=None``, ``eta=3``, ``min_epochs=1``, ``schedule=None``,
-    ``dtype=torch.float32``; or pass them as one ``options=TrainingOptions(...)`` (keyword
-    arguments given with it override its values).
+    ``dtype=torch.float32``, ``patience=5``, ``restore_best=True``, ``monitor=None``,
+    ``cv=None``, ``class_weight=None``; or one ``options=TrainingOptions(...)`` (keywords
+    given with it override its values). ``sample_weight`` (>= 0 per sample) and
+    ``class_weight`` make the training loss Σ w_i l_i / Σ w_i, w_i = s_i · c_{y_i}. ``cv=k``
+    trains each config as k members, each holding out and measured on one fold of (X, y)
+    (``cv_scores``, the metric their mean, ``folds`` the fold results).
 
-    Each result holds the validation ``accuracy`` (classification) or ``mse`` (regression),
-    measured on (X_val, y_val) or else the training data, the per-epoch ``loss_curve`` and the
-    final ``weights`` (NumPy arrays; dense weights (out, in) as in torch.nn.Linear).
-    ``early_stopping="halving"`` ranks members at epochs ``min_epochs · eta^k`` and freezes all
-    but the best ⌈n/eta⌉ (``pruned``). ``schedule="cosine"`` anneals every learning rate to 0
-    over ``epochs``. ``memory_budget`` (bytes) caps what one chunk's weights, optimizer states
-    and activations may use (default: a share of the free device memory).
+    Each result holds the validation ``accuracy`` (classification) or ``mse`` (regression)
+    and ``val_loss``, measured on (X_val, y_val) or else the training data, the per-epoch
+    ``loss_curve`` and the final ``weights`` (NumPy arrays; dense weights (out, in) as in
+    torch.nn.Linear). ``early_stopping="halving"`` ranks members at epochs
+    ``min_epochs · eta^k`` and freezes all but the best ⌈n/eta⌉ (``pruned``; equal metrics
+    ranked by ``val_loss``). ``early_stopping="patience"`` stops each member once its
+    validation metric (``monitor``) has not improved for ``patience`` epochs, its best epoch's
+    weights restored with ``restore_best`` (``best_epoch``, ``stopped_epoch``). ``schedule``
+    is None, "cosine", "step", "exponential", "onecycle", "warmup_cosine" or a callable
+    epoch -> factor. ``memory_budget`` (bytes) caps what one chunk's weights, optimizer
+    states and activations may use (default: a share of the free device memory).
     """
     check_inputs("train", model=model, configs=configs)
     opts = TrainingOptions.of("train", options, kwargs)
-    data = TrainingData(
-        model, X, y, X_val, y_val, opts.batch_size, opts.seed, opts.device, opts.dtype
-    )
-    budget = opts.memory_budget or available_memory(opts.device)
-    return Planner(model, data, configs, int(budget), opts).run()
+    run = (opts.batch_size, opts.seed, opts.device, opts.dtype, "train", sample_weight)
+    data = TrainingData(model, X, y, X_val, y_val, *run, opts.class_weight, opts.cv)
+    return Planner(model, data, configs, _budget(opts), opts).run()
+
+
+def _budget(opts: TrainingOptions) -> int:
+    """The bytes one chunk may use: the option, or a share of the free device memory."""
+    return int(opts.memory_budget or available_memory(opts.device))
