@@ -122,6 +122,7 @@ def test_every_strategy_declares_each_constructor_argument(name):
 
 # one bad value per strategy with settings: (name, argument, bad value)
 BAD = [
+    ("gp", "n_startup_trials", 0),
     ("grid", "n_points", 0),
     ("grid", "retry_failed", "yes"),
     ("genetic", "mutation_prob", 2),

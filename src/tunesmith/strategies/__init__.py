@@ -33,6 +33,7 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "cmaes": ("tunesmith.strategies.cmaes", "CMAES"),
     "gradient": ("tunesmith.strategies.gradient", "GradientDescent"),
     "auto": ("tunesmith.strategies.auto", "Auto"),
+    "gp": ("tunesmith.strategies.gp", "GP"),
 }
 STRATEGY_NAMES = tuple(_REGISTRY)
 

@@ -1,0 +1,192 @@
+"""The acquisition of strategy 'gp': log expected improvement, maximized by L-BFGS-B from many
+starts over the numeric coordinates, then a local search over the discrete ones.
+
+Int parameters and Float parameters with a step are relaxed to the interval while L-BFGS-B
+runs and rounded to their values after; Choice coordinates stay fixed during L-BFGS-B and are
+searched option by option in the local search, as are the neighbours of each discrete value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import erfcx, log_ndtr, ndtr
+
+from tunesmith.space import Choice, Distribution, Float, Int
+from tunesmith.strategies._gp_model import Posterior
+
+__all__ = ["log_h", "log_ei", "Searcher"]
+
+_LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
+_FAR = -1e3  # below this z, log h uses the asymptotic series
+_RAW = 512  # uniform candidates scored before the starts are picked
+_PERTURBED = 64  # candidates near the best observed points
+_STARTS = 8  # L-BFGS-B starts
+_LOCAL_SEARCHES = 3  # the best results polished by the discrete local search
+_ITERATIONS = 100
+
+
+def log_h(z: np.ndarray) -> np.ndarray:
+    """log(phi(z) + z Phi(z)), the log of expected improvement per unit of standard deviation,
+    accurate for every z (no cancellation for large negative z)."""
+    z = np.asarray(z, dtype=float)
+    out = np.empty_like(z)
+    log_phi = -0.5 * z * z - _LOG_SQRT_2PI
+    near = z > -1.0
+    out[near] = np.log(np.exp(log_phi[near]) + z[near] * ndtr(z[near]))
+    mid = ~near & (z > _FAR)
+    zm = z[mid]  # phi(z) (1 + z Phi(z) / phi(z)), the ratio from the scaled complement
+    out[mid] = log_phi[mid] + np.log1p(zm * np.sqrt(np.pi / 2) * erfcx(-zm / np.sqrt(2)))
+    far = z <= _FAR
+    zf = z[far]  # 1 + z Phi/phi = 1/z^2 - 3/z^4 + ... for z -> -inf
+    out[far] = log_phi[far] - 2.0 * np.log(-zf) + np.log1p(-3.0 / (zf * zf))
+    return out
+
+
+def log_ei(mu: np.ndarray, var: np.ndarray, best: float) -> np.ndarray:
+    """Log expected improvement below ``best`` (minimization)."""
+    sd = np.sqrt(var)
+    return log_h((best - mu) / sd) + np.log(sd)
+
+
+def _log_ei_grad(post: Posterior, q: np.ndarray, best: float) -> tuple[np.ndarray, np.ndarray]:
+    """Log EI at the rows of ``q`` and its gradient in the numeric coordinates."""
+    mu, var, dmu, dvar = post.predict_grad(q)
+    sd = np.sqrt(var)
+    z = (best - mu) / sd
+    lh = log_h(z)
+    ratio = np.exp(log_ndtr(z) - lh)  # d log h / dz = Phi(z) / h(z)
+    dz = -dmu / sd[:, None] - (z / (2 * var))[:, None] * dvar
+    return lh + np.log(sd), ratio[:, None] * dz + dvar / (2 * var)[:, None]
+
+
+class Searcher:
+    """Snapping, neighbours and the search over one space's unit cube."""
+
+    def __init__(self, dists: Sequence[Distribution]):
+        self.dists = tuple(dists)
+        self.numeric = np.array([j for j, d in enumerate(dists) if not isinstance(d, Choice)], int)
+        self.discrete = [j for j, d in enumerate(dists) if _is_discrete(d)]
+
+    def snap(self, u: np.ndarray) -> np.ndarray:
+        """Each row moved to the unit point of the value it decodes to."""
+        out = np.clip(np.array(u, dtype=float), 0.0, 1.0)
+        for j in self.discrete:
+            out[:, j] = _snap_column(self.dists[j], out[:, j])
+        return out
+
+    def sample(self, m: int, rng: np.random.Generator) -> np.ndarray:
+        """``m`` uniform points, snapped."""
+        return self.snap(rng.random((m, len(self.dists))))
+
+    def neighbours(self, point: np.ndarray) -> np.ndarray:
+        """The points one discrete move away: the next value up or down of an Int or stepped
+        Float, any other option of a Choice."""
+        rows = []
+        for j in self.discrete:
+            for value in _neighbour_units(self.dists[j], float(point[j])):
+                row = point.copy()
+                row[j] = value
+                rows.append(row)
+        return np.array(rows).reshape(-1, len(point))
+
+    def perturb(self, centres: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
+        """``m`` points near ``centres`` (numeric coordinates moved by N(0, 0.05), each Choice
+        redrawn with probability 1 / d), snapped."""
+        picks = centres[rng.integers(len(centres), size=m)]
+        d = len(self.dists)
+        noise = rng.normal(0.0, 0.05, size=(m, d))
+        noise[:, np.setdiff1d(np.arange(d), self.numeric)] = 0.0
+        redraw = rng.random((m, d)) < 1.0 / d
+        redraw[:, self.numeric] = False
+        out = np.where(redraw, rng.random((m, d)), picks + noise)
+        return self.snap(out)
+
+    def maximize(
+        self, post: Posterior, best: float, centres: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate points, best first, with their log EI: the raw candidates, the L-BFGS-B
+        results and the local search's, so a caller can skip the ones it cannot use."""
+        raw = np.vstack([self.sample(_RAW, rng), self.perturb(centres, _PERTURBED, rng)])
+        mu, var = post.predict(raw)
+        score = log_ei(mu, var, best)
+        starts = raw[np.argsort(-score)[:_STARTS]]
+        polished = self.snap(self._lbfgsb(post, best, starts))
+        mu, var = post.predict(polished)
+        found = log_ei(mu, var, best)
+        order = np.argsort(-found)[:_LOCAL_SEARCHES]
+        local = [self._local_search(post, best, polished[i], found[i]) for i in order]
+        points = np.vstack([raw, polished, *(p for p, _ in local)])
+        values = np.concatenate([score, found, [s for _, s in local]])
+        order = np.argsort(-values, kind="stable")
+        return points[order], values[order]
+
+    def _lbfgsb(self, post: Posterior, best: float, starts: np.ndarray) -> np.ndarray:
+        """Every start climbed at once: one L-BFGS-B over the sum of their log EI."""
+        if not len(self.numeric):
+            return starts
+        shape = (len(starts), len(self.numeric))
+
+        def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
+            q = starts.copy()
+            q[:, self.numeric] = flat.reshape(shape)
+            value, grad = _log_ei_grad(post, q, best)
+            return -float(np.sum(value)), -grad.reshape(-1)
+
+        result = minimize(
+            objective,
+            starts[:, self.numeric].reshape(-1),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0.0, 1.0)] * (shape[0] * shape[1]),
+            options={"maxiter": _ITERATIONS},
+        )
+        out = starts.copy()
+        out[:, self.numeric] = np.clip(result.x.reshape(shape), 0.0, 1.0)
+        return out
+
+    def _local_search(
+        self, post: Posterior, best: float, point: np.ndarray, value: float
+    ) -> tuple[np.ndarray, float]:
+        """Best-improvement moves over the discrete coordinates until none improves."""
+        for _ in range(4 * len(self.dists) + 4):
+            near = self.neighbours(point)
+            if not len(near):
+                break
+            mu, var = post.predict(near)
+            scores = log_ei(mu, var, best)
+            i = int(np.argmax(scores))
+            if not scores[i] > value:
+                break
+            point, value = near[i], float(scores[i])
+        return point, value
+
+
+def _is_discrete(dist: Distribution) -> bool:
+    return isinstance(dist, (Int, Choice)) or (isinstance(dist, Float) and dist.step is not None)
+
+
+def _snap_column(dist: Distribution, u: np.ndarray) -> np.ndarray:
+    """Unit values moved to the unit point of the value each decodes to."""
+    if isinstance(dist, Choice) or (isinstance(dist, Int) and not dist.log):
+        size = len(dist.options) if isinstance(dist, Choice) else dist.size
+        return (np.minimum(np.floor(u * size), size - 1) + 0.5) / size
+    if isinstance(dist, Float) and dist.step is not None and not dist.log:
+        steps = int(round((dist.high - dist.low) / dist.step))
+        return np.array([dist.to_unit(dist.low + round(v * steps) * dist.step) for v in u])
+    return np.array([dist.to_unit(dist.from_unit(v)) for v in u])
+
+
+def _neighbour_units(dist: Distribution, u: float) -> list[float]:
+    """Unit points of the values next to the one ``u`` decodes to (every other option for a
+    Choice)."""
+    if isinstance(dist, Choice):
+        k = len(dist.options)
+        here = min(int(u * k), k - 1)
+        return [(i + 0.5) / k for i in range(k) if i != here]
+    value = dist.from_unit(u)
+    step = dist.step if isinstance(dist, Int) or dist.step is not None else 0
+    near = [value - step, value + step]
+    return [dist.to_unit(v) for v in near if dist.low <= v <= dist.high]

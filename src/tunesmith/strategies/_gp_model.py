@@ -1,0 +1,213 @@
+"""The Gaussian process of strategy 'gp': kernel, marginal likelihood with its gradient, fit,
+posterior.
+
+The kernel is a Matérn-5/2 with one lengthscale per numeric coordinate of the unit cube (log
+parameters are already log there), times ``exp(-sum_j mismatch_j / l_j)`` over the Choice
+coordinates (a Choice coordinate is an option's bin centre, so two points share an option
+exactly when their coordinates are equal). The mean is a constant; the noise variance is fitted.
+Hyperparameters ``theta`` are, in order: the log lengthscale of every coordinate (space order),
+the log signal variance, the log noise variance and the constant mean. Outputs are standardized
+by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import cho_solve, lapack
+from scipy.optimize import minimize
+
+__all__ = ["Layout", "Posterior", "fit", "neg_log_posterior", "default_theta"]
+
+_SQRT5 = np.sqrt(5.0)
+_SAME = 1e-9  # Choice coordinates closer than this are the same option
+_LS_PRIOR = (3.0, 6.0)  # gamma(shape, rate) prior on every lengthscale: mode 0.5 in log space
+_NOISE_PRIOR = (np.log(1e-4), 2.0)  # log-normal (mean, sd) of the noise: small, not zero
+_SIGNAL_SD = 1.0  # log-normal sd of the signal variance around 1 (the outputs' variance)
+_MEAN_SD = 1.0  # normal prior of the constant mean (standardized outputs)
+_BOUNDS_LS = (np.log(1e-2), np.log(1e2))
+_BOUNDS_SIGNAL = (np.log(5e-2), np.log(20.0))
+_BOUNDS_NOISE = (np.log(1e-6), 0.0)
+_BOUNDS_MEAN = (-3.0, 3.0)
+_FIT_ITERATIONS = 200
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which coordinates are numeric (Matérn) and which are Choice (mismatch)."""
+
+    numeric: np.ndarray  # indices into the coordinates
+    choice: np.ndarray
+
+    @property
+    def d(self) -> int:
+        return len(self.numeric) + len(self.choice)
+
+
+def default_theta(layout: Layout) -> np.ndarray:
+    """The prior's mode: lengthscales 0.5, signal variance 1, noise 1e-4, mean 0."""
+    return np.concatenate([np.full(layout.d, np.log(0.5)), [0.0, _NOISE_PRIOR[0], 0.0]])
+
+
+def _bounds(layout: Layout) -> list[tuple[float, float]]:
+    return [_BOUNDS_LS] * layout.d + [_BOUNDS_SIGNAL, _BOUNDS_NOISE, _BOUNDS_MEAN]
+
+
+def _pairs(a: np.ndarray, b: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Squared differences of the numeric coordinates and mismatches of the Choice ones, each
+    (len(a), len(b), coordinates)."""
+    diff = a[:, None, layout.numeric] - b[None, :, layout.numeric]
+    mismatch = np.abs(a[:, None, layout.choice] - b[None, :, layout.choice]) > _SAME
+    return diff * diff, mismatch.astype(float)
+
+
+def _kernel_parts(
+    sq: np.ndarray, mis: np.ndarray, theta: np.ndarray, layout: Layout
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(signal-scaled kernel, its derivative in the scaled squared distance r2, the Choice
+    factor) from precomputed pairs."""
+    ls = np.exp(theta[: layout.d])
+    signal = np.exp(theta[layout.d])
+    r2 = np.einsum("ijk,k->ij", sq, 1.0 / ls[layout.numeric] ** 2)
+    r = np.sqrt(r2)
+    e = np.exp(-_SQRT5 * r)
+    factor = np.exp(-np.einsum("ijk,k->ij", mis, 1.0 / ls[layout.choice]))
+    k = signal * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r2) * e * factor
+    dk_dr2 = signal * (-5.0 / 6.0) * (1.0 + _SQRT5 * r) * e * factor
+    return k, dk_dr2, factor
+
+
+def _cholesky(k: np.ndarray) -> tuple[np.ndarray, float]:
+    """Lower Cholesky factor of ``k``, adding jitter (1e-10 of the mean diagonal, times 10 per
+    failure) until it succeeds; (factor, jitter used)."""
+    jitter = 0.0
+    scale = float(np.mean(np.diag(k)))
+    for _ in range(10):
+        chol, info = lapack.dpotrf(k + jitter * np.eye(len(k)), lower=1, clean=1)
+        if info == 0:
+            return chol, jitter
+        jitter = scale * 1e-10 if jitter == 0.0 else jitter * 10.0
+    raise np.linalg.LinAlgError("The GP kernel matrix is not positive definite, even jittered.")
+
+
+def _log_prior(theta: np.ndarray, layout: Layout) -> tuple[float, np.ndarray]:
+    """Log-density of the priors over ``theta`` (in log space, Jacobian included) and its
+    gradient."""
+    d = layout.d
+    shape, rate = _LS_PRIOR
+    ls = np.exp(theta[:d])
+    grad = np.zeros_like(theta)
+    value = float(np.sum(shape * theta[:d] - rate * ls))
+    grad[:d] = shape - rate * ls
+    value -= 0.5 * (theta[d] / _SIGNAL_SD) ** 2
+    grad[d] = -theta[d] / _SIGNAL_SD**2
+    mean, sd = _NOISE_PRIOR
+    value -= 0.5 * ((theta[d + 1] - mean) / sd) ** 2
+    grad[d + 1] = -(theta[d + 1] - mean) / sd**2
+    value -= 0.5 * (theta[d + 2] / _MEAN_SD) ** 2
+    grad[d + 2] = -theta[d + 2] / _MEAN_SD**2
+    return value, grad
+
+
+def neg_log_posterior(
+    theta: np.ndarray, sq: np.ndarray, mis: np.ndarray, y: np.ndarray, layout: Layout,
+    prior: bool = True,
+) -> tuple[float, np.ndarray]:  # fmt: skip
+    """Minus (log marginal likelihood + log prior) of ``y`` and its analytic gradient in
+    ``theta``; ``sq`` and ``mis`` are the pairs of the training points with themselves."""
+    n, d = len(y), layout.d
+    k, dk_dr2, _ = _kernel_parts(sq, mis, theta, layout)
+    noise = np.exp(theta[d + 1])
+    chol, _ = _cholesky(k + noise * np.eye(n))
+    resid = y - theta[d + 2]
+    alpha = cho_solve((chol, True), resid)
+    lml = -0.5 * resid @ alpha - np.sum(np.log(np.diag(chol))) - 0.5 * n * np.log(2 * np.pi)
+    inv, _ = lapack.dpotri(chol, lower=1)
+    inv = np.tril(inv) + np.tril(inv, -1).T
+    w = np.outer(alpha, alpha) - inv  # d lml / d K = w / 2
+    grad = np.empty_like(theta)
+    ls = np.exp(theta[:d])
+    grad[layout.numeric] = -np.einsum("ij,ijk->k", w * dk_dr2, sq) / ls[layout.numeric] ** 2
+    h = w * k
+    grad[layout.choice] = 0.5 * np.einsum("ij,ijk->k", h, mis) / ls[layout.choice]
+    grad[d] = 0.5 * np.sum(h)
+    grad[d + 1] = 0.5 * noise * np.trace(w)
+    grad[d + 2] = np.sum(alpha)
+    if prior:
+        lp, lp_grad = _log_prior(theta, layout)
+        lml, grad = lml + lp, grad + lp_grad
+    return -float(lml), -grad
+
+
+def fit(
+    x: np.ndarray, y: np.ndarray, layout: Layout, start: np.ndarray | None = None
+) -> np.ndarray:
+    """The maximum a posteriori ``theta`` for standardized ``y`` at points ``x`` (L-BFGS-B with
+    the analytic gradient, from ``start`` or the prior's mode)."""
+    sq, mis = _pairs(x, x, layout)
+    theta0 = default_theta(layout) if start is None else start
+    bounds = _bounds(layout)
+    theta0 = np.clip(theta0, [b[0] for b in bounds], [b[1] for b in bounds])
+    result = minimize(
+        neg_log_posterior,
+        theta0,
+        args=(sq, mis, y, layout),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": _FIT_ITERATIONS},
+    )
+    return result.x if np.all(np.isfinite(result.x)) else theta0
+
+
+class Posterior:
+    """The GP given ``theta`` and the observations (x, y): mean, latent variance and their
+    gradients in the numeric coordinates."""
+
+    def __init__(self, theta: np.ndarray, x: np.ndarray, y: np.ndarray, layout: Layout):
+        self.theta, self.x, self.y, self.layout = theta, x, y, layout
+        d = layout.d
+        self.signal = float(np.exp(theta[d]))
+        self.mean = float(theta[d + 2])
+        sq, mis = _pairs(x, x, layout)
+        k, _, _ = _kernel_parts(sq, mis, theta, layout)
+        self.chol, _ = _cholesky(k + np.exp(theta[d + 1]) * np.eye(len(x)))
+        self.alpha = cho_solve((self.chol, True), y - self.mean)
+
+    def _cross(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sq, mis = _pairs(q, self.x, self.layout)
+        k, dk_dr2, _ = _kernel_parts(sq, mis, self.theta, self.layout)
+        return k, dk_dr2, sq
+
+    def predict(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and latent variance at the rows of ``q``."""
+        k, _, _ = self._cross(q)
+        mu = self.mean + k @ self.alpha
+        v = cho_solve((self.chol, True), k.T)
+        var = self.signal - np.einsum("ij,ji->i", k, v)
+        return mu, np.maximum(var, 1e-12 * self.signal)
+
+    def predict_grad(self, q: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Mean, variance and their gradients (rows of ``q`` by numeric coordinates)."""
+        k, dk_dr2, _ = self._cross(q)
+        mu = self.mean + k @ self.alpha
+        v = cho_solve((self.chol, True), k.T).T
+        var = self.signal - np.sum(k * v, axis=1)
+        ls = np.exp(self.theta[self.layout.numeric])
+        diff = q[:, None, self.layout.numeric] - self.x[None, :, self.layout.numeric]
+        dk = 2.0 * dk_dr2[:, :, None] * diff / ls**2  # d k(q, x_i) / d q_j
+        dmu = np.einsum("qij,i->qj", dk, self.alpha)
+        dvar = -2.0 * np.einsum("qij,qi->qj", dk, v)
+        floor = 1e-12 * self.signal
+        dvar[var < floor] = 0.0
+        return mu, np.maximum(var, floor), dmu, dvar
+
+    def believe(self, points: np.ndarray) -> Posterior:
+        """This posterior conditioned on its own mean at ``points`` (kriging believer): the mean
+        stays, the variance there and nearby shrinks."""
+        if not len(points):
+            return self
+        mu, _ = self.predict(points)
+        x = np.vstack([self.x, points])
+        return Posterior(self.theta, x, np.concatenate([self.y, mu]), self.layout)

@@ -1,0 +1,229 @@
+"""Gaussian-process Bayesian optimization: a Matérn-5/2 GP over the unit cube, proposals by log
+expected improvement (Jones et al. 1998, "Efficient Global Optimization of Expensive Black-Box
+Functions"; log EI as in Ament et al. 2023, "Unexpected Improvements to Expected Improvement
+for Bayesian Optimization").
+
+Everything is a function of the history and the call's ``rng``: the hyperparameters are fitted
+from the prior's mode on every call (a fit is reused only for the same finished trials), so a
+study reloaded from storage proposes exactly what one that was never closed would.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from tunesmith.space import Space
+from tunesmith.strategies.base import Strategy, decode, encode, params_key, usable
+from tunesmith.trial import FrozenTrial, TrialState
+from tunesmith.validation import Integer, NoneOr, check_params
+
+__all__ = ["GP"]
+
+_MIN_STARTUP = 10  # the default start-up: this many, or the dimension + 1 if larger
+_CENTRES = 5  # best observed points whose neighbourhoods seed the acquisition search
+_REDRAWS = 64  # uniform draws tried for a proposal when every candidate is taken
+_RHO = 0.05  # weight of the sum in the augmented Chebyshev scalarization
+_BLAS = threading.Lock()  # one proposal at a time holds the BLAS thread limit
+
+
+def _load_scipy() -> tuple[Any, Any]:
+    """The model and acquisition modules, which need scipy."""
+    try:
+        from tunesmith.strategies import _gp_acquisition, _gp_model
+    except ImportError as exc:
+        raise ImportError(
+            "Strategy 'gp' needs scipy; install it with pip install \"tunesmith[gp]\"."
+        ) from exc
+    return _gp_model, _gp_acquisition
+
+
+class GP(Strategy):
+    """Bayesian optimization with a Gaussian process and log expected improvement.
+
+    The kernel is a Matérn-5/2 with one lengthscale per numeric parameter (Float and Int, in
+    the unit cube, so log parameters are modelled in log space) times a Choice kernel
+    ``exp(-sum of mismatches / lengthscale)``; a constant mean and the noise variance are fitted
+    with them, by maximizing the marginal likelihood plus priors (gamma on lengthscales, a
+    log-normal keeping the noise near 1e-4 of the standardized variance) with L-BFGS-B. Log EI is
+    maximized by L-BFGS-B from the best of many random and near-the-best starts, Int and stepped
+    Float values rounded, then a local search over the discrete values and the Choice options.
+
+    The first ``n_startup_trials`` finished trials (default None: 10, or the number of
+    parameters + 1 if larger) are uniform draws, as random search makes them. Pruned trials
+    count as the worst complete value (one objective; with several they are left out), failed
+    ones are ignored. Trials running or waiting
+    elsewhere, and the proposals made earlier in the same call, are fantasies: the GP is
+    conditioned on its own mean there (kriging believer, the improvement counted from the best
+    of the observed and fantasy values), so parallel workers and a batch spread out; no proposal
+    repeats a running point or another of its batch while others exist.
+
+    Several objectives: each proposal scalarizes the losses, each scaled to [0, 1] over the
+    finished trials, by an augmented Chebyshev function with weights drawn uniformly from the
+    simplex by the call's ``rng`` (Knowles 2006, "ParEGO"), the GP keeping the hyperparameters
+    fitted for the call's first weights. Needs ``pip install "tunesmith[gp]"`` (scipy).
+    """
+
+    name = "gp"
+    _parameters = {"n_startup_trials": NoneOr(Integer(1))}
+
+    def __init__(self, n_startup_trials: int | None = None):
+        check_params("GP", self._parameters, locals())
+        _load_scipy()
+        self.n_startup_trials = None if n_startup_trials is None else int(n_startup_trials)
+        self._fitted: tuple[bytes, np.ndarray] | None = None  # (data key, theta): a cache
+
+    def startup(self, d: int) -> int:
+        """The number of finished trials drawn uniformly before the GP proposes."""
+        if self.n_startup_trials is not None:
+            return self.n_startup_trials
+        return max(_MIN_STARTUP, d + 1)
+
+    def propose(
+        self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
+    ) -> list[dict[str, Any]]:
+        if not space:
+            return [{} for _ in range(n)]
+        with _one_blas_thread():
+            return self._propose(history, space, n, rng)
+
+    def _propose(
+        self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
+    ) -> list[dict[str, Any]]:
+        model, acquisition = _load_scipy()
+        x, losses, pending = self._data(history, space)
+        searcher = acquisition.Searcher(tuple(space.values()))
+        if len(x) < max(self.startup(len(space)), 2):
+            picks = self._uniform(searcher, pending, n, rng)
+        else:
+            picks = self._guided(model, searcher, x, losses, pending, n, rng)
+        return [decode(row, space) for row in picks]
+
+    def _data(
+        self, history: Sequence[FrozenTrial], space: Space
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Finished points and their losses (pruned ones at the worst complete loss of each
+        objective, for one objective only), and the points running or waiting."""
+        signs = np.array([-1.0 if d == "maximize" else 1.0 for d in self.directions])
+        done, values, pruned, pending = [], [], [], []
+        for t in history:
+            if not usable(t, space):
+                continue
+            if t.state is TrialState.COMPLETE and t.values is not None:
+                row = np.asarray(t.values, dtype=float)
+                if len(row) == len(signs) and np.all(np.isfinite(row)):
+                    done.append(encode(t.params, space))
+                    values.append(signs * row)
+            elif t.state is TrialState.PRUNED and len(signs) == 1:
+                pruned.append(encode(t.params, space))
+            elif t.state in (TrialState.RUNNING, TrialState.WAITING):
+                pending.append(encode(t.params, space))
+        d, m = len(space), len(signs)
+        losses = np.array(values, dtype=float).reshape(-1, m)
+        if pruned and len(values):
+            losses = np.vstack([losses, np.full((len(pruned), m), losses.max(axis=0))])
+            done += pruned
+        return np.array(done).reshape(-1, d), losses, np.array(pending).reshape(-1, d)
+
+    def _uniform(
+        self, searcher: Any, pending: np.ndarray, n: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        """``n`` uniform draws (the start-up phase), each off the running points and the draws
+        before it while a free one is found within a few redraws."""
+        picks = searcher.snap(rng.random((n, len(searcher.dists))))
+        for i in range(n):
+            taken = _keys(np.vstack([pending, picks[:i]]))
+            if _key(picks[i]) in taken:
+                picks[i] = _first_free(searcher.sample(_REDRAWS, rng), taken, picks[i])
+        return picks
+
+    def _guided(
+        self,
+        model: Any,
+        searcher: Any,
+        x: np.ndarray,
+        losses: np.ndarray,
+        pending: np.ndarray,
+        n: int,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """``n`` proposals from the GP, each conditioned on the running points and the
+        proposals before it (kriging believer)."""
+        layout = model.Layout(
+            searcher.numeric, np.setdiff1d(np.arange(x.shape[1]), searcher.numeric)
+        )
+        theta = None
+        picks = np.empty((n, x.shape[1]))
+        for i in range(n):
+            y = _standardize(_scalarize(losses, rng))
+            if theta is None:
+                theta = self._fit(model, x, y, layout)
+            post = model.Posterior(theta, x, y, layout)
+            centres = x[np.argsort(y)[:_CENTRES]]
+            believed = post.believe(np.vstack([pending, picks[:i]]))
+            best = float(np.min(believed.y))  # a fantasy below the best observed counts
+            candidates, _ = searcher.maximize(believed, best, centres, rng)
+            taken = _keys(np.vstack([pending, picks[:i]]))
+            fallback = searcher.sample(_REDRAWS, rng)
+            picks[i] = _first_free(np.vstack([candidates, fallback]), taken, candidates[0])
+        return picks
+
+    def _fit(self, model: Any, x: np.ndarray, y: np.ndarray, layout: Any) -> np.ndarray:
+        """The hyperparameters for (x, y), fitted from the prior's mode; the last fit is reused
+        when the data is the same (a function of the data either way)."""
+        key = x.tobytes() + y.tobytes()
+        cached = self._fitted
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        theta = model.fit(x, y, layout)
+        self._fitted = (key, theta)
+        return theta
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """BLAS on one thread while a proposal is made (when threadpoolctl is installed): the GP's
+    matrices are small, so threads only add overhead, several times the work on a busy CPU."""
+    with _BLAS:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            yield
+            return
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield
+
+
+def _scalarize(losses: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One objective's losses as they are; several scalarized with random simplex weights."""
+    if losses.shape[1] == 1:
+        return losses[:, 0]
+    low, high = losses.min(axis=0), losses.max(axis=0)
+    scaled = (losses - low) / np.where(high > low, high - low, 1.0)
+    w = rng.dirichlet(np.ones(losses.shape[1]))
+    return np.max(w * scaled, axis=1) + _RHO * scaled @ w
+
+
+def _standardize(y: np.ndarray) -> np.ndarray:
+    sd = float(np.std(y))
+    return (y - np.mean(y)) / (sd if sd > 0 else 1.0)
+
+
+def _key(row: np.ndarray) -> str:
+    return params_key({str(j): round(float(v), 9) for j, v in enumerate(row)})
+
+
+def _keys(rows: np.ndarray) -> set[str]:
+    return {_key(r) for r in rows}
+
+
+def _first_free(candidates: np.ndarray, taken: set[str], default: np.ndarray) -> np.ndarray:
+    """The first candidate no other point holds; ``default`` when every one is held."""
+    for row in candidates:
+        if _key(row) not in taken:
+            return row
+    return default
