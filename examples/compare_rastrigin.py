@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 
 import tunesmith as ts
 
@@ -31,6 +32,7 @@ def make_space(dimensions: int) -> dict[str, ts.Float]:
 
 space = make_space(2)
 direction = "minimize"
+SMALL = os.environ.get("TUNESMITH_EXAMPLE_SMALL") == "1"  # a tiny budget, for CI
 
 
 def rastrigin(x: list[float]) -> float:
@@ -49,8 +51,8 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--budget", type=int, help="evaluations per run [2-D: 100, else 500]")
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--dimensions", type=int, nargs="+", default=[2, 10])
+    parser.add_argument("--seeds", type=int, default=2 if SMALL else 5)
+    parser.add_argument("--dimensions", type=int, nargs="+", default=[2] if SMALL else [2, 10])
     parser.add_argument("--storage", default=None, help="e.g. sqlite:///rastrigin.db to resume")
     args = parser.parse_args()
     for d in args.dimensions:
@@ -58,7 +60,7 @@ def main() -> None:
             objective,
             make_space(d),
             strategies=["grid", "random", "genetic", "gradient", "tpe"],
-            budget=args.budget or (100 if d <= 2 else 500),
+            budget=args.budget or (20 if SMALL else 100 if d <= 2 else 500),
             seeds=args.seeds,
             storage=args.storage,
             name=f"rastrigin-{d}d",

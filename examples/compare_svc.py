@@ -15,6 +15,7 @@ to tunesmith on exactly the same folds (``benchmarks/peers``). Needs scikit-lear
 from __future__ import annotations
 
 import argparse
+import os
 import warnings
 from functools import cached_property
 from typing import Any
@@ -26,6 +27,7 @@ space = {
     "gamma": ts.Float(1e-5, 1e-1, log=True),
 }
 direction = "maximize"
+SMALL = os.environ.get("TUNESMITH_EXAMPLE_SMALL") == "1"  # a tiny budget, for CI
 
 N_SAMPLES = 600  # a stratified third of the 1,797 digits
 
@@ -84,8 +86,8 @@ def main() -> None:
     from tunesmith import compare
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--budget", type=int, default=40)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--budget", type=int, default=8 if SMALL else 40)
+    parser.add_argument("--seeds", type=int, default=1 if SMALL else 3)
     parser.add_argument("--storage", default=None, help="e.g. sqlite:///svc.db to resume")
     parser.add_argument("--report", default="svc-report")
     args = parser.parse_args()

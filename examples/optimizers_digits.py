@@ -7,6 +7,7 @@ per epoch, then a summary. Needs: pip install "tunesmith[torch,sklearn]". Runs i
 
 from __future__ import annotations
 
+import os
 import time
 
 import torch
@@ -17,7 +18,8 @@ from torch import nn
 
 import tunesmith.optim as ts_optim
 
-EPOCHS = 8
+SMALL = os.environ.get("TUNESMITH_EXAMPLE_SMALL") == "1"  # a tiny budget, for CI
+EPOCHS = 1 if SMALL else 8
 BATCH_SIZE = 64
 OPTIMIZERS = {
     "SGD (momentum 0.9)": lambda ps: ts_optim.SGD(ps, lr=0.05, momentum=0.9),

@@ -9,6 +9,7 @@ Runs in well under a minute on a laptop CPU.
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -20,8 +21,10 @@ import tunesmith as ts
 from tunesmith import population as pop
 from tunesmith.strategies import Genetic
 
-GENERATIONS = 3
-POPULATION = 16
+SMALL = os.environ.get("TUNESMITH_EXAMPLE_SMALL") == "1"  # a tiny budget, for CI
+GENERATIONS = 1 if SMALL else 3
+POPULATION = 4 if SMALL else 16
+EPOCHS = 1 if SMALL else 8
 SPACE = {
     "optimizer": ts.Choice(["sgd", "momentum", "rmsprop", "adam", "adamw"]),
     "lr": ts.Float(1e-4, 3e-1, log=True),
@@ -50,7 +53,7 @@ def search(objective, batch_size: int | None) -> tuple[ts.Study, float]:
 def main() -> None:
     data = load()
     model = pop.MLP(hidden=(64,))
-    options = {"epochs": 8, "batch_size": 64, "seed": 0}
+    options = {"epochs": EPOCHS, "batch_size": 64, "seed": 0}
     batched = pop.objective(model, **data, **options)
 
     def one_trial(trial: ts.Trial) -> float:
@@ -64,7 +67,7 @@ def main() -> None:
     population_study, population_seconds = search(batched, batch_size=POPULATION)
     serial_study, serial_seconds = search(one_trial, batch_size=None)
 
-    print(f"{GENERATIONS} generations of {POPULATION} MLPs (64 hidden units), 8 epochs each")
+    print(f"{GENERATIONS} generations of {POPULATION} MLPs (64 hidden units), {EPOCHS} epochs each")
     print(
         f"  population mode : {population_seconds:6.1f} s  (one batched computation per generation)"
     )

@@ -11,6 +11,7 @@ Needs: pip install "tunesmith[torch,sklearn]". Runs in a few seconds on a laptop
 from __future__ import annotations
 
 import copy
+import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +25,8 @@ from sklearn.model_selection import train_test_split
 import tunesmith as ts
 from tunesmith import population as pop
 from tunesmith.population import Model, ParamSpec
+
+SMALL = os.environ.get("TUNESMITH_EXAMPLE_SMALL") == "1"  # a tiny budget, for CI
 
 
 def dense(name: str, n_in: int, n_out: int) -> list[ParamSpec]:
@@ -92,10 +95,10 @@ def main(folder: Path) -> float:
         direction="maximize", space=space, seed=0, storage=f"sqlite:///{folder / 'study.db'}"
     )
     objective = pop.objective(
-        ResidualMLP(), x_train, y_train, X_val=x_val, y_val=y_val, epochs=5,
+        ResidualMLP(), x_train, y_train, X_val=x_val, y_val=y_val, epochs=1 if SMALL else 5,
         store=folder / "models", keep=2,
     )  # fmt: skip
-    study.optimize(objective, n_trials=16, batch_size=8)
+    study.optimize(objective, n_trials=4 if SMALL else 16, batch_size=4 if SMALL else 8)
     best = pop.load_best(study, ResidualMLP())  # a torch.nn.Module
     accuracy = float((best.predict(x_val) == y_val).mean())
     print(f"best trial {study.best_trial.number}: {study.best_params}")

@@ -12,6 +12,7 @@ or as a script (``python examples/rastrigin.py``), which runs a small study in m
 from __future__ import annotations
 
 import math
+import os
 
 import tunesmith as ts
 
@@ -19,6 +20,7 @@ DIMENSIONS = 10
 
 space = {f"x{i}": ts.Float(-5.12, 5.12) for i in range(DIMENSIONS)}
 direction = "minimize"
+SMALL = os.environ.get("TUNESMITH_EXAMPLE_SMALL") == "1"  # a tiny budget, for CI
 
 
 def rastrigin(x: list[float]) -> float:
@@ -33,5 +35,5 @@ def objective(trial: ts.Trial) -> float:
 
 if __name__ == "__main__":
     study = ts.create_study(direction=direction, strategy="random", space=space, seed=0)
-    study.optimize(objective, n_trials=500, progress=True)
+    study.optimize(objective, n_trials=50 if SMALL else 500, progress=True)
     print(f"best f = {study.best_value:.4f} (global minimum 0 at the origin)")

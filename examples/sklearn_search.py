@@ -8,6 +8,7 @@ Needs scikit-learn (``pip install "tunesmith[sklearn]"``); the data ships with i
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -18,16 +19,27 @@ from sklearn.svm import SVC
 from tunesmith.sklearn import SearchCV
 from tunesmith.strategies import Genetic
 
+SMALL = os.environ.get("TUNESMITH_EXAMPLE_SMALL") == "1"  # a tiny budget, for CI
 GRID = {"C": list(np.logspace(-1, 4, 6)), "gamma": list(np.logspace(-5, 0, 6))}  # 36 candidates
+if SMALL:
+    GRID = {"C": [1.0, 100.0], "gamma": [1e-3, 1e-1]}
+FOLDS = 3 if SMALL else 5
+JOBS = 1 if SMALL else -1  # no worker processes to start for the tiny grid
 
 
 def main() -> None:
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X / 16.0, y, test_size=0.25, random_state=0)
     searches = {
-        "grid": SearchCV(SVC(), GRID, strategy="grid", cv=5, n_jobs=-1),
+        "grid": SearchCV(SVC(), GRID, strategy="grid", cv=FOLDS, n_jobs=JOBS),
         "genetic": SearchCV(
-            SVC(), GRID, strategy=Genetic(population_size=4), n_trials=12, cv=5, n_jobs=-1, seed=0
+            SVC(),
+            GRID,
+            strategy=Genetic(population_size=4),
+            n_trials=3 if SMALL else 12,
+            cv=FOLDS,
+            n_jobs=JOBS,
+            seed=0,
         ),
     }
     for name, search in searches.items():

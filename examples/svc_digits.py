@@ -11,6 +11,7 @@ Needs scikit-learn (``pip install "tunesmith[sklearn]"``); the data ships with i
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 import numpy as np
@@ -23,6 +24,7 @@ space = {
     "kernel": ts.Choice(["rbf", "linear"]),
 }
 direction = "maximize"
+SMALL = os.environ.get("TUNESMITH_EXAMPLE_SMALL") == "1"  # a tiny budget, for CI
 
 N_SAMPLES = 600  # a stratified third of the 1,797 digits: each trial takes about 0.1 s
 
@@ -50,5 +52,5 @@ def objective(trial: ts.Trial) -> float:
 
 if __name__ == "__main__":
     study = ts.create_study(direction=direction, strategy="random", space=space, seed=0)
-    study.optimize(objective, n_trials=20, progress=True)
+    study.optimize(objective, n_trials=5 if SMALL else 20, progress=True)
     print(f"best accuracy {study.best_value:.4f} with {study.best_params}")
