@@ -124,9 +124,7 @@ def test_ctrl_c_right_after_a_commit_never_tells_the_trial_twice(tmp_path):
             signal.raise_signal(signal.SIGINT)
 
     with pytest.raises(KeyboardInterrupt):
-        study.optimize(
-            lambda t: t.params["x"], n_trials=20, n_jobs=2, callbacks=[interrupt_after]
-        )
+        study.optimize(lambda t: t.params["x"], n_trials=20, n_jobs=2, callbacks=[interrupt_after])
     assert told.count(2) == 1 and len(told) == len(set(told))
     trials = ts.load_study("s", storage=url).trials
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.FAIL)]
