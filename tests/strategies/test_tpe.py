@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import tunesmith as ts
 from tunesmith.space import Choice, Distribution, Float, Int
-from tunesmith.strategies import _parzen
 from tunesmith.strategies import _tpe_split as split
+from tunesmith.strategies import parzen
 from tunesmith.strategies.base import params_key
 from tunesmith.strategies.random import Random
 from tunesmith.strategies.tpe import TPE, _groups
@@ -200,24 +200,24 @@ def test_discrete_sampling_and_scoring_agree_with_the_encoding():
     """Snapped points decode to the value whose bin they sit in, and bins tile [0, 1]."""
     rng = np.random.default_rng(0)
     for dist in (Int(1, 8), Int(16, 512, log=True), Int(-3, 9, step=3), Float(0, 0.5, step=0.05)):
-        axes = _parzen.Axes.of((dist,))
+        axes = parzen.Axes.of((dist,))
         u = rng.random((500, 1))
-        snapped = _parzen.snap(u, axes)[:, 0]
+        snapped = parzen.snap(u, axes)[:, 0]
         assert [dist.from_unit(a) for a in snapped] == [dist.from_unit(a) for a in u[:, 0]]
         centres = np.array([dist.to_unit(v) for v in dist.grid()])
-        _, lo, hi = _parzen._bins(dist, centres)
+        _, lo, hi = parzen._bins(dist, centres)
         assert lo[0] == pytest.approx(0) and hi[-1] == pytest.approx(1)
         np.testing.assert_allclose(lo[1:], hi[:-1])
         # a fitted density's masses over all values sum to one
-        est = _parzen.fit(u[:30], np.ones(30), axes, 1.0)
+        est = parzen.fit(u[:30], np.ones(30), axes, 1.0)
         mass = np.exp(est.log_pdf(centres[:, None]))
         assert mass.sum() == pytest.approx(1.0, rel=1e-5)
 
 
 def test_continuous_density_integrates_to_one_and_matches_samples():
-    axes = _parzen.Axes.of((Float(0.0, 1.0),))
+    axes = parzen.Axes.of((Float(0.0, 1.0),))
     points = np.array([[0.1], [0.15], [0.8]])
-    est = _parzen.fit(points, np.ones(3), axes, 1.0)
+    est = parzen.fit(points, np.ones(3), axes, 1.0)
     grid = np.linspace(0, 1, 20001)[:, None]
     assert np.trapezoid(np.exp(est.log_pdf(grid)), grid[:, 0]) == pytest.approx(1.0, abs=1e-4)
     draws = est.sample(20000, np.random.default_rng(1))[:, 0]

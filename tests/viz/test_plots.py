@@ -19,11 +19,14 @@ from tunesmith.viz import (
     plot_contour,
     plot_edf,
     plot_history,
+    plot_importance,
     plot_intermediate,
     plot_parallel_coordinates,
     plot_pareto_front,
     plot_slice,
+    plot_strategy,
     plot_timeline,
+    plot_worker_timeline,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -105,6 +108,8 @@ PLOTS = {
     "contour": plot_contour,
     "pareto": plot_pareto_front,
     "timeline": plot_timeline,
+    "workers": plot_worker_timeline,
+    "strategy": plot_strategy,
     "edf": lambda s: plot_edf([s, STUDIES["single"]] if s.directions[0] == "minimize" else [s]),
 }
 
@@ -198,3 +203,85 @@ def test_a_missing_matplotlib_names_the_extra() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert 'pip install "tunesmith[plot]"' in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("strategy", ["tpe", "genetic", "nsga2", "cmaes", "gradient", "grid"])
+def test_every_strategy_view_draws_every_study(strategy: str, tmp_path: Path) -> None:
+    for name, study in STUDIES.items():
+        figure = plot_strategy(study, strategy=strategy)
+        assert type(figure).__name__ == "Figure" and figure.axes, (strategy, name)
+        figure.savefig(tmp_path / "s.png", format="png", dpi=30)
+        assert _is_png(tmp_path / "s.png"), (strategy, name)
+
+
+def test_a_strategy_view_says_what_it_shows() -> None:
+    tpe = plot_strategy(STUDIES["single"], strategy="tpe")
+    assert tpe.get_suptitle().startswith("TPE's split of 'single'")
+    assert {a.get_xlabel() for a in tpe.axes} == {"lr", "n", "opt"}
+    grid = plot_strategy(STUDIES["single"], strategy="grid")
+    assert any("grid search keeps no model" in t.get_text() for t in grid.texts)
+    lanes = plot_worker_timeline(STUDIES["single"])
+    assert lanes.axes[0].get_ylabel() == "worker lane"
+    assert "29 trials" not in lanes.axes[0].get_title()
+
+
+def test_importance_bars_are_sorted_with_their_spread(tmp_path: Path) -> None:
+    figure = plot_importance({"lr": (0.6, 0.1), "n": (0.1, 0.02), "opt": (0.3, 0.05)})
+    axes = figure.axes[0]
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["n", "opt", "lr"]
+    widths = [round(p.get_width(), 6) for p in axes.patches]
+    assert widths == [0.1, 0.3, 0.6]
+    figure.savefig(tmp_path / "i.png", format="png", dpi=30)
+    assert _is_png(tmp_path / "i.png")
+    with pytest.raises(ValueError, match="The 'shares' parameter"):
+        plot_importance({})
+
+
+def test_importance_of_a_study_is_computed_for_the_bars() -> None:
+    study = create_study(space={"x": Float(-1, 1), "noise": Float(-1, 1)}, seed=0)
+    study.optimize(lambda t: t.params["x"] ** 2 + 1e-3 * t.params["noise"], n_trials=60)
+    figure = plot_importance(study)  # fanova, three fits
+    axes = figure.axes[0]
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["noise", "x"]  # largest on top
+    widths = [p.get_width() for p in axes.patches]
+    assert widths[1] > 0.7 and abs(sum(widths) - 1.0) < 1e-9
+
+
+@pytest.mark.parametrize("kind", ["importance", "strategy", "workers"])
+def test_the_plot_command_draws_the_new_kinds(kind: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    study = create_study("demo", storage=url, space=SPACE, seed=0, strategy="tpe")
+    study.optimize(lambda t: t.params["n"] + math.log10(t.params["lr"]) ** 2, n_trials=16)
+    out = tmp_path / f"{kind}.png"
+    result = CliRunner().invoke(plot, ["demo", "--kind", kind, "-o", str(out), "--storage", url])
+    assert result.exit_code == 0, result.output
+    assert _is_png(out)
+
+
+def test_importance_of_too_few_trials_fails_in_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    create_study("demo", storage=url, space=SPACE, seed=0).optimize(
+        lambda t: t.params["n"], n_trials=3
+    )
+    args = ["demo", "--kind", "importance", "-o", str(tmp_path / "i.png"), "--storage", url]
+    result = CliRunner().invoke(plot, args)
+    assert result.exit_code == 2 and "Cannot draw --kind importance" in result.output
+    assert result.output.count("\n") == 1
+
+
+def test_log_axes_have_short_plain_labels() -> None:
+    from tunesmith.viz.render import _short
+
+    assert [_short(v) for v in (1e-5, 0.01, 0.5, 512, 1e4, 2e6)] == [
+        "1e-5",
+        "0.01",
+        "0.5",
+        "512",
+        "1e4",
+        "2e+06",
+    ]
+    slices = plot_slice(STUDIES["single"])
+    slices.savefig(__import__("io").BytesIO(), format="png", dpi=30)  # ticks are made on draw
+    labels = [t.get_text() for t in slices.axes[0].get_xticklabels() if t.get_text()]
+    assert labels and all("$" not in text for text in labels)  # no typeset mathtext
+    assert len(slices.axes[0].xaxis.get_minorticklocs()) == 0  # no minor ticks to build

@@ -10,16 +10,20 @@ from typing import Any
 import click
 
 from tunesmith.cli.common import fail, read_study, storage_errors, storage_option
+from tunesmith.importance import StudyData, importance_with_spread
 from tunesmith.viz import (
     StudySource,
     plot_contour,
     plot_edf,
     plot_history,
+    plot_importance,
     plot_intermediate,
     plot_parallel_coordinates,
     plot_pareto_front,
     plot_slice,
+    plot_strategy,
     plot_timeline,
+    plot_worker_timeline,
 )
 
 __all__ = ["plot", "KINDS"]
@@ -34,7 +38,38 @@ KINDS: dict[str, tuple[Callable[..., Any], bool]] = {
     "pareto": (plot_pareto_front, False),
     "edf": (plot_edf, False),
     "timeline": (plot_timeline, False),
+    "workers": (plot_worker_timeline, False),
+    "strategy": (lambda source, params=None: _strategy(source, params), True),
+    "importance": (lambda source, params=None: _importance(source, params), True),
 }
+
+
+def _strategy(source: StudySource, params: list[str] | None) -> Any:
+    """The strategy's view; TPE's panels default to the most important parameters (ped, the
+    model-free estimate), or where l and g differ most when importance cannot say."""
+    name = (source.strategy or {}).get("name")
+    if params is None and name == "tpe":
+        try:
+            data = StudyData(source.trials, source.directions)
+            target = 0 if len(source.directions) > 1 else None
+            params = list(importance_with_spread(data, "ped", target=target, n_repeats=1))[:4]
+        except ValueError:
+            params = None
+    return plot_strategy(source, params=params)
+
+
+def _importance(source: StudySource, params: list[str] | None) -> Any:
+    """Importance of the first objective (fanova, needing scikit-learn; else ped), 3 repeats."""
+    data = StudyData(source.trials, source.directions)
+    target = 0 if len(source.directions) > 1 else None
+    try:
+        shares = importance_with_spread(data, "fanova", params=params, target=target)
+        method = "fanova"
+    except ImportError:
+        shares = importance_with_spread(data, "ped", params=params, target=target)
+        method = "ped"
+    which = " (objective 0)" if target is not None else ""
+    return plot_importance(shares, f"Importance in {source.name!r}{which}: {method}, 3 fits")
 
 
 def _param_list(_ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -51,7 +86,11 @@ def _figure(kind: str, sources: list[StudySource], params: list[str] | None) -> 
     """The figure of ``kind``; a rule the study breaks ends the command in one line."""
     draw, takes_params = KINDS[kind]
     if params is not None and not takes_params:
-        fail(f"The --params option works with --kind parallel, slice or contour. Got {kind}.")
+        fail(
+            "The --params option works with --kind parallel, slice, contour, importance or "
+            "strategy (TPE). "
+            f"Got {kind}."
+        )
     try:
         if kind == "edf":
             return draw(sources)
@@ -82,7 +121,8 @@ def _figure(kind: str, sources: list[StudySource], params: list[str] | None) -> 
     "--params",
     callback=_param_list,
     metavar="A,B",
-    help="Parameters to draw (parallel, slice, contour); default: all (contour: three).",
+    help="Parameters to draw (parallel, slice, contour, importance, strategy); default: all "
+    "(contour: three; strategy: the four most important).",
 )
 @storage_option
 @storage_errors
@@ -97,7 +137,8 @@ def plot(names: tuple[str, ...], kind: str, output: Path, params: Any, storage: 
     sources = []
     for name in names:
         info, trials = read_study(storage, name)
-        sources.append(StudySource(info.name, tuple(info.directions), tuple(trials)))
+        strategy = info.settings.strategy or None
+        sources.append(StudySource(info.name, tuple(info.directions), tuple(trials), strategy))
     figure = _figure(kind, sources, params)
     try:
         figure.savefig(output, format="png")

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from tunesmith.space import Distribution, Space
-from tunesmith.strategies import _parzen
 from tunesmith.strategies import _tpe_split as split
+from tunesmith.strategies import parzen
 from tunesmith.strategies._tpe_table import Table
 from tunesmith.strategies.base import Strategy
 from tunesmith.trial import FrozenTrial
@@ -128,9 +128,9 @@ class TPE(Strategy):
         rng: np.random.Generator,
     ) -> np.ndarray:
         """``n`` uniform draws (the start-up phase), kept off running and earlier points."""
-        axes = _parzen.Axes.of(dists)
-        out = _parzen.snap(rng.random((n, len(dists))), axes)
-        uniform = lambda m: _parzen.snap(rng.random((m, len(dists))), axes)  # noqa: E731
+        axes = parzen.Axes.of(dists)
+        out = parzen.snap(rng.random((n, len(dists))), axes)
+        uniform = lambda m: parzen.snap(rng.random((m, len(dists))), axes)  # noqa: E731
         zeros = lambda free: np.zeros(len(free))  # noqa: E731 - every point is as good
         for i in range(n):
             running = np.vstack([liars, out[:i]])
@@ -148,7 +148,7 @@ class TPE(Strategy):
         rng: np.random.Generator,
     ) -> np.ndarray:
         """Fit l and g over ``rows`` in dimensions ``dims`` and pick ``n`` points one by one."""
-        axes = _parzen.Axes.of(dists)
+        axes = parzen.Axes.of(dists)
         k = split.n_good(len(rows), self.gamma, self.max_good)
         good = split.good_rows(
             rows, table.kind[rows], table.loss[rows], table.step[rows], table.last[rows], k
@@ -158,12 +158,12 @@ class TPE(Strategy):
         weights = np.concatenate(
             [split.forgetting_weights(int((~good).sum())), np.ones(len(liars))]
         )
-        l_est = _parzen.fit(points[good], np.ones(int(good.sum())), axes, self.prior_weight)
+        l_est = parzen.fit(points[good], np.ones(int(good.sum())), axes, self.prior_weight)
         picks = np.empty((n, len(dims)))
-        uniform = lambda m: _parzen.snap(rng.random((m, len(dims))), axes)  # noqa: E731
+        uniform = lambda m: parzen.snap(rng.random((m, len(dims))), axes)  # noqa: E731
         draws = (lambda m: l_est.sample(m, rng), uniform)  # near the good points first
         for i in range(n):
-            g_est = _parzen.fit(
+            g_est = parzen.fit(
                 np.vstack([above, picks[:i]]),
                 np.concatenate([weights, np.ones(i)]),
                 axes,

@@ -19,6 +19,7 @@ from .history import (
     intermediate_data,
     timeline_data,
 )
+from .lanes import LaneData, lane_data
 from .params import (
     ContourData,
     ParallelData,
@@ -30,8 +31,13 @@ from .params import (
     slice_data,
 )
 from .render import plot_edf, plot_history, plot_intermediate, plot_timeline
+from .render_extra import plot_importance, plot_worker_timeline
 from .render_params import plot_contour, plot_parallel_coordinates, plot_pareto_front, plot_slice
+from .render_strategy import plot_strategy
+from .shares import ImportanceData, importance_data
 from .source import MAX_POINTS, ParamAxis, StudySource, downsample
+from .strategy import CmaesView, GenerationsView, GradientView, HistoryNote, strategy_view
+from .tpe_view import TpeView
 from .trajectories import trajectories
 
 __all__ = [
@@ -64,4 +70,17 @@ __all__ = [
     "plot_pareto_front",
     "plot_edf",
     "plot_timeline",
+    "LaneData",
+    "ImportanceData",
+    "TpeView",
+    "GenerationsView",
+    "CmaesView",
+    "GradientView",
+    "HistoryNote",
+    "lane_data",
+    "importance_data",
+    "strategy_view",
+    "plot_importance",
+    "plot_strategy",
+    "plot_worker_timeline",
 ]

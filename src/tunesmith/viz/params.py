@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.ranking import nondominated_ranks, signs
+from tunesmith.ranking import signs
 from tunesmith.trial import FrozenTrial, TrialState
 from tunesmith.viz.source import (
     MAX_POINTS,
@@ -17,6 +17,7 @@ from tunesmith.viz.source import (
     check_max_points,
     check_target,
     downsample,
+    first_front,
     param_axes,
     param_values,
     target_losses,
@@ -40,23 +41,20 @@ CONTOUR_RESOLUTION = 40
 
 def _completed(
     study: Any, directions: Sequence[str] | None, target: int, max_points: int, owner: str
-) -> tuple[Any, list[FrozenTrial], np.ndarray, int]:
+) -> tuple[Any, list[FrozenTrial], np.ndarray, int, int]:
     """The source, its COMPLETE trials with a value of ``target`` (thinned, the best kept),
-    their values, and the checked target."""
+    their values, the checked target, and how many there were before thinning."""
     source = as_source(study, directions, owner)
     max_points = check_max_points(max_points, owner)
     target = check_target(target, source.directions, owner)
-    done = [
-        t
-        for t in source.trials
-        if t.state is TrialState.COMPLETE
-        and np.isfinite(target_losses([t], source.directions, target)[0])
-    ]
+    done = [t for t in source.trials if t.state is TrialState.COMPLETE]
     losses = target_losses(done, source.directions, target)
+    finite = np.isfinite(losses)
+    done, losses = [t for t, ok in zip(done, finite) if ok], losses[finite]
     best = np.argsort(losses, kind="stable")[:10]
     done = [done[i] for i in downsample(len(done), max_points, best)]
     values = values_matrix(done, len(source.directions))[:, target]
-    return source, done, values, target
+    return source, done, values, target, len(losses)
 
 
 @dataclass(frozen=True)
@@ -74,6 +72,7 @@ class ParallelData:
     values: np.ndarray
     coords: np.ndarray
     unit: np.ndarray
+    total: int = 0  # completed trials before thinning
 
 
 def parallel_data(
@@ -84,7 +83,7 @@ def parallel_data(
     max_points: int = MAX_POINTS,
 ) -> ParallelData:
     """Parallel coordinates of the completed trials (default: every parameter)."""
-    source, done, values, target = _completed(
+    source, done, values, target, total = _completed(
         study, directions, target, max_points, "parallel_data"
     )
     axes = param_axes(source.trials, params, "parallel_data")
@@ -95,7 +94,9 @@ def parallel_data(
     )
     unit = np.column_stack([a.unit(coords[:, j]) for j, a in enumerate(axes)]) if axes else coords
     numbers = np.array([t.number for t in done], dtype=np.int64)
-    return ParallelData(source.name, source.directions[target], axes, numbers, values, coords, unit)
+    return ParallelData(
+        source.name, source.directions[target], axes, numbers, values, coords, unit, total
+    )
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class SliceData:
     name: str
     direction: str
     panels: list[SlicePanel]
+    total: int = 0  # completed trials before thinning
 
 
 def slice_data(
@@ -125,14 +127,16 @@ def slice_data(
     max_points: int = MAX_POINTS,
 ) -> SliceData:
     """Objective ``target`` against each parameter (default: every one)."""
-    source, done, values, target = _completed(study, directions, target, max_points, "slice_data")
+    source, done, values, target, total = _completed(
+        study, directions, target, max_points, "slice_data"
+    )
     numbers = np.array([t.number for t in done], dtype=np.int64)
     panels = []
     for axis in param_axes(source.trials, params, "slice_data"):
         x = axis.coords(param_values(done, axis.name))
         has = ~np.isnan(x)
         panels.append(SlicePanel(axis, numbers[has], x[has], values[has]))
-    return SliceData(source.name, source.directions[target], panels)
+    return SliceData(source.name, source.directions[target], panels, total)
 
 
 @dataclass(frozen=True)
@@ -174,13 +178,20 @@ def _interpolate(
     if not len(points):
         return out
     apart = np.array(categorical, dtype=bool)
+    near = points[:, ~apart]
+    near_sq = (near**2).sum(axis=1)
     for start in range(0, len(grid), 256):
         block = grid[start : start + 256]
-        diff = block[:, None, :] - points[None, :, :]
-        d2 = np.where(apart & (np.abs(diff) > 1e-9), np.inf, diff**2).sum(axis=2)
-        weights = 1.0 / np.maximum(d2, 1e-12)
+        cells = block[:, ~apart]
+        # squared distances as matrix products: |a|^2 + |b|^2 - 2 a.b (cancellation is far
+        # below the 1e-12 floor that makes a data point's own cell exact)
+        d2 = (cells**2).sum(axis=1)[:, None] + near_sq[None, :] - 2.0 * cells @ near.T
+        d2 = np.maximum(d2, 1e-12)
+        for j in np.flatnonzero(apart):
+            d2[np.abs(block[:, j][:, None] - points[:, j][None, :]) > 1e-9] = np.inf
+        weights = 1.0 / d2
         with np.errstate(invalid="ignore"):
-            out[start : start + 256] = (weights * z).sum(axis=1) / weights.sum(axis=1)
+            out[start : start + 256] = (weights @ z) / weights.sum(axis=1)
     return out
 
 
@@ -193,7 +204,9 @@ def contour_data(
     resolution: int = CONTOUR_RESOLUTION,
 ) -> ContourData:
     """The pair ``params`` (default: the first two parameters by name) as a contour."""
-    source, done, values, target = _completed(study, directions, target, max_points, "contour_data")
+    source, done, values, target, _ = _completed(
+        study, directions, target, max_points, "contour_data"
+    )
     axes = param_axes(source.trials, params, "contour_data")
     if len(axes) != 2:
         raise ValueError(
@@ -254,8 +267,7 @@ def pareto_data(
     finite = np.all(np.isfinite(values), axis=1)
     done, values = [t for t, ok in zip(done, finite) if ok], values[finite]
     dirs = tuple(source.directions[k] for k in chosen)
-    ranks = nondominated_ranks(values * signs(dirs)) if len(done) else np.empty(0, dtype=np.int64)
-    on_front = ranks == 0
+    on_front = first_front(values * signs(dirs))
     rows = downsample(len(done), max_points, np.flatnonzero(on_front))
     numbers = np.array([t.number for t in done], dtype=np.int64)[rows]
     return ParetoData(source.name, dirs, chosen, numbers, values[rows], on_front[rows])

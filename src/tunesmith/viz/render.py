@@ -79,18 +79,35 @@ def set_param_axis(axes: Any, axis: ParamAxis, which: str = "x") -> None:
     """Label ``axes``'s x or y after a parameter: log scale, or the categories as ticks."""
     getattr(axes, f"set_{which}label")(axis.name)
     if axis.scale == "log":
-        getattr(axes, f"set_{which}scale")("log")
-        if axis.high / axis.low < 100:  # under two decades: plain numbers, not 4x10^0
-            from matplotlib.ticker import FuncFormatter, NullFormatter
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-            target = getattr(axes, f"{which}axis")
-            target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
-            target.set_minor_formatter(NullFormatter())
-            getattr(axes, f"set_{which}ticks")(np.geomspace(axis.low, axis.high, 4).round(3))
+        getattr(axes, f"set_{which}scale")("log")
+        target = getattr(axes, f"{which}axis")
+        # plain text labels (1e-5, 0.01) and no minor ticks: each tick is an object to build
+        # and lay out, and typeset powers of ten cost more than the figure's points
+        target.set_major_formatter(FuncFormatter(lambda v, _: _short(v)))
+        target.set_minor_locator(NullLocator())
+        target.set_major_locator(LogLocator(numticks=5))
+        if axis.high / axis.low < 100:  # under two decades: a few plain numbers
+            ticks = np.geomspace(axis.low, axis.high, 4)
+            whole = float(axis.low).is_integer() and float(axis.high).is_integer()
+            ticks = np.unique(ticks.round()) if whole else ticks.round(3)  # ints: whole ticks
+            getattr(axes, f"set_{which}ticks")(ticks)
     elif axis.scale == "categorical":
         ticks = np.arange(len(axis.categories))
         getattr(axes, f"set_{which}ticks")(ticks, labels=[c[:16] for c in axis.categories])
         getattr(axes, f"set_{which}lim")(-0.5, len(axis.categories) - 0.5)
+
+
+def _short(value: float) -> str:
+    """A log-axis label that fits a narrow panel: 0.01, 100, 1e-5, 2e+06."""
+    if value <= 0:
+        return f"{value:g}"
+    exponent = int(np.floor(np.log10(value) + 1e-9))
+    if -2 <= exponent <= 3:
+        return f"{value:.3g}"
+    mantissa = value / 10.0**exponent
+    return f"1e{exponent}" if abs(mantissa - 1) < 1e-6 else f"{value:.2g}"
 
 
 def _state_counts(states: Sequence[str]) -> str:

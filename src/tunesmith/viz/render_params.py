@@ -17,6 +17,10 @@ from tunesmith.viz.source import MAX_POINTS, ParamAxis, as_source, param_axes
 __all__ = ["plot_contour", "plot_parallel_coordinates", "plot_pareto_front", "plot_slice"]
 
 MAX_CONTOUR_PARAMS = 5  # at most 10 panels
+# Drawing, not the data, is what a large study costs: past these, more lines or points change
+# nothing one can see (the best trials are always kept), and each one costs drawing time.
+MAX_LINES = 500
+MAX_MARKERS = 1000
 
 
 def _tick_labels(axis: ParamAxis) -> list[tuple[float, str]]:
@@ -31,15 +35,35 @@ def _tick_labels(axis: ParamAxis) -> list[tuple[float, str]]:
     return list(zip(axis.unit(values).tolist(), [f"{v:.3g}" for v in values]))
 
 
+def _shown(drawn: int, total: int) -> str:
+    """'40 trials', or '1000 of 10000 trials shown (the best kept)' when thinned."""
+    if drawn >= total:
+        return f"{total} trials"
+    return f"{drawn} of {total} completed trials shown (the best kept)"
+
+
+def _draw_axes(axes: Any, data: Any) -> None:
+    """The vertical axes of parallel coordinates, each with its three labelled values."""
+    for j, axis in enumerate(data.axes):
+        axes.axvline(j, color="k", lw=0.8)
+        for position, text in _tick_labels(axis):
+            axes.text(j + 0.03, position, text, fontsize=7, va="center", ha="left")
+    axes.axvline(len(data.axes), color="k", lw=0.8)
+    low, high = data.values.min(), data.values.max()
+    for position, value in ((0.0, low), (0.5, (low + high) / 2), (1.0, high)):
+        axes.text(len(data.axes) + 0.03, position, f"{value:.3g}", fontsize=7, va="center")
+
+
 def plot_parallel_coordinates(
     study: Any,
     params: Sequence[str] | None = None,
     directions: Sequence[str] | None = None,
     target: int = 0,
-    max_points: int = MAX_POINTS,
+    max_points: int = MAX_LINES,
 ) -> Any:
     """One line per completed trial through each parameter's axis and the objective's; a
-    trial lacking a parameter (define-by-run, conditional) passes that axis by."""
+    trial lacking a parameter (define-by-run, conditional) passes that axis by. Past
+    ``max_points`` trials, that many lines, evenly thinned, the best always among them."""
     from matplotlib.collections import LineCollection
 
     data = parallel_data(study, params, directions, target, max_points)
@@ -52,6 +76,9 @@ def plot_parallel_coordinates(
     span = np.ptp(data.values) or 1.0
     objective = ((data.values - data.values.min()) / span)[:, None]
     unit = np.hstack([data.unit, objective])
+    # the worst first, so the best trials' lines are drawn on top
+    order = np.argsort(data.values if data.direction == "maximize" else -data.values)
+    unit, values = unit[order], data.values[order]
     xs = np.arange(unit.shape[1], dtype=float)
     # a trial lacking a parameter skips that axis: its line joins the axes it has
     lines = LineCollection(
@@ -60,23 +87,18 @@ def plot_parallel_coordinates(
         lw=0.8,
         alpha=0.6,
     )
-    lines.set_array(data.values)
+    lines.set_array(values)
     axes.add_collection(lines)
-    for j, axis in enumerate(data.axes):
-        axes.axvline(j, color="k", lw=0.8)
-        for position, text in _tick_labels(axis):
-            axes.text(j + 0.03, position, text, fontsize=7, va="center", ha="left")
-    axes.axvline(len(data.axes), color="k", lw=0.8)
-    low, high = data.values.min(), data.values.max()
-    for position, value in ((0.0, low), (0.5, (low + high) / 2), (1.0, high)):
-        axes.text(len(data.axes) + 0.03, position, f"{value:.3g}", fontsize=7, va="center")
+    _draw_axes(axes, data)
     names = [f"{a.name}{' (log)' if a.scale == 'log' else ''}" for a in data.axes]
     axes.set_xticks(xs, labels=[*names, f"objective ({data.direction})"], fontsize=8)
     axes.set_yticks([])
     axes.set_xlim(-0.1, xs[-1] + 0.4)
     axes.set_ylim(-0.05, 1.05)
     figure.colorbar(lines, ax=axes, label="objective")
-    axes.set_title(f"Parallel coordinates of {data.name!r}: {len(data.numbers)} trials")
+    axes.set_title(
+        f"Parallel coordinates of {data.name!r}: {_shown(len(data.numbers), data.total)}"
+    )
     return figure
 
 
@@ -85,9 +107,10 @@ def plot_slice(
     params: Sequence[str] | None = None,
     directions: Sequence[str] | None = None,
     target: int = 0,
-    max_points: int = MAX_POINTS,
+    max_points: int = MAX_MARKERS,
 ) -> Any:
-    """The objective against each parameter, one panel each, points coloured by trial number."""
+    """The objective against each parameter, one panel each, points coloured by trial number;
+    past ``max_points`` trials, evenly thinned, the best always kept."""
     data = slice_data(study, params, directions, target, max_points)
     count = max(len(data.panels), 1)
     cols = min(count, 4)
@@ -96,17 +119,25 @@ def plot_slice(
     if not data.panels:
         axes = figure.add_subplot()
         note(axes, "No completed trial yet")
+    first = None
     for i, panel in enumerate(data.panels):
-        axes = figure.add_subplot(rows, cols, i + 1)
+        # one objective axis for the whole row: one scale to compare, and labels drawn once
+        axes = figure.add_subplot(rows, cols, i + 1, sharey=first)
+        first = first or axes
         points = axes.scatter(
-            panel.x, panel.y, c=panel.numbers, cmap="Blues", s=14, edgecolors="0.3", linewidths=0.3
+            panel.x, panel.y, c=panel.numbers, cmap="Blues", s=12, edgecolors="0.3", linewidths=0.2
         )
         set_param_axis(axes, panel.axis, "x")
+        if panel.axis.scale == "linear":
+            axes.locator_params(axis="x", nbins=5)
         if i % cols == 0:
             axes.set_ylabel(f"objective ({data.direction})")
+        else:
+            axes.tick_params(labelleft=False)
     if data.panels:
         figure.colorbar(points, ax=figure.axes, label="trial number", shrink=0.8)
-    figure.suptitle(f"Slices of {data.name!r}")
+    shown = max((len(p.numbers) for p in data.panels), default=0)
+    figure.suptitle(f"Slices of {data.name!r}: {_shown(shown, data.total)}")
     return figure
 
 
@@ -153,10 +184,11 @@ def plot_pareto_front(
     study: Any,
     objectives: Sequence[int] | None = None,
     directions: Sequence[str] | None = None,
-    max_points: int = MAX_POINTS,
+    max_points: int = MAX_MARKERS,
 ) -> Any:
     """Completed trials on 2 or 3 objectives, the front red and joined, the dominated grey; one
-    objective: values by trial number, the best in red."""
+    objective: values by trial number, the best in red. Past ``max_points`` trials the
+    dominated ones are thinned; the front is always drawn whole."""
     data = pareto_data(study, objectives, directions, max_points)
     figure = new_figure(7.0, 6.0, left=1.0)
     dims = len(data.objectives)

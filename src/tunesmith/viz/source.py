@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.ranking import completed, loss, nondominated_ranks, signs
+from tunesmith.ranking import completed, loss, signs
 from tunesmith.space import Choice, Float, Int
 from tunesmith.trial import FrozenTrial, TrialState
 
@@ -28,6 +28,7 @@ __all__ = [
     "param_axis",
     "values_matrix",
     "best_indices",
+    "first_front",
     "check_target",
     "param_values",
     "target_losses",
@@ -38,11 +39,16 @@ MAX_POINTS = 5000  # figures thin their points beyond this, the best trials alwa
 
 @dataclass(frozen=True)
 class StudySource:
-    """A study as figures read it: its name, directions and trials by number."""
+    """A study as figures read it: its name, directions and trials by number.
+
+    ``strategy``: the study's strategy (a Strategy, or its stored ``{"name", "config"}``), for
+    the figures that show a strategy's own view; None where unknown.
+    """
 
     name: str
     directions: tuple[str, ...]
     trials: tuple[FrozenTrial, ...]
+    strategy: Any = None
 
 
 def as_source(
@@ -53,7 +59,8 @@ def as_source(
         return study
     if hasattr(study, "trials") and hasattr(study, "directions"):
         name = str(getattr(study, "study_name", "study"))
-        return StudySource(name, tuple(study.directions), tuple(study.trials))
+        strategy = getattr(study, "strategy", None)
+        return StudySource(name, tuple(study.directions), tuple(study.trials), strategy)
     if isinstance(study, Sequence) and all(isinstance(t, FrozenTrial) for t in study):
         dirs = tuple(directions) if directions is not None else ("minimize",)
         trials = tuple(sorted(study, key=lambda t: t.number))
@@ -104,9 +111,37 @@ def best_indices(
     rows = values_matrix([trials[i] for i in done], len(directions)) * signs(directions)
     rows = np.where(np.isnan(rows), np.inf, rows)
     if len(directions) > 1:
-        return [done[i] for i in np.flatnonzero(nondominated_ranks(rows) == 0)]
+        return [done[i] for i in np.flatnonzero(first_front(rows))]
     order = np.argsort(rows[:, 0], kind="stable")[:k]
     return [done[i] for i in order]
+
+
+def first_front(losses: np.ndarray, block: int = 256) -> np.ndarray:
+    """Mask of the rows no other row dominates (<= everywhere, < somewhere); equal rows do not
+    dominate each other. In lexicographic order a row can only be dominated by an earlier one:
+    two objectives are one sweep (a running minimum over the distinct rows); more compare each
+    block of rows with the front so far and the block itself (O(n x front))."""
+    losses = np.asarray(losses, dtype=float)
+    if losses.ndim != 2 or not len(losses):
+        return np.zeros(len(losses), dtype=bool)
+    if losses.shape[1] == 2:
+        unique, inverse = np.unique(losses, axis=0, return_inverse=True)
+        before = np.minimum.accumulate(np.concatenate([[np.inf], unique[:-1, 1]]))
+        dominated = (before <= unique[:, 1]) & (np.arange(len(unique)) > 0)
+        return ~dominated[np.asarray(inverse).ravel()]
+    order = np.lexsort(losses.T[::-1])
+    on = np.zeros(len(losses), dtype=bool)
+    front = np.empty((0, losses.shape[1]))
+    for begin in range(0, len(order), block):
+        rows = order[begin : begin + block]
+        chunk = losses[rows]
+        judges = np.vstack([front, chunk])
+        le = (judges[:, None, :] <= chunk[None, :, :]).all(axis=2)
+        lt = (judges[:, None, :] < chunk[None, :, :]).any(axis=2)
+        keep = ~(le & lt).any(axis=0)  # a later row of the block never dominates an earlier
+        on[rows[keep]] = True
+        front = np.vstack([front, chunk[keep]])
+    return on
 
 
 def values_matrix(trials: Sequence[FrozenTrial], n_objectives: int) -> np.ndarray:
@@ -173,14 +208,17 @@ def param_axis(trials: Sequence[FrozenTrial], name: str) -> ParamAxis:
     """The axis of parameter ``name`` from its latest distribution (or its values if none)."""
     dist = next((t.distributions[name] for t in reversed(trials) if name in t.distributions), None)
     seen = [t.params[name] for t in trials if name in t.params]
-    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in seen)
+    numeric = dist is not None or all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in seen
+    )
     if isinstance(dist, Choice) or (dist is None and not numeric):
         labels = [_label(o) for o in (dist.options if isinstance(dist, Choice) else [])]
         labels += [lab for lab in dict.fromkeys(_label(v) for v in seen) if lab not in labels]
         return ParamAxis(name, "categorical", 0.0, max(len(labels) - 1, 0), tuple(labels))
     if isinstance(dist, (Float, Int)):
-        low = min([dist.low, *seen])
-        high = max([dist.high, *seen])
+        values = np.asarray(seen, dtype=float) if seen else np.empty(0)
+        low = min(dist.low, values.min()) if values.size else dist.low
+        high = max(dist.high, values.max()) if values.size else dist.high
         return ParamAxis(name, "log" if dist.log else "linear", float(low), float(high))
     low, high = (float(min(seen)), float(max(seen))) if seen else (0.0, 1.0)
     log = low > 0 and high / low >= 100
