@@ -43,6 +43,7 @@ RUN_PAGES = (
     "techniques/tpe.md",
     "techniques/cmaes.md",
     "techniques/nsga2.md",
+    "techniques/gp.md",
     "techniques/auto.md",
     "how-to/resume.md",
     "how-to/parallel.md",
