@@ -12,9 +12,10 @@ one batched population, from the same initial draws of the space (same seed):
   ``ready_every=epochs``: no ready point, so no exploitation).
 
 Each picks its member of lowest final validation loss; the table gives the median (and range)
-over seeds of that member's test accuracy, and the median wall time. Ray Tune's PBT is not run
-here: the table says whether ``ray[tune]`` imports on this machine, and if not, why.
-Run: python benchmarks/pbt.py [--seeds 10] [--members 16] [--epochs 30] [--threads 1].
+over seeds of that member's test accuracy, and the median wall time. With ``--ray``, Ray Tune's
+PBT runs the same task, members and epochs in the same run (``benchmarks/_pbt_ray.py``: one
+Ray trial per member, plain PyTorch, a checkpoint per epoch), when ``ray[tune]`` imports.
+Run: python benchmarks/pbt.py [--seeds 10] [--members 16] [--epochs 30] [--threads 1] [--ray].
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--ready-every", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--ray", action="store_true", help="also run Ray Tune's PBT (slow)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     data, seeds = split(), list(range(args.seeds))
@@ -126,8 +128,21 @@ def main() -> None:
     for name, m in results.items():
         print(row(name, m))
     missing = ray_available()
-    reason = "not wired in this benchmark" if missing is None else f"not importable ({missing})"
-    print(f"| Ray Tune PBT | not run: ray[tune] {reason} | | |")
+    if args.ray and missing is None:
+        from _pbt_ray import ray_pbt  # noqa: PLC0415 - benchmark-only peer
+
+        ray = measure(
+            lambda s: ray_pbt(data, s, args.members, args.epochs, args.ready_every), seeds
+        )
+        print(row("Ray Tune PBT (same members, epochs, quantile, factors)", ray))
+        tunesmith = statistics.median(results["tunesmith PBT (truncation, perturb)"]["wall"])
+        print(
+            f"\nwall time, tunesmith PBT / Ray Tune PBT: "
+            f"{tunesmith / statistics.median(ray['wall']):.4f}"
+        )
+    else:
+        reason = "add --ray" if missing is None else f"ray[tune] is not importable ({missing})"
+        print(f"| Ray Tune PBT | not run: {reason} | | |")
 
 
 if __name__ == "__main__":
