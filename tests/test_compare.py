@@ -497,9 +497,10 @@ def test_the_package_has_one_way_imports() -> None:
             for a in node.names
         }
     assert imported["model"] == imported["noise"] == imported["budget"] == set()
+    assert imported["plot_layout"] == set()
     assert imported["stats"] == {"model", "noise"}
     assert imported["readings"] == {"model", "stats"}
-    assert imported["plots"] == {"model", "stats"}
+    assert imported["plots"] == {"model", "plot_layout", "stats"}
     assert imported["report"] == {"budget", "model", "noise", "stats", "readings", "plots"}
 
 
