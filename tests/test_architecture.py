@@ -33,6 +33,7 @@ LAYERS = {
     "study": 4,
     "population": 5,
     "viz": 5,
+    "pbt": 5,
     "importance": 4,
     "compare": 6,
     "sklearn": 6,

@@ -26,6 +26,8 @@ __all__ = [
     "StudyExhausted",
     "StorageError",
     "RayExecutor",
+    "PBT",
+    "PBTRunResult",
     "strategies",
     "optim",
     "population",
@@ -50,6 +52,10 @@ def __getattr__(name: str) -> Any:
         from tunesmith.execution.ray import RayExecutor
 
         return RayExecutor
+    if name in ("PBT", "PBTRunResult"):
+        from tunesmith import pbt
+
+        return getattr(pbt, name)
     if name in _SUBMODULES:
         import importlib
 

@@ -1,0 +1,300 @@
+"""``PBT``: population-based training over a training loop the user owns.
+
+The user gives ``step(state, config) -> state`` (one training step), ``evaluate(state) ->
+float`` (the score ranked at ready points) and, optionally, ``copy(state) -> state`` and
+``init(config) -> state``. Members run one by one; every ``ready_every`` steps they are ranked,
+worse members restart from a copy of a better member's state and config (exploit:
+``truncation``, the bottom ``quantile`` copies members drawn from the top ``quantile``;
+``tournament``, each member meets one other drawn at random and copies it when it is better),
+and the copied config moves (explore: ``perturb``, numbers ×0.8 or ×1.2 clipped into the space,
+Int rounded, Choice drawn again with ``resample_probability``; ``resample``, each value drawn
+again with ``resample_probability``, else perturbed). Every value stays inside the space. With a
+study, each member segment (one member between two ready points) is one COMPLETE trial whose
+user attributes name its member, segment and parent trial, so the lineage can be reloaded.
+Torch is never imported here: the default copy clones a dict of tensors through their methods.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tunesmith.space import Choice, Distribution, Float, Int
+from tunesmith.trial import FrozenTrial, TrialState
+from tunesmith.validation import Integer, IsCallable, NoneOr, OneOf, Real, check_params, param_error
+
+__all__ = ["PBT", "PBTRunResult", "default_copy", "explore_config", "exploit_pairs"]
+
+EXPLOITS = ("truncation", "tournament")
+EXPLORES = ("perturb", "resample")
+_FACTORS = (0.8, 1.2)
+_TABLE = {
+    "step": IsCallable(), "evaluate": IsCallable(), "members": Integer(2),
+    "ready_every": Integer(1), "steps": Integer(1), "exploit": OneOf(*EXPLOITS),
+    "explore": OneOf(*EXPLORES), "quantile": Real(0, 0.5, closed="right"),
+    "resample_probability": Real(0, 1), "direction": OneOf("minimize", "maximize"),
+    "copy": NoneOr(IsCallable()), "init": NoneOr(IsCallable()), "seed": Integer(0),
+}  # fmt: skip
+
+
+@dataclass
+class PBTRunResult:
+    """What a PBT run found: the best member at the end (its state, score and config), every
+    member's final score and config, ``schedules[m]`` (first step of each segment -> member
+    m's config from then on), ``lineage`` (every copy: {"step", "member", "source"}) and
+    ``segments`` (one record per member segment; ``trial`` is its number when a study keeps it).
+    """
+
+    best_member: int
+    best_state: Any
+    best_score: float
+    best_config: dict[str, Any]
+    scores: list[float]
+    configs: list[dict[str, Any]]
+    schedules: dict[int, dict[int, dict[str, Any]]]
+    lineage: list[dict[str, int]]
+    segments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def default_copy(state: Any) -> Any:
+    """An independent copy (rule: a dict of tensors is cloned tensor by tensor, the rest deep-
+    copied), without importing torch."""
+    if isinstance(state, Mapping) and state and all(_is_tensor(v) for v in state.values()):
+        return {k: v.detach().clone() for k, v in state.items()}
+    return _copy.deepcopy(state)
+
+
+def _is_tensor(value: Any) -> bool:
+    """A torch tensor, told by its type's module (rule: torch stays optional)."""
+    module = type(value).__module__ or ""
+    return module.split(".")[0] == "torch" and callable(getattr(value, "clone", None))
+
+
+def _check_space(space: Any) -> dict[str, Distribution]:
+    """The space as a dict (rule: a non-empty dict of names to Float, Int or Choice)."""
+    rule = "a non-empty dict of names to tunesmith Float, Int or Choice"
+    if not isinstance(space, Mapping) or not space:
+        raise param_error("PBT", "space", rule, space)
+    for name, dist in space.items():
+        if not isinstance(name, str) or not isinstance(dist, (Float, Int, Choice)):
+            raise param_error("PBT", "space", rule, {name: dist})
+    return dict(space)
+
+
+def _snap(dist: Float | Int, x: float) -> Any:
+    """``x`` on the step lattice and clipped into [low, high]; an int for an Int."""
+    if dist.step is not None:
+        x = dist.low + round((x - dist.low) / dist.step) * dist.step
+    x = min(max(x, dist.low), dist.high)
+    return int(round(x)) if isinstance(dist, Int) else float(x)
+
+
+def _perturb(dist: Distribution, value: Any, rng: np.random.Generator, p: float) -> Any:
+    """A Choice drawn again with probability p; a number times 0.8 or 1.2, in the space."""
+    if isinstance(dist, Choice):
+        return dist.from_unit(float(rng.random())) if rng.random() < p else value
+    return _snap(dist, float(value) * _FACTORS[int(rng.integers(2))])  # type: ignore[arg-type]
+
+
+def explore_config(
+    space: Mapping[str, Distribution],
+    config: Mapping[str, Any],
+    rng: np.random.Generator,
+    how: str = "perturb",
+    p: float = 0.25,
+) -> dict[str, Any]:
+    """An explored config (rule: ``perturb`` or ``resample`` as the module says), in the space."""
+    out = {}
+    for name, dist in space.items():
+        if how == "resample" and rng.random() < p:
+            out[name] = dist.from_unit(float(rng.random()))
+        else:
+            out[name] = _perturb(dist, config[name], rng, p)
+    return out
+
+
+def _losses(scores: Sequence[float], direction: str) -> list[float]:
+    """Scores as losses, lower is better (rule: NaN and infinities rank last)."""
+    sign = 1.0 if direction == "minimize" else -1.0
+    return [sign * float(s) if math.isfinite(s) else math.inf for s in scores]
+
+
+def exploit_pairs(
+    losses: Sequence[float], how: str, quantile: float, rng: np.random.Generator
+) -> list[tuple[int, int]]:
+    """(member, source) pairs: who restarts from whom, lower loss better (rule: ``truncation``
+    or ``tournament`` as the module says; NaN last); sources are read before any copy."""
+    losses, n = [float(v) if math.isfinite(v) else math.inf for v in losses], len(losses)
+    order = sorted(range(n), key=lambda i: (losses[i], i))
+    if how == "truncation":
+        k = max(1, int(quantile * n))
+        top = order[:k]
+        return [(member, top[int(rng.integers(k))]) for member in order[n - k :]]
+    pairs = []
+    for member in range(n):
+        other = int(rng.integers(n - 1))
+        other += other >= member
+        if losses[other] < losses[member]:
+            pairs.append((member, other))
+    return pairs
+
+
+class PBT:
+    """Population-based training of ``members`` states of the user's own training loop
+    (rules: see the module docstring; arguments checked at construction)."""
+
+    def __init__(
+        self,
+        step: Callable[[Any, dict[str, Any]], Any],
+        evaluate: Callable[[Any], float],
+        *,
+        space: Mapping[str, Distribution], members: int, steps: int, ready_every: int = 1,
+        exploit: str = "truncation", explore: str = "perturb", quantile: float = 0.25,
+        resample_probability: float = 0.25, direction: str = "minimize",
+        copy: Callable[[Any], Any] | None = None,
+        init: Callable[[dict[str, Any]], Any] | None = None, seed: int = 0,
+    ) -> None:  # fmt: skip
+        args = dict(locals())
+        check_params("PBT", _TABLE, args)
+        self.space = _check_space(space)
+        self.step, self.evaluate, self.init = step, evaluate, init
+        self.copy = copy or default_copy
+        self.members, self.steps, self.ready_every, self.seed = members, steps, ready_every, seed
+        self.how = (exploit, explore, quantile, resample_probability)
+        self.direction = direction
+
+    def run(self, study: Any = None, *, states: Sequence[Any] | None = None) -> PBTRunResult:
+        """Train every member to ``steps``, exploiting and exploring at each ready point; with
+        ``study``, each member segment is added as a trial (rule: one per member segment)."""
+        states = self._starting_states(states)
+        _check_study(study, self.space, self.direction)
+        return _Run(self, states, study).train().result()
+
+    def _starting_states(self, states: Sequence[Any] | None) -> list[Any] | None:
+        """The states given (rule: one per member), else None for ``init`` to build."""
+        if states is None:
+            if self.init is None:
+                raise param_error("PBT", "init", "callable when run gets no 'states'", None)
+            return None
+        if isinstance(states, (str, bytes)) or len(states) != self.members:
+            raise param_error("PBT.run", "states", f"a sequence of {self.members} states", states)
+        return list(states)
+
+
+def _check_study(study: Any, space: dict[str, Distribution], direction: str) -> None:
+    """A study must hold one value in PBT's direction and declare the space alike, if at all."""
+    if study is None:
+        return
+    if not hasattr(study, "add_trials") or tuple(study.directions) != (direction,):
+        rule = f"None or a tunesmith Study with the one direction {direction!r}"
+        raise param_error("PBT.run", "study", rule, study)
+    differ = [n for n in space if study.space and study.space.get(n) != space[n]]
+    if differ:
+        rule = f"a study whose space declares {differ} as the 'space' of PBT does"
+        raise param_error("PBT.run", "study", rule, study)
+
+
+class _Run:
+    """One PBT run: the members' states and configs, the records so far."""
+
+    def __init__(self, pbt: PBT, states: list[Any] | None, study: Any) -> None:
+        self.pbt, self.study, n = pbt, study, pbt.members
+        rng = np.random.default_rng([pbt.seed, 0])
+        self.configs = [
+            {k: d.from_unit(float(rng.random())) for k, d in pbt.space.items()} for _ in range(n)
+        ]
+        self.states = states if states is not None else [pbt.init(dict(c)) for c in self.configs]
+        self.schedules = {m: {0: dict(self.configs[m])} for m in range(n)}
+        self.lineage: list[dict[str, int]] = []
+        self.segments: list[dict[str, Any]] = []
+        self.parents, self.exploited = list(range(n)), [False] * n
+        self.trials: dict[int, int] = {}  # member -> trial of its last segment
+        self.scores: list[float] = []
+
+    def train(self) -> _Run:
+        """Train segment after segment (rule: a ready point after each but the last)."""
+        pbt = self.pbt
+        ends = [*range(pbt.ready_every, pbt.steps, pbt.ready_every), pbt.steps]
+        start, scores = 0, []
+        for k, end in enumerate(ends):
+            scores = self._segment(k, start, end)
+            if k + 1 < len(ends):
+                self._ready(scores, k + 1, end)
+            start = end
+        self.scores = scores
+        return self
+
+    def _segment(self, k: int, start: int, end: int) -> list[float]:
+        """Train every member from ``start`` to ``end``, score it, record the segment."""
+        scores = []
+        for m in range(self.pbt.members):
+            state, config = self.states[m], self.configs[m]
+            for _ in range(start, end):
+                state = self.pbt.step(state, dict(config))
+            self.states[m] = state
+            scores.append(float(self.pbt.evaluate(state)))
+        new = [
+            {
+                "member": m, "segment": k, "start": start, "end": end,
+                "config": dict(self.configs[m]), "score": scores[m], "parent": self.parents[m],
+                "exploited_from": self.parents[m] if self.exploited[m] else None,
+            }
+            for m in range(self.pbt.members)
+        ]  # fmt: skip
+        if self.study is not None:
+            self._record(new)
+        self.segments += new
+        return scores
+
+    def _ready(self, scores: list[float], k: int, at: int) -> None:
+        """Exploit and explore before segment ``k``, which starts at step ``at``."""
+        exploit, explore, quantile, p = self.pbt.how
+        rng = np.random.default_rng([self.pbt.seed, k])
+        pairs = exploit_pairs(_losses(scores, self.pbt.direction), exploit, quantile, rng)
+        source = dict(pairs)
+        copies = {m: self.pbt.copy(self.states[s]) for m, s in pairs}  # before any is replaced
+        space, old = self.pbt.space, self.configs
+        moved = {m: explore_config(space, old[s], rng, explore, p) for m, s in pairs}
+        self.states = [copies.get(m, state) for m, state in enumerate(self.states)]
+        self.configs = [moved.get(m, dict(c)) for m, c in enumerate(self.configs)]
+        self.parents = [source.get(m, m) for m in range(self.pbt.members)]
+        self.exploited = [m in source for m in range(self.pbt.members)]
+        self.lineage += [{"step": at, "member": d, "source": s} for d, s in pairs]
+        for m in range(self.pbt.members):
+            self.schedules[m][at] = dict(self.configs[m])
+
+    def _record(self, segments: list[dict[str, Any]]) -> None:
+        """Add the member segments that just ended to the study, in one transaction."""
+        trials = []
+        for s in segments:
+            attrs = {
+                "pbt_member": s["member"], "pbt_segment": s["segment"],
+                "pbt_start_step": s["start"], "pbt_end_step": s["end"],
+                "pbt_parent_trial": self.trials.get(s["parent"]),
+                "pbt_exploited_from": s["exploited_from"],
+            }  # fmt: skip
+            ok = math.isfinite(s["score"])
+            trials.append(FrozenTrial(
+                -1, TrialState.COMPLETE if ok else TrialState.FAIL, dict(s["config"]),
+                dict(self.pbt.space), values=(s["score"],) if ok else None, user_attrs=attrs,
+                error=None if ok else "The member's score is not finite.",
+            ))  # fmt: skip
+        added = self.study.add_trials(trials)
+        for s, t in zip(segments, added):
+            s["trial"] = t.number
+        self.trials = {s["member"]: t.number for s, t in zip(segments, added)}
+
+    def result(self) -> PBTRunResult:
+        """The run's result: the member of best final score (ties: lowest id) is best."""
+        losses = _losses(self.scores, self.pbt.direction)
+        best = min(range(len(losses)), key=lambda i: (losses[i], i))
+        return PBTRunResult(
+            best, self.states[best], self.scores[best], dict(self.configs[best]),
+            list(self.scores), [dict(c) for c in self.configs], self.schedules, self.lineage,
+            self.segments,
+        )  # fmt: skip
