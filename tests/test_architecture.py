@@ -23,6 +23,7 @@ LAYERS = {
     "owner": 0,
     "interrupts": 0,
     "trial": 1,
+    "exploration": 1,
     "ranking": 2,
     "outcome": 2,
     "strategies": 3,

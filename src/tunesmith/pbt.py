@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from tunesmith.exploration import exploit_pairs
+from tunesmith.exploration import explore as explore_config
 from tunesmith.space import Choice, Distribution, Float, Int
 from tunesmith.trial import FrozenTrial, TrialState
 from tunesmith.validation import Integer, IsCallable, NoneOr, OneOf, Real, check_params, param_error
@@ -32,7 +34,6 @@ __all__ = ["PBT", "PBTRunResult", "default_copy", "explore_config", "exploit_pai
 
 EXPLOITS = ("truncation", "tournament")
 EXPLORES = ("perturb", "resample")
-_FACTORS = (0.8, 1.2)
 _TABLE = {
     "step": IsCallable(), "evaluate": IsCallable(), "members": Integer(2),
     "ready_every": Integer(1), "steps": Integer(1), "exploit": OneOf(*EXPLOITS),
@@ -86,62 +87,10 @@ def _check_space(space: Any) -> dict[str, Distribution]:
     return dict(space)
 
 
-def _snap(dist: Float | Int, x: float) -> Any:
-    """``x`` on the step lattice and clipped into [low, high]; an int for an Int."""
-    if dist.step is not None:
-        x = dist.low + round((x - dist.low) / dist.step) * dist.step
-    x = min(max(x, dist.low), dist.high)
-    return int(round(x)) if isinstance(dist, Int) else float(x)
-
-
-def _perturb(dist: Distribution, value: Any, rng: np.random.Generator, p: float) -> Any:
-    """A Choice drawn again with probability p; a number times 0.8 or 1.2, in the space."""
-    if isinstance(dist, Choice):
-        return dist.from_unit(float(rng.random())) if rng.random() < p else value
-    return _snap(dist, float(value) * _FACTORS[int(rng.integers(2))])  # type: ignore[arg-type]
-
-
-def explore_config(
-    space: Mapping[str, Distribution],
-    config: Mapping[str, Any],
-    rng: np.random.Generator,
-    how: str = "perturb",
-    p: float = 0.25,
-) -> dict[str, Any]:
-    """An explored config (rule: ``perturb`` or ``resample`` as the module says), in the space."""
-    out = {}
-    for name, dist in space.items():
-        if how == "resample" and rng.random() < p:
-            out[name] = dist.from_unit(float(rng.random()))
-        else:
-            out[name] = _perturb(dist, config[name], rng, p)
-    return out
-
-
 def _losses(scores: Sequence[float], direction: str) -> list[float]:
     """Scores as losses, lower is better (rule: NaN and infinities rank last)."""
     sign = 1.0 if direction == "minimize" else -1.0
     return [sign * float(s) if math.isfinite(s) else math.inf for s in scores]
-
-
-def exploit_pairs(
-    losses: Sequence[float], how: str, quantile: float, rng: np.random.Generator
-) -> list[tuple[int, int]]:
-    """(member, source) pairs: who restarts from whom, lower loss better (rule: ``truncation``
-    or ``tournament`` as the module says; NaN last); sources are read before any copy."""
-    losses, n = [float(v) if math.isfinite(v) else math.inf for v in losses], len(losses)
-    order = sorted(range(n), key=lambda i: (losses[i], i))
-    if how == "truncation":
-        k = max(1, int(quantile * n))
-        top = order[:k]
-        return [(member, top[int(rng.integers(k))]) for member in order[n - k :]]
-    pairs = []
-    for member in range(n):
-        other = int(rng.integers(n - 1))
-        other += other >= member
-        if losses[other] < losses[member]:
-            pairs.append((member, other))
-    return pairs
 
 
 class PBT:

@@ -1,4 +1,4 @@
-"""Population-based training's steps on one running population: exploit, explore, copy, rank.
+"""Population-based training's steps on one running population: the copy and the checks.
 
 Exploit picks, at a ready point, which members restart from which (``truncation``: the bottom
 quantile copies members drawn from the top quantile; ``tournament``: each member meets one
@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from tunesmith.exploration import exploit_pairs as exploit
+from tunesmith.exploration import explore, ranked, sample
 from tunesmith.population.config import HYPERPARAMETERS
 from tunesmith.population.engine import PopulationRun, _loss
 from tunesmith.population.optimizers import OptimizerGroup
@@ -44,7 +46,6 @@ TUNABLE = (
 )  # fmt: skip
 EXPLOITS = ("truncation", "tournament")
 EXPLORES = ("perturb", "resample")
-_FACTORS = (0.8, 1.2)
 _EVAL_FLOATS = 1 << 22  # activations per validation slice
 
 
@@ -74,70 +75,6 @@ def check_space(space: Any) -> dict[str, Distribution]:
             if not number or not allowed.holds(float(value)):
                 raise _space_error(f"keep {name!r} {allowed.describe()}", dist)
     return dict(space)
-
-
-def sample(space: Mapping[str, Distribution], rng: np.random.Generator) -> dict[str, Any]:
-    """One uniform draw of every value of the space (log-uniform where it says log)."""
-    return {name: dist.from_unit(float(rng.random())) for name, dist in space.items()}
-
-
-def _snap(dist: Float | Int, x: float) -> Any:
-    """``x`` clipped into [low, high] and onto the step lattice; an int for an Int."""
-    if dist.step is not None:
-        x = dist.low + round((x - dist.low) / dist.step) * dist.step
-    x = min(max(x, dist.low), dist.high)
-    return int(round(x)) if isinstance(dist, Int) else float(x)
-
-
-def _perturb(dist: Distribution, value: Any, rng: np.random.Generator, p: float) -> Any:
-    """A Choice drawn again with probability p; a number times 0.8 or 1.2, in the space."""
-    if isinstance(dist, Choice):
-        return dist.from_unit(float(rng.random())) if rng.random() < p else value
-    factor = _FACTORS[int(rng.integers(2))]
-    return _snap(dist, float(value) * factor)
-
-
-def explore(
-    space: Mapping[str, Distribution],
-    values: Mapping[str, Any],
-    rng: np.random.Generator,
-    how: str,
-    p: float,
-) -> dict[str, Any]:
-    """Explored values (rule: ``perturb`` or ``resample`` as the module says), in the space."""
-    out = {}
-    for name, dist in space.items():
-        if how == "resample" and rng.random() < p:
-            out[name] = dist.from_unit(float(rng.random()))
-        else:
-            out[name] = _perturb(dist, values[name], rng, p)
-    return out
-
-
-def ranked(losses: Sequence[float]) -> list[int]:
-    """Members best first: lower loss first, NaN last, ties by member."""
-    key = [float(v) if np.isfinite(v) else float("inf") for v in losses]
-    return sorted(range(len(key)), key=lambda i: (key[i], i))
-
-
-def exploit(
-    losses: Sequence[float], how: str, quantile: float, rng: np.random.Generator
-) -> list[tuple[int, int]]:
-    """(member, source) pairs: who restarts from whom (rule: ``truncation`` or
-    ``tournament`` as the module says); sources are read before any copy."""
-    order, n = ranked(losses), len(losses)
-    key = [float(v) if np.isfinite(v) else float("inf") for v in losses]
-    if how == "truncation":
-        k = max(1, int(quantile * n))
-        top = order[:k]
-        return [(member, top[int(rng.integers(k))]) for member in order[n - k :]]
-    pairs = []
-    for member in range(n):
-        other = int(rng.integers(n - 1))
-        other += other >= member
-        if key[other] < key[member]:
-            pairs.append((member, other))
-    return pairs
 
 
 def copy_members(run: PopulationRun, pairs: Sequence[tuple[int, int]]) -> None:
