@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.ranking import nondominated_ranks, signs
+from tunesmith.ranking import first_front, signs
 from tunesmith.trial import FrozenTrial, TrialState
 from tunesmith.viz import downsample
 
@@ -138,7 +138,7 @@ class Columns:
         best = np.where(np.isinf(running), np.nan, running * signs(directions)[0])
         improved = np.flatnonzero(np.r_[True, running[1:] < running[:-1]] & done)
         if len(directions) > 1:
-            top = np.flatnonzero(done)[nondominated_ranks(losses[done]) == 0]
+            top = np.flatnonzero(done)[first_front(losses[done])]
         else:
             top = np.flatnonzero(done)[np.argsort(losses[done, 0], kind="stable")[:10]]
         keep = np.concatenate([improved, top, [len(numbers) - 1]])

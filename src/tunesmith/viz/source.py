@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.ranking import completed, loss, signs
+from tunesmith.ranking import completed, first_front, loss, signs
 from tunesmith.space import Choice, Float, Int
 from tunesmith.trial import FrozenTrial, TrialState
 
@@ -114,34 +114,6 @@ def best_indices(
         return [done[i] for i in np.flatnonzero(first_front(rows))]
     order = np.argsort(rows[:, 0], kind="stable")[:k]
     return [done[i] for i in order]
-
-
-def first_front(losses: np.ndarray, block: int = 256) -> np.ndarray:
-    """Mask of the rows no other row dominates (<= everywhere, < somewhere); equal rows do not
-    dominate each other. In lexicographic order a row can only be dominated by an earlier one:
-    two objectives are one sweep (a running minimum over the distinct rows); more compare each
-    block of rows with the front so far and the block itself (O(n x front))."""
-    losses = np.asarray(losses, dtype=float)
-    if losses.ndim != 2 or not len(losses):
-        return np.zeros(len(losses), dtype=bool)
-    if losses.shape[1] == 2:
-        unique, inverse = np.unique(losses, axis=0, return_inverse=True)
-        before = np.minimum.accumulate(np.concatenate([[np.inf], unique[:-1, 1]]))
-        dominated = (before <= unique[:, 1]) & (np.arange(len(unique)) > 0)
-        return ~dominated[np.asarray(inverse).ravel()]
-    order = np.lexsort(losses.T[::-1])
-    on = np.zeros(len(losses), dtype=bool)
-    front = np.empty((0, losses.shape[1]))
-    for begin in range(0, len(order), block):
-        rows = order[begin : begin + block]
-        chunk = losses[rows]
-        judges = np.vstack([front, chunk])
-        le = (judges[:, None, :] <= chunk[None, :, :]).all(axis=2)
-        lt = (judges[:, None, :] < chunk[None, :, :]).any(axis=2)
-        keep = ~(le & lt).any(axis=0)  # a later row of the block never dominates an earlier
-        on[rows[keep]] = True
-        front = np.vstack([front, chunk[keep]])
-    return on
 
 
 def values_matrix(trials: Sequence[FrozenTrial], n_objectives: int) -> np.ndarray:
