@@ -217,3 +217,47 @@ def test_bad_arguments_name_the_argument_and_rule(name, value, rule):
     kw = {k: v for k, v in args.items() if k not in ("step", "evaluate")}
     with pytest.raises(ValueError, match=f"The '{name}' parameter of PBT must be {rule}"):
         PBT(args["step"], args["evaluate"], **{**dict(space=SPACE, members=4, steps=4), **kw})
+
+
+def _same_run(a, b):
+    """Two PBT results equal in every recorded number."""
+    assert a.scores == b.scores and a.configs == b.configs
+    assert a.lineage == b.lineage and a.schedules == b.schedules
+
+
+@pytest.mark.parametrize("executor", ["thread", "process"])
+def test_members_over_an_executor_give_the_one_by_one_result(executor):
+    alone = make(seed=3).run()
+    _same_run(make(seed=3).run(n_jobs=2, executor=executor), alone)
+    assert alone.lineage  # ready points happened, so copies crossed workers
+
+
+def test_members_train_side_by_side_with_threads():
+    meet = __import__("threading").Barrier(2, timeout=10)
+
+    def step_together(state, config):
+        if not state["lrs"]:  # each member's first step waits for another member's
+            meet.wait()
+        return step(state, config)
+
+    run = PBT(step_together, evaluate, space=SPACE, members=2, steps=2, init=init, seed=0)
+    assert len(run.run(n_jobs=2).scores) == 2  # one by one, the barrier would break
+
+
+def test_members_over_a_given_executor(tmp_path):
+    import concurrent.futures as cf
+
+    with cf.ThreadPoolExecutor(2) as pool:
+        _same_run(make(seed=1).run(executor=pool), make(seed=1).run())
+
+
+@pytest.mark.parametrize(
+    ("kw", "rule"),
+    [
+        ({"n_jobs": 0}, "The 'n_jobs' parameter of PBT.run must be an int >= 1, or -1"),
+        ({"executor": "gpu"}, "The 'executor' parameter of PBT.run must be 'thread', 'process'"),
+    ],
+)
+def test_run_arguments_name_the_argument_and_rule(kw, rule):
+    with pytest.raises(ValueError, match=rule):
+        make().run(**kw)

@@ -2,20 +2,23 @@
 
 The user gives ``step(state, config) -> state`` (one training step), ``evaluate(state) ->
 float`` (the score ranked at ready points) and, optionally, ``copy(state) -> state`` and
-``init(config) -> state``. Members run one by one; every ``ready_every`` steps they are ranked,
-worse members restart from a copy of a better member's state and config (exploit:
-``truncation``, the bottom ``quantile`` copies members drawn from the top ``quantile``;
-``tournament``, each member meets one other drawn at random and copies it when it is better),
-and the copied config moves (explore: ``perturb``, numbers ×0.8 or ×1.2 clipped into the space,
-Int rounded, Choice drawn again with ``resample_probability``; ``resample``, each value drawn
-again with ``resample_probability``, else perturbed). Every value stays inside the space. With a
-study, each member segment (one member between two ready points) is one COMPLETE trial whose
-user attributes name its member, segment and parent trial, so the lineage can be reloaded.
-Torch is never imported here: the default copy clones a dict of tensors through their methods.
+``init(config) -> state``. Members run one by one or side by side (``run(n_jobs=...,
+executor=...)``: threads, processes, Ray or the user's executor; the same result); every
+``ready_every`` steps they are ranked, worse members restart from a copy of a better member's
+state and config (exploit: ``truncation``, the bottom ``quantile`` copies members drawn from the
+top ``quantile``; ``tournament``, each member meets one other drawn at random and copies it when
+it is better), and the copied config moves (explore: ``perturb``, numbers ×0.8 or ×1.2 clipped
+into the space, Int rounded, Choice drawn again with ``resample_probability``; ``resample``,
+each value drawn again with ``resample_probability``, else perturbed). Every value stays inside
+the space. With a study, each member segment (one member between two ready points) is one
+COMPLETE trial whose user attributes name its member, segment and parent trial, so the lineage
+can be reloaded. Torch is never imported here: the default copy clones a dict of tensors through
+their methods.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import copy as _copy
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -24,11 +27,21 @@ from typing import Any
 
 import numpy as np
 
+from tunesmith.execution.executors import bounded_executor, resolve_jobs
 from tunesmith.exploration import exploit_pairs
 from tunesmith.exploration import explore as explore_config
 from tunesmith.space import Choice, Distribution, Float, Int
 from tunesmith.trial import FrozenTrial, TrialState
-from tunesmith.validation import Integer, IsCallable, NoneOr, OneOf, Real, check_params, param_error
+from tunesmith.validation import (
+    N_JOBS,
+    Integer,
+    IsCallable,
+    NoneOr,
+    OneOf,
+    Real,
+    check_params,
+    param_error,
+)
 
 __all__ = ["PBT", "PBTRunResult", "default_copy", "explore_config", "exploit_pairs"]
 
@@ -117,12 +130,31 @@ class PBT:
         self.how = (exploit, explore, quantile, resample_probability)
         self.direction = direction
 
-    def run(self, study: Any = None, *, states: Sequence[Any] | None = None) -> PBTRunResult:
-        """Train every member to ``steps``, exploiting and exploring at each ready point; with
-        ``study``, each member segment is added as a trial (rule: one per member segment)."""
+    def run(
+        self, study: Any = None, *, states: Sequence[Any] | None = None, n_jobs: int = 1,
+        executor: Any = None,
+    ) -> PBTRunResult:  # fmt: skip
+        """Train every member to ``steps``, exploiting and exploring at each ready point.
+
+        Args:
+            study: a Study to add each member segment to as a trial, or None.
+            states: one starting state per member; None builds them with ``init``.
+            n_jobs: members trained at once within a segment (-1: every core).
+            executor: ``"thread"`` (default when ``n_jobs > 1``), ``"process"`` (``step``,
+                ``evaluate`` and the states must pickle), ``"ray"`` or a
+                ``concurrent.futures.Executor``; the result is the same as one by one.
+
+        Returns:
+            The best member, every member's score and config, schedules and lineage.
+
+        Raises:
+            ValueError: an argument breaks its rule (named in the message).
+        """
         states = self._starting_states(states)
         _check_study(study, self.space, self.direction)
-        return _Run(self, states, study).train().result()
+        check_params("PBT.run", _RUN_TABLE, {"n_jobs": n_jobs})
+        with bounded_executor(executor, resolve_jobs(n_jobs), owner="PBT.run") as pool:
+            return _Run(self, states, study, pool).train().result()
 
     def _starting_states(self, states: Sequence[Any] | None) -> list[Any] | None:
         """The states given (rule: one per member), else None for ``init`` to build."""
@@ -133,6 +165,19 @@ class PBT:
         if isinstance(states, (str, bytes)) or len(states) != self.members:
             raise param_error("PBT.run", "states", f"a sequence of {self.members} states", states)
         return list(states)
+
+
+_RUN_TABLE = {"n_jobs": N_JOBS}
+
+
+def _train_member(
+    step: Callable[[Any, dict[str, Any]], Any], evaluate: Callable[[Any], float], state: Any,
+    config: dict[str, Any], n_steps: int,
+) -> tuple[Any, float]:  # fmt: skip
+    """One member's segment: ``n_steps`` steps from ``state``, then its score."""
+    for _ in range(n_steps):
+        state = step(state, dict(config))
+    return state, float(evaluate(state))
 
 
 def _check_study(study: Any, space: dict[str, Distribution], direction: str) -> None:
@@ -151,8 +196,8 @@ def _check_study(study: Any, space: dict[str, Distribution], direction: str) -> 
 class _Run:
     """One PBT run: the members' states and configs, the records so far."""
 
-    def __init__(self, pbt: PBT, states: list[Any] | None, study: Any) -> None:
-        self.pbt, self.study, n = pbt, study, pbt.members
+    def __init__(self, pbt: PBT, states: list[Any] | None, study: Any, pool: cf.Executor) -> None:
+        self.pbt, self.study, self.pool, n = pbt, study, pool, pbt.members
         rng = np.random.default_rng([pbt.seed, 0])
         self.configs = [
             {k: d.from_unit(float(rng.random())) for k, d in pbt.space.items()} for _ in range(n)
@@ -180,13 +225,14 @@ class _Run:
 
     def _segment(self, k: int, start: int, end: int) -> list[float]:
         """Train every member from ``start`` to ``end``, score it, record the segment."""
-        scores = []
-        for m in range(self.pbt.members):
-            state, config = self.states[m], self.configs[m]
-            for _ in range(start, end):
-                state = self.pbt.step(state, dict(config))
-            self.states[m] = state
-            scores.append(float(self.pbt.evaluate(state)))
+        pbt, n_steps = self.pbt, end - start
+        futures = [
+            self.pool.submit(_train_member, pbt.step, pbt.evaluate, state, dict(config), n_steps)
+            for state, config in zip(self.states, self.configs)
+        ]
+        done = [f.result() for f in futures]
+        self.states = [state for state, _ in done]
+        scores = [score for _, score in done]
         new = [
             {
                 "member": m, "segment": k, "start": start, "end": end,

@@ -10,7 +10,7 @@ from typing import Any
 
 from tunesmith.execution.isolated import DaemonThreadExecutor, IsolatedProcessExecutor
 
-__all__ = ["executor_factory", "resolve_jobs", "stop_workers", "ignore_sigint"]
+__all__ = ["bounded_executor", "executor_factory", "resolve_jobs", "stop_workers", "ignore_sigint"]
 
 
 def resolve_jobs(n_jobs: int) -> int:
@@ -47,6 +47,32 @@ def executor_factory(
         "The 'executor' parameter of optimize must be 'thread', 'process', 'ray', "
         f"a RayExecutor or a concurrent.futures.Executor. Got {kind!r} instead."
     )
+
+
+class SerialExecutor(cf.Executor):
+    """Runs each call at once in the caller's thread (rule: one by one, no thread at all)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
+        future: cf.Future = cf.Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def bounded_executor(kind: Any, n_jobs: int, *, owner: str) -> cf.Executor:
+    """An executor running at most ``n_jobs`` calls at once (rule: in the caller's thread for
+    ``n_jobs == 1`` and no ``kind``; "thread" or None: a pool of ``n_jobs`` threads; else as
+    ``executor_factory``); a bad ``kind`` is named as ``owner``'s 'executor' argument."""
+    if kind is None and n_jobs == 1:
+        return SerialExecutor()
+    if kind in (None, "thread"):
+        return cf.ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="tunesmith")
+    try:
+        return executor_factory(kind, n_jobs, None)()
+    except ValueError:
+        raise ValueError(
+            f"The 'executor' parameter of {owner} must be 'thread', 'process', 'ray', a "
+            f"RayExecutor or a concurrent.futures.Executor. Got {kind!r} instead."
+        ) from None
 
 
 def stop_workers(executor: cf.Executor) -> None:
