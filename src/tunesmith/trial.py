@@ -13,7 +13,7 @@ import numpy as np
 from tunesmith.records import SystemKey
 from tunesmith.space import Choice, Distribution, Float, Int
 
-__all__ = ["TrialState", "TrialPruned", "FrozenTrial", "Trial"]
+__all__ = ["TrialState", "TrialPruned", "FrozenTrial", "Trial", "canonical_params"]
 
 
 class TrialState(str, enum.Enum):
@@ -56,6 +56,12 @@ class FrozenTrial:
     finished: float | None = None
     trial_id: int = -1
 
+    def __post_init__(self) -> None:
+        """A Choice value read back as a JSON list is given as its tuple option (storage keeps
+        lists, every reader gets what was suggested); a value outside the options stays."""
+        if any(type(v) is list for v in self.params.values()):
+            object.__setattr__(self, "params", canonical_params(self.params, self.distributions))
+
     @property
     def value(self) -> float | None:
         """The objective value; for several objectives use ``values``."""
@@ -94,6 +100,28 @@ class FrozenTrial:
     def gradient(self) -> dict[str, float] | None:
         """{name: d value / d param} returned by the objective (or set as a user attribute)."""
         return self.system_attrs.get(SystemKey.GRADIENT, self.user_attrs.get("gradient"))
+
+
+def canonical_params(params: dict[str, Any], dists: dict[str, Distribution]) -> dict[str, Any]:
+    """``params`` with each Choice value as its option (a stored list -> its tuple).
+
+    Args:
+        params: Parameter values by name, as stored (JSON: tuples read back as lists).
+        dists: The distributions by name; names without one, or not a Choice, are kept as is.
+
+    Returns:
+        A new dict; a value that is no option of its Choice is kept as is.
+
+    Example:
+        >>> canonical_params({"h": [64, 64]}, {"h": Choice([(64, 64), (128,)])})
+        {'h': (64, 64)}
+    """
+    out = dict(params)
+    for name, value in params.items():
+        dist = dists.get(name)
+        if isinstance(dist, Choice) and dist.contains(value):
+            out[name] = dist.canonical(value)
+    return out
 
 
 def _same_kind(a: Distribution, b: Distribution) -> bool:
@@ -171,6 +199,8 @@ class Trial:
             key = zlib.crc32(name.encode())
             rng = np.random.default_rng([self._seed, self.number, key])
             value = dist.from_unit(rng.random())
+        if isinstance(dist, Choice):  # a list read back or enqueued is given as its tuple
+            value = dist.canonical(value)
         self.params[name] = value
         self.distributions[name] = dist
         return value
@@ -188,7 +218,8 @@ class Trial:
         return int(self._suggest(name, Int(low, high, log=log, step=step)))
 
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        """One of ``choices`` (JSON scalars)."""
+        """One of ``choices`` (JSON scalars or tuples of them; a tuple option comes back as a
+        tuple, on a resumed or enqueued trial too)."""
         return self._suggest(name, Choice(choices))
 
     # -- intermediate values and pruning --------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,7 +26,7 @@ from tunesmith.population.module import MemberModule
 from tunesmith.population.results import MemberResult
 from tunesmith.trial import TrialState
 
-__all__ = ["WEIGHTS_ATTR", "MemberStore", "load_best", "load_member"]
+__all__ = ["WEIGHTS_ATTR", "MemberStore", "default_store", "load_best", "load_member"]
 
 WEIGHTS_ATTR = "weights_file"  # the trial user attribute naming a kept member's file
 _FORMAT = "tunesmith.population.member/1"
@@ -63,6 +64,27 @@ def member_record(result: MemberResult, number: int, value: float, metric: str) 
         "target_ndim": int(result.target_ndim),
         "state_dict": {k: torch.as_tensor(np.asarray(w)) for k, w in result.weights.items()},
     }
+
+
+def default_store(database: str | os.PathLike[str], study_name: str) -> Path:
+    """The folder kept members go to when no ``store`` is given (rule: beside the study's
+    SQLite file, ``<db stem>.tunesmith-weights/<study name>/``).
+
+    Args:
+        database: The study's SQLite file (``Study.sqlite_file``).
+        study_name: The study's name; characters other than letters, digits, ``_``, ``.``
+            and ``-`` become ``_``, and dots at its ends are dropped.
+
+    Returns:
+        The folder, absolute (it is created when the first member is kept).
+
+    Example:
+        >>> default_store("/runs/search.db", "mlp digits").as_posix()
+        '/runs/search.tunesmith-weights/mlp_digits'
+    """
+    db = Path(database).absolute()
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(study_name)).strip(".") or "_"  # never ".."
+    return db.parent / f"{db.stem}.tunesmith-weights" / name
 
 
 class MemberStore:
@@ -145,7 +167,9 @@ def load_best(study: Any, model: Model | None = None, *, rank: int = 0) -> Membe
     """The best trained member of ``study`` kept on disk (``rank`` 1 is the second best).
 
     Trials rank by the study's direction; only completed trials whose files were kept (by
-    ``objective(..., store=...)``) count. ``model`` is needed for a custom ``Model`` only.
+    ``objective(..., store=...)``, or ``objective(..., keep=K)`` in the folder beside the
+    study's SQLite file, ``default_store``) count: each trial names its file in its user
+    attribute ``weights_file``. ``model`` is needed for a custom ``Model`` only.
     """
     if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0:
         raise ValueError(f"The 'rank' parameter of load_best must be an int >= 0. Got {rank!r}.")
@@ -161,7 +185,8 @@ def load_best(study: Any, model: Model | None = None, *, rank: int = 0) -> Membe
     if rank >= len(kept):
         raise ValueError(
             f"The 'rank' parameter of load_best must be below the {len(kept)} kept members of "
-            f"study {study.study_name!r} (train with objective(..., store=FOLDER)). "
+            f"study {study.study_name!r} (train with objective(..., store=FOLDER), or "
+            "objective(..., keep=K) with SQLite storage). "
             f"Got {rank} instead."
         )
     return load_member(kept[rank].user_attrs[WEIGHTS_ATTR], model)

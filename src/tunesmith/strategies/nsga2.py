@@ -43,6 +43,12 @@ class NSGA2(Genetic):
     Genetic operators (SBX crossover and mutation in the unit cube, choices never averaged).
     Survivors are recomputed from the stored trials alone, so a reloaded study goes on the same.
     The last generation of an ``optimize`` call is cut to its budget, as with Genetic.
+
+    Without a ``population_size`` the generation follows the batch, as with Genetic: a call
+    for ``n`` trials (``optimize(..., batch_size=n)`` or ``ask_batch(n)``) gets a generation of
+    the smallest multiple of ``n`` that is at least 20, so ``n_trials=200, batch_size=64`` runs
+    batches of 64, 64, 64 and 8, and the survivors kept are as many as the largest generation
+    so far (a function of the stored trials alone). One trial at a time gets generations of 20.
     """
 
     name = "nsga2"
@@ -53,7 +59,7 @@ class NSGA2(Genetic):
 
     def __init__(
         self,
-        population_size: int = 20,
+        population_size: int | None = None,
         crossover: str = "sbx",
         crossover_prob: float = 0.9,
         crossover_eta: float = 15.0,
@@ -114,9 +120,12 @@ class NSGA2(Genetic):
         survivors: list[FrozenTrial] = []
         by_number = {t.number: t for ts_ in batches.values() for t in ts_}
         by_number.update({t.number: t for t in loose})
-        done_loose = 0
+        done_loose = largest = 0
+        size = self._survivor_size(largest)
         for batch in sorted(batches):
-            cache_key = (key_space, self.directions, batch)
+            largest = max(largest, sum(t.retry_of is None for t in batches[batch]))
+            size = self._survivor_size(largest)
+            cache_key = (key_space, self.directions, batch, size)
             cached = self._survivor_cache.get(cache_key)
             newcomers = [t for t in batches[batch] if parent(t)]
             # enqueued trials join the selection of the generation that follows them
@@ -130,12 +139,17 @@ class NSGA2(Genetic):
             pool = survivors + newcomers
             if pool:
                 losses = np.array([signed_values(t, self.directions) for t in pool])
-                pool = [pool[i] for i in select_survivors(losses, self.population_size)]
+                pool = [pool[i] for i in select_survivors(losses, size)]
             survivors = pool
             self._survivor_cache[cache_key] = [t.number for t in survivors]
         tail = [t for t in loose[done_loose:] if parent(t)]
         if tail:
             pool = survivors + tail
             losses = np.array([signed_values(t, self.directions) for t in pool])
-            survivors = [pool[i] for i in select_survivors(losses, self.population_size)]
+            survivors = [pool[i] for i in select_survivors(losses, size)]
         return survivors
+
+    def _survivor_size(self, largest: int) -> int:
+        """How many survive a generation (rule: ``population_size`` when given, else the
+        largest generation so far, so it follows the batch; 20 before any generation)."""
+        return self.__dict__["population_size"] or largest or self.population_size

@@ -44,10 +44,39 @@ def optimize(
     its parameters (run first by the next run; their numbers are in ``study.put_back``) before
     the KeyboardInterrupt is re-raised (SIGTERM: ``Terminated``, a SystemExit with code 143).
 
-    This is ``Study.optimize``; ``study`` is the study it runs.
+    This is ``Study.optimize``; ``study`` is the study it runs. Long because every setting of
+    the loop is one of its arguments, each documented below.
+
+    Args:
+        study: The study to run (``self`` of ``Study.optimize``).
+        objective: ``objective(trial)`` returns a number (one per direction); with
+            ``batch_size`` it takes a list of trials and returns one result per trial.
+        n_trials: How many trials to run; None runs until ``timeout`` or the strategy ends.
+        timeout: Seconds after which no new trial starts; None for no limit.
+        n_jobs: How many trials run at once; -1 for one per CPU core.
+        catch: Exception types that fail only their trial; any other stops the run.
+        callbacks: ``callback(study, frozen_trial)`` after each finished trial.
+        progress: Show a progress bar.
+        batch_size: Ask trials in batches of this size and call the objective on each batch.
+        executor: Where trials run: "thread", "process", "ray", a ``RayExecutor`` or a
+            ``concurrent.futures.Executor``; None runs them in this thread when
+            ``n_jobs == 1``.
+        trial_timeout: Seconds after which a running trial fails; None for no limit.
+
+    Raises:
+        ValueError: An argument breaks its rule; the message names it.
+        KeyboardInterrupt: Ctrl-C, after the unfinished trials are put back.
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> study = ts.create_study(space={"x": ts.Float(-5, 5)}, seed=0)
+        >>> study.optimize(lambda trial: (trial.params["x"] - 1) ** 2, n_trials=30)
+        >>> len(study.trials)
+        30
     """
     check_optimize_args(objective, n_trials, timeout, n_jobs, catch, callbacks, batch_size)
     positive_or_none("optimize", "trial_timeout", trial_timeout)
+    bind_study(objective, study)
     check_shippable(objective, executor)
     n_jobs = resolve_jobs(n_jobs)
     catch = tuple(catch)
@@ -99,6 +128,14 @@ def put_back_on_interrupt(study: Study) -> Iterator[None]:
         raise
     finally:
         study.on_wait = None
+
+
+def bind_study(objective: Any, study: Study) -> None:
+    """An objective with a ``bind_study(study)`` method (``population.objective``) is given
+    the study before the run (rule: so it may keep its files beside the study's storage)."""
+    bind = getattr(objective, "bind_study", None)
+    if callable(bind):
+        bind(study)
 
 
 def check_shippable(objective: Any, executor: Any) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy.engine import make_url
 
 from tunesmith.execution.heartbeat import Heartbeat, weakly
 from tunesmith.interrupts import deferred
@@ -44,6 +46,14 @@ class Study(StudyResults, StudyAdding, StudyTelling):
 
     Build one with ``create_study`` or ``load_study``. The study works on its own copy of the
     strategy (``Strategy.for_directions``), so the instance a user passes is never changed.
+
+    Args:
+        storage: The storage the study's trials are kept in.
+        info: The stored study: name, directions and settings.
+        strategy: The strategy; the study works on a copy for its directions.
+        space: Parameter name -> distribution; empty for a define-by-run study.
+        seed: Seed of the study's random stream.
+        pruner: A pruner from ``tunesmith.pruners``, or None.
     """
 
     def __init__(
@@ -110,6 +120,24 @@ class Study(StudyResults, StudyAdding, StudyTelling):
         if len(self.directions) != 1:
             raise RuntimeError("This study has several directions; read 'directions' instead.")
         return self.directions[0]
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite file the study is stored in (rule: an absolute path), else None.
+
+        Returns:
+            The database file for ``sqlite:///PATH`` storage; None for memory, an in-memory
+            SQLite database or PostgreSQL. Files that belong to the study (kept weights) go
+            beside it.
+        """
+        url = getattr(self._storage, "url", None)
+        if not isinstance(url, str):
+            return None
+        parsed = make_url(url)
+        db = parsed.database
+        if parsed.get_backend_name() != "sqlite" or not db or db == ":memory:":
+            return None
+        return Path(db).absolute()
 
     # -- local cache ----------------------------------------------------------------------
     @property
@@ -230,11 +258,26 @@ class Study(StudyResults, StudyAdding, StudyTelling):
         return [t.number for t in trials if self._trials[t.number].state is TrialState.WAITING]
 
     def ask(self) -> Trial:
-        """Claim one trial to evaluate (a queued one first, else a new proposal)."""
+        """Claim one trial to evaluate (a queued one first, else a new proposal).
+
+        Returns:
+            The trial; tell its result with ``tell``. Raises as ``ask_batch`` does.
+        """
         return self.ask_batch(1)[0]
 
     def ask_batch(self, n: int) -> list[Trial]:
-        """Claim up to ``n`` trials in one transaction, for evaluating a population at once."""
+        """Claim up to ``n`` trials in one transaction, for evaluating a population at once.
+
+        Args:
+            n: The most trials to claim (at least 1).
+
+        Returns:
+            Between 1 and ``n`` trials.
+
+        Raises:
+            StudyExhausted: The strategy has nothing left to propose.
+            RuntimeError: The strategy waits for running trials to be told first.
+        """
         if not is_int(n) or n < 1:
             raise ValueError(
                 f"The 'n' parameter of ask_batch must be an int >= 1. Got {n!r} instead."
