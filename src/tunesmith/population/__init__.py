@@ -23,6 +23,7 @@ except ImportError as exc:  # pragma: no cover - exercised only where torch is a
 
 from tunesmith.population.cnn import CNN
 from tunesmith.population.config import HYPERPARAMETERS, OPTIMIZERS
+from tunesmith.population.hypergradient import hypergradient_objective
 from tunesmith.population.memory import available_memory, estimate_bytes
 from tunesmith.population.models import MLP, Linear, Logistic, Model, ParamSpec
 from tunesmith.population.module import MemberModule
@@ -49,6 +50,7 @@ __all__ = [
     "TrainingOptions",
     "available_memory",
     "estimate_bytes",
+    "hypergradient_objective",
     "load_best",
     "load_member",
     "objective",
