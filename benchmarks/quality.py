@@ -465,7 +465,7 @@ def tpe_speed(trials: int, timed: int) -> str:
 
 # -- main ------------------------------------------------------------------------------------
 def build_tasks(args) -> list[tuple[qp.ProblemSpec, int, str, int]]:
-    specs = qp.bbob_specs(args.functions, args.instances, args.dims)
+    specs = qp.bbob_specs(args.functions, args.instances, args.dims) if args.bbob else []
     why = qp.tables_available() if args.tables else "not asked for"
     if why is None:
         specs += qp.table_specs(QUICK_TABLES if args.quick else None)
@@ -501,6 +501,7 @@ def parse_args(argv=None):
     parser.add_argument("--dims", type=str, default=None, help="e.g. 2,5,10")
     parser.add_argument("--instances", type=str, default=None, help="e.g. 1-3")
     parser.add_argument("--no-tables", dest="tables", action="store_false")
+    parser.add_argument("--no-bbob", dest="bbob", action="store_false", help="the tables only")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--max-minutes", type=float, default=None)
     parser.add_argument("--results", type=Path, default=None, help="JSON lines, appended")

@@ -227,6 +227,21 @@ def test_continuous_density_integrates_to_one_and_matches_samples():
     assert inside == pytest.approx(expected, abs=0.015)
 
 
+def test_kernel_widths_gaps_for_continuous_scotts_rule_for_discrete():
+    """Continuous widths are the larger neighbour gap; discrete ones, where repeats make gaps
+    zero, are 0.2 * n ** (-1 / (d + 4)); both clipped below at 1 / min(100, n + 2)."""
+    axes = parzen.Axes.of((Float(0.0, 1.0), Int(0, 3)))
+    cont = np.array([0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.9, 0.95])
+    points = np.column_stack([cont, np.r_[np.full(9, 0.125), 0.375]])
+    est = parzen.fit(points, np.ones(10), axes, 1.0)
+    np.testing.assert_allclose(est.sigma[:10, 0], [*[0.1] * 7, 0.15, 0.15, 1 / 12])  # 0.05 clipped
+    np.testing.assert_allclose(est.sigma[:10, 1], 0.2 * 10 ** (-1 / 6))
+    np.testing.assert_allclose(est.sigma[10], [1.0, 1.0])  # the prior
+    many = parzen.fit(np.full((2000, 2), 0.125), np.ones(2000), axes, 1.0)
+    np.testing.assert_allclose(many.sigma[:-1, 0], 0.01)  # zero gaps, clipped at 1 / 100
+    np.testing.assert_allclose(many.sigma[:-1, 1], 0.2 * 2000 ** (-1 / 6))
+
+
 # -- determinism and the startup phase ----------------------------------------------------------
 def test_same_seed_same_trials_and_startup_equals_random():
     a = run(TPE(), MIXED, mixed_loss, 25, seed=3)

@@ -22,6 +22,7 @@ __all__ = ["Axes", "Parzen", "fit", "snap"]
 _SQRT2 = math.sqrt(2.0)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _TINY = 1e-300
+_SCOTT = 0.2  # about the standard deviation of a uniform spread over [0, 1] (0.29), rounded down
 _ERFC_COEFFS = (  # highest power of t first
     0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807,
     -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223,
@@ -181,13 +182,19 @@ def fit(points: np.ndarray, weights: np.ndarray, axes: Axes, prior_weight: float
     """Kernels on ``points`` (n, d) with ``weights``, plus the prior (uniform for a Choice,
     N(0.5, 1) truncated elsewhere) with weight ``prior_weight``.
 
-    A kernel's width in a dimension is the larger gap to its neighbours there, clipped to
-    [1 / min(100, n + 2), 1] (Bergstra et al. 2011, section 4.1, with its "magic clip")."""
+    A kernel's width in a continuous dimension is the larger gap to its neighbours there
+    (Bergstra et al. 2011, section 4.1); in a discrete one (``Int``, ``Float`` with ``step``),
+    where repeated values make those gaps zero, it is Scott's rule for a uniform spread,
+    ``0.2 * n ** (-1 / (d + 4))`` (Scott 1992, "Multivariate Density Estimation", 6.3);
+    every width is clipped to [1 / min(100, n + 2), 1] (the "magic clip")."""
     n, d = points.shape
     w = np.append(np.asarray(weights, dtype=float), prior_weight)
     w = w / w.sum()
     mu = np.vstack([points, np.full((1, d), 0.5)]) if n else np.full((1, d), 0.5)
-    width = np.clip(_gaps(points), 1.0 / min(100, n + 2), 1.0)
+    width = _gaps(points)
+    if n:
+        width[:, axes.discrete] = _SCOTT * n ** (-1.0 / (d + 4))
+    width = np.clip(width, 1.0 / min(100, n + 2), 1.0)
     sigma = np.vstack([width, np.ones((1, d))])
     numeric, continuous = axes.numeric, axes.numeric & ~axes.discrete
     m, sd = mu[:, numeric], sigma[:, numeric]
