@@ -51,6 +51,7 @@ REFUSED = {
     "grid": {(s, d) for s in ("mixed", "define-by-run") for d in (ONE, TWO, THREE)},
     "cmaes": {(s, d) for s in SPACES for d in (TWO, THREE)},
     "gradient": {(s, d) for s in SPACES for d in (TWO, THREE)},
+    "bohb": {(s, d) for s in SPACES for d in (TWO, THREE)},
 }
 STRATEGIES = {
     **{name: (lambda name=name: resolve(name)) for name in STRATEGY_NAMES},

@@ -70,6 +70,15 @@ NON_DEFAULT: dict[str, dict[str, Any]] = {
         "tol": 1e-3,
     },
     "auto": {},
+    "bohb": {
+        "random_fraction": 0.25,
+        "min_points": 4,
+        "gamma": 0.3,
+        "n_ei_candidates": 16,
+        "bandwidth_factor": 2.0,
+        "prior_weight": 0.5,
+        "pruned_as_bad": True,
+    },
 }
 
 

@@ -132,6 +132,7 @@ BAD = [
     ("cmaes", "population_size", 3),
     ("gradient", "patience", np.float32(2)),
     ("gradient", "lr", float("nan")),
+    ("bohb", "random_fraction", 1.5),
 ]
 
 

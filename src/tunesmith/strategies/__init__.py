@@ -34,6 +34,7 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "gradient": ("tunesmith.strategies.gradient", "GradientDescent"),
     "auto": ("tunesmith.strategies.auto", "Auto"),
     "gp": ("tunesmith.strategies.gp", "GP"),
+    "bohb": ("tunesmith.strategies.bohb", "BOHB"),
 }
 STRATEGY_NAMES = tuple(_REGISTRY)
 
@@ -44,7 +45,19 @@ def _load(name: str) -> type[Strategy]:
 
 
 def resolve(strategy: Any, owner: str = "create_study") -> Strategy:
-    """A Strategy instance from an instance, a class, or a name such as ``"genetic"``."""
+    """A Strategy instance from an instance, a class, or a name such as ``"genetic"``.
+
+    Args:
+        strategy: A Strategy instance (returned as is), a Strategy class (instantiated with
+            its defaults) or a name from ``STRATEGY_NAMES``.
+        owner: The function named in the error message.
+
+    Returns:
+        The strategy instance.
+
+    Raises:
+        ValueError: ``strategy`` is none of those.
+    """
     if isinstance(strategy, Strategy):
         return strategy
     if isinstance(strategy, type) and issubclass(strategy, Strategy):
