@@ -12,7 +12,8 @@
 
 Both sides run with the same number of threads (--threads, default 1: on a small shared
 machine more threads contend and slow both sides down, erratically).
-Run: python benchmarks/population.py [--quick] [--threads N]. Needs torch and scikit-learn.
+Run: python benchmarks/population.py [--quick] [--threads N] [--sections fixed,mixed,gpu,logistic].
+Needs torch and scikit-learn.
 """
 
 from __future__ import annotations
@@ -274,7 +275,13 @@ def main() -> None:
         "--threads", type=int, default=1, help="threads for torch and scikit-learn (default 1)"
     )
     parser.add_argument("--lr-epochs", type=int, default=40, help="logistic regression epochs")
+    parser.add_argument(
+        "--sections",
+        default="fixed,mixed,gpu,logistic",
+        help="comma-separated sections to run: fixed, mixed (8 shapes), gpu, logistic",
+    )
     args = parser.parse_args()
+    sections = set(args.sections.split(","))
     torch.set_num_threads(args.threads)
     print(f"# tunesmith population benchmark, {time.strftime('%Y-%m-%d %H:%M')}")
     print(
@@ -282,6 +289,18 @@ def main() -> None:
         f"torch threads, torch {torch.__version__}, Python {platform.python_version()}"
     )
     n_mlp = 16 if args.quick else 64
+    if "fixed" in sections:
+        fixed_section(n_mlp)
+    if "mixed" in sections:
+        mixed_section(n_mlp)
+    if "gpu" in sections:
+        gpu_section()
+    if "logistic" in sections:
+        logistic_report(32 if args.quick else 256, args.lr_epochs, args.threads)
+
+
+def fixed_section(n_mlp: int) -> None:
+    """Print the fixed-shape section: n MLPs 64-64-10 against one by one."""
     cpu = mlp_section(n_mlp, 10, 64, "cpu", None)
     print(f"\n## CPU: {cpu['n']} MLPs 64-64-10, 10 epochs, batch 64, digits")
     runs = ", ".join(f"{t:.2f}" for t in cpu["t_pop_runs"])
@@ -290,6 +309,10 @@ def main() -> None:
     print(f"ratio           {cpu['ratio']:8.1f}x   (CPU time: {cpu['cpu_ratio']:.1f}x)")
     print(f"accuracy, population: {quantiles(cpu['pop_acc'])}")
     print(f"accuracy, one by one: {quantiles(cpu['solo_acc'])}")
+
+
+def mixed_section(n_mlp: int) -> None:
+    """Print the architecture-search section: 8 shapes in one population against one by one."""
     mixed = mlp_section(n_mlp, 10, 64, "cpu", None, mixed=True)
     print(f"\n## CPU: {mixed['n']} MLPs over 8 shapes (width 32-256 x depth 1-2), 10 epochs")
     runs = ", ".join(f"{t:.2f}" for t in mixed["t_pop_runs"])
@@ -298,6 +321,10 @@ def main() -> None:
     print(f"ratio           {mixed['ratio']:8.1f}x   (CPU time: {mixed['cpu_ratio']:.1f}x)")
     print(f"accuracy, population: {quantiles(mixed['pop_acc'])}")
     print(f"accuracy, one by one: {quantiles(mixed['solo_acc'])}")
+
+
+def gpu_section() -> None:
+    """Print the GPU section (skipped without CUDA)."""
     print("\n## GPU: 256 MLPs 64-64-10")
     if torch.cuda.is_available():
         gpu = mlp_section(256, 10, 64, "cuda", 16)
@@ -308,10 +335,13 @@ def main() -> None:
         print(f"accuracy, one by one: {quantiles(gpu['solo_acc'])}")
     else:
         print("skipped: torch.cuda.is_available() is False")
-    n_log = 32 if args.quick else 256
-    log = logistic_section(n_log, args.lr_epochs, args.threads)
+
+
+def logistic_report(n_log: int, epochs: int, threads: int) -> None:
+    """Print the logistic-regression section against scikit-learn."""
+    log = logistic_section(n_log, epochs, threads)
     print(f"\n## Logistic regression: {log['n']} strengths C in [1e-3, 1e2], digits")
-    print(f"population      {log['t_pop']:8.2f} s   (Adam, batch 512, {args.lr_epochs} epochs)")
+    print(f"population      {log['t_pop']:8.2f} s   (Adam, batch 512, {epochs} epochs)")
     print(f"scikit-learn    {log['t_sk']:8.2f} s   (LogisticRegression(C), lbfgs, one fit each)")
     print(f"ratio           {log['ratio']:8.1f}x   (CPU time: {log['cpu_ratio']:.1f}x)")
     print(

@@ -4,9 +4,10 @@ Weights live in one flat tensor (P, N), penalized weights first, members sorted 
 so each optimizer group is a contiguous block of rows; each layer's weight is a (P, ...) view of
 it. A step is one forward and one backward pass of all members (written out by hand for dense
 stacks, by autograd over the summed member losses otherwise: members share no weights, so each
-gets exactly its own gradient), L1/L2 penalty gradients added in closed form, one in-place rule
-per optimizer group writing its members' steps over the gradient, and one update of the flat
-weights. Members whose loss or step stops being finite are frozen.
+gets exactly its own gradient), L1/L2 penalty gradients added in closed form, one multi-tensor
+rule per optimizer writing its members' steps over the gradient, and one update of the flat
+weights. Members whose loss or step stops being finite are frozen. ``advance_together`` trains
+runs of different shapes in lockstep: one optimizer step over the groups of every shape.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from tunesmith.population.dense_grad import Workspace, dense_step, supports_manu
 from tunesmith.population.evaluation import measure_members
 from tunesmith.population.layers import Dropout, uniform_init
 from tunesmith.population.models import Model, ParamSpec
-from tunesmith.population.optimizers import RULE_ORDER, build_groups, rule_of
+from tunesmith.population.multistep import Entry
+from tunesmith.population.optimizers import RULE_ORDER, build_groups, rule_of, step_groups
 from tunesmith.population.weighting import mean_loss as _loss
 
-__all__ = ["PopulationRun", "initial_weights"]
+__all__ = ["PopulationRun", "advance_together", "initial_weights"]
 
 
 def initial_weights(specs: Sequence[ParamSpec], generator: torch.Generator) -> dict[str, Tensor]:
@@ -65,7 +67,9 @@ class PopulationRun:
         self.members = [members[i] for i in order]
         self.hypers = [hypers[i] for i in order]
         device, dtype = data.device, data.dtype
-        self.specs = sorted(model.params(data.input_shape, data.n_outputs), key=_penalized_first)
+        self.specs = sorted(
+            model.params(data.input_shape, data.n_outputs), key=lambda s: not s.penalized
+        )
         self.n_penalized = sum(s.size for s in self.specs if s.penalized)
         size = len(self.members)
         scale = torch.tensor([h["init_scale"] for h in self.hypers], dtype=torch.float64)
@@ -133,14 +137,15 @@ class PopulationRun:
         if l2:
             target.addcmul_(self.l2.unsqueeze(1), weights, value=2.0)
 
-    def _step(
+    def _gradient(
         self,
         x: Tensor,
         y: Tensor,
         dropout: Dropout | None,
         penalties: tuple[bool, bool],
         weight: Tensor | None = None,
-    ) -> Tensor:
+    ) -> tuple[Tensor, Tensor]:
+        """Each member's batch loss and its gradient (P, N), penalties included."""
         if self.manual:
             with torch.no_grad():
                 data_loss = dense_step(
@@ -153,41 +158,52 @@ class PopulationRun:
             data_loss = _loss(self.data.task, out, y, weight)
             grads = torch.autograd.grad(data_loss.sum(), leaves)
             grad = torch.cat([g.reshape(len(self), -1) for g in grads], dim=1)
-        with torch.no_grad():
-            if any(penalties):
+        if any(penalties):
+            with torch.no_grad():
                 self._add_penalty_gradient(grad, *penalties)
-            for group in self.groups:
-                group.step(self.flat, grad)  # grad now holds each member's step
-            finite = torch.isfinite(data_loss) & torch.isfinite(grad.sum(dim=1))
-            if self.stopped is None:
-                self.active &= finite
-                self.flat.add_(_held_back(grad, self.active))
-            else:  # a stopped member cannot fail, and does not move
-                self.active &= finite | self.stopped
-                self.flat.add_(_held_back(grad, self.active & ~self.stopped))
-        return data_loss.detach()
+        return data_loss.detach(), grad
+
+    @torch.no_grad()
+    def _apply(self, data_loss: Tensor, steps: Tensor) -> None:
+        """Freeze members whose loss or step is not finite; move the others by their steps."""
+        finite = torch.isfinite(data_loss) & torch.isfinite(steps.sum(dim=1))
+        if self.stopped is None:
+            self.active &= finite
+            self.flat.add_(_held_back(steps, self.active))
+        else:  # a stopped member cannot fail, and does not move
+            self.active &= finite | self.stopped
+            self.flat.add_(_held_back(steps, self.active & ~self.stopped))
+
+    def _begin_epoch(self, epoch: int, lr_scale: Callable[[int], float] | None) -> Any:
+        """Set the epoch's learning rates; its dropout, the active members, a zero total."""
+        use_dropout = self.model.has_hidden and bool((self.rates > 0).any())
+        dropout = Dropout(self.rates, self.data.noise(epoch)) if use_dropout else None
+        for group in self.groups:
+            group.scale_lr(1.0 if lr_scale is None else lr_scale(epoch))
+        penalties = (bool((self.l1 > 0).any()), bool((self.l2 > 0).any()))
+        return dropout, penalties, self.active.clone(), torch.zeros_like(self.rates)
+
+    def _end_epoch(self, epoch: int, before: Tensor, mean_loss: Tensor) -> None:
+        self.curve.append(mean_loss)
+        self.failed_epoch = torch.where(before & ~self.active, epoch, self.failed_epoch)
+        self.epoch = epoch + 1
 
     def advance(self, until: int, lr_scale: Callable[[int], float] | None = None) -> None:
         """Train every member up to epoch ``until`` (exclusive), from where the run stands;
         ``lr_scale(epoch)`` multiplies every learning rate during that epoch."""
-        penalties = (bool((self.l1 > 0).any()), bool((self.l2 > 0).any()))
-        use_dropout = self.model.has_hidden and bool((self.rates > 0).any())
+        if self.data.weights is None and self.folds is None:
+            advance_together([self], until, lr_scale)
+            return
         for epoch in range(self.epoch, until):
-            dropout = Dropout(self.rates, self.data.noise(epoch)) if use_dropout else None
-            for group in self.groups:
-                group.scale_lr(1.0 if lr_scale is None else lr_scale(epoch))
-            before = self.active.clone()
-            total = torch.zeros_like(self.rates)
-            if self.data.weights is None and self.folds is None:
-                for x, y in self.data.batches(epoch):
-                    total += self._step(x, y, dropout, penalties) * x.shape[0]
-                self.curve.append(total / self.data.n)
-            else:  # the epoch's weighted mean: each batch's weighted mean by its total weight
-                for x, y, w in self.data.weighted_batches(epoch, self.folds):
-                    total += self._step(x, y, dropout, penalties, w) * w.sum(-1)
-                self.curve.append(total / self.data.total_weight(self.folds))
-            self.failed_epoch = torch.where(before & ~self.active, epoch, self.failed_epoch)
-            self.epoch = epoch + 1
+            dropout, penalties, before, total = self._begin_epoch(epoch, lr_scale)
+            # the epoch's weighted mean: each batch's weighted mean by its total weight
+            for x, y, w in self.data.weighted_batches(epoch, self.folds):
+                loss, grad = self._gradient(x, y, dropout, penalties, w)
+                with torch.no_grad():
+                    step_groups(_entries(self, grad))
+                self._apply(loss, grad)
+                total += loss * w.sum(-1)
+            self._end_epoch(epoch, before, total / self.data.total_weight(self.folds))
 
     @torch.no_grad()
     def evaluate(self, X: Tensor | None = None, y: Tensor | None = None) -> Tensor:
@@ -251,5 +267,32 @@ class PopulationRun:
         }
 
 
-def _penalized_first(spec: ParamSpec) -> int:
-    return 0 if spec.penalized else 1
+def _entries(run: PopulationRun, grad: Tensor) -> list[Entry]:
+    """(group, weight rows, gradient rows) of each of ``run``'s optimizer groups."""
+    return [(g, run.flat[g.start : g.stop], grad[g.start : g.stop]) for g in run.groups]
+
+
+def advance_together(
+    runs: Sequence[PopulationRun], until: int, lr_scale: Callable[[int], float] | None = None
+) -> None:
+    """Train runs of any shapes over the same data in lockstep up to epoch ``until``: each
+    minibatch once for all, each run's forward and backward pass, then one multi-tensor
+    optimizer step over every run's groups (each member computes what it would alone).
+
+    Args:
+        runs: Runs at the same epoch over one ``TrainingData`` without sample weights or folds.
+        until: The epoch to stop before.
+        lr_scale: Learning-rate factor per epoch (None: 1).
+    """
+    data = runs[0].data
+    for epoch in range(runs[0].epoch, until):
+        begun = [run._begin_epoch(epoch, lr_scale) for run in runs]
+        for x, y in data.batches(epoch):
+            grads = [run._gradient(x, y, b[0], b[1]) for run, b in zip(runs, begun)]
+            with torch.no_grad():
+                step_groups([e for run, (_, g) in zip(runs, grads) for e in _entries(run, g)])
+            for run, (loss, grad), b in zip(runs, grads, begun):
+                run._apply(loss, grad)
+                b[3].add_(loss * x.shape[0])
+        for run, b in zip(runs, begun):
+            run._end_epoch(epoch, b[2], b[3] / data.n)

@@ -1,7 +1,8 @@
 """How ``train`` runs a population: shape groups, memory chunks, and successive halving.
 
 Configs are grouped by the shapes they give the model (members of one group share every weight
-shape), each group split into chunks that fit the memory budget. A chunk trains to the end
+shape), each group split into chunks that fit the memory budget. Chunks that fit at once train in
+lockstep (one optimizer step over every shape per minibatch). A chunk trains to the end
 (its halves instead, on a CUDA out-of-memory error), or, with ``early_stopping="halving"``,
 stops at the rungs ``min_epochs · eta^k`` where only the best ⌈n/eta⌉ members, ranked over
 every chunk that waits there together, go on (successive halving: Jamieson & Talwalkar 2016;
@@ -24,7 +25,7 @@ from tunesmith.population.config import member_config
 from tunesmith.population.cv import combine_folds
 from tunesmith.population.data import TrainingData
 from tunesmith.population.early_stopping import Patience
-from tunesmith.population.engine import PopulationRun, initial_weights
+from tunesmith.population.engine import PopulationRun, advance_together, initial_weights
 from tunesmith.population.memory import chunk_sizes, estimate_bytes
 from tunesmith.population.models import Model
 from tunesmith.population.options import TrainingOptions
@@ -107,7 +108,9 @@ class Planner:
     def run(self) -> list[MemberResult]:
         """Train every chunk: to the end, or by successive halving; the results in order."""
         chunks, rungs = self.chunks(), self.options.rungs()
-        if not rungs:
+        if not rungs and self.lockstep(chunks):
+            self.train_together(chunks)
+        elif not rungs:
             for chunk, (arch, members) in enumerate(chunks):
                 self.train_chunk(arch, members, chunk)
         elif self.all_persistent_fit(chunks):
@@ -172,6 +175,39 @@ class Planner:
         self.train_chunk(arch, members[:half], chunk)
         self.train_chunk(arch, members[half:], chunk)
 
+    def lockstep(self, chunks: list[Chunk]) -> bool:
+        """Whether the chunks train together, step by step: more than one, all of them fitting
+        in the budget at once, no per-member stopping, no sample weights or folds."""
+        together = sum(self.footprints[a.key()].total * len(m) for a, m in chunks)
+        plain = self.data.weights is None and self.k == 1
+        stops = self.options.early_stopping == "patience"
+        return len(chunks) > 1 and plain and not stops and together <= self.budget
+
+    def train_together(self, chunks: list[Chunk]) -> None:
+        """Train every chunk to the end in lockstep (one optimizer step over all shapes); on a
+        CUDA out-of-memory error, one chunk after another instead."""
+        try:
+            runs = [self.new_run(arch, members) for arch, members in chunks]
+            advance_together(runs, self.options.epochs, self.lr_scale)
+        except torch.cuda.OutOfMemoryError:
+            runs = []
+        if not runs:
+            gc.collect()
+            torch.cuda.empty_cache()
+            for chunk, (arch, members) in enumerate(chunks):
+                self.train_chunk(arch, members, chunk)
+            return
+        for chunk, run in enumerate(runs):
+            metric, val_loss = (m.cpu().numpy() for m in run.measure())
+            self.collect(run, range(len(run)), metric, chunk, val_loss=val_loss)
+
+    def advance_all(self, runs: list[PopulationRun], until: int) -> None:
+        """Advance runs to epoch ``until``: in lockstep without sample weights or folds."""
+        if self.data.weights is None and self.k == 1 and len(runs) > 1:
+            advance_together(runs, until, self.lr_scale)
+        for run in runs:
+            run.advance(until, self.lr_scale)
+
     def train_to_end(self, run: PopulationRun, chunk: int) -> None:
         """Train ``run`` to the last epoch (each member to its stop, with patience) and
         collect every member."""
@@ -198,8 +234,8 @@ class Planner:
         for rung in rungs:
             scored = []  # (loss, member index, run position, row)
             metrics = []
+            self.advance_all([run for run, _ in runs], rung)
             for position, (run, _) in enumerate(runs):
-                run.advance(rung, self.lr_scale)
                 metric, val_loss = (m.cpu().numpy() for m in run.measure())
                 metrics.append((metric, val_loss))
                 active = run.active.cpu().numpy()
@@ -221,8 +257,8 @@ class Planner:
                 if stay:
                     run.keep(stay)
             runs = [(run, c) for run, c in runs if any(self.out[m] is None for m in run.members)]
+        self.advance_all([run for run, _ in runs], self.options.epochs)
         for run, chunk in runs:
-            run.advance(self.options.epochs, self.lr_scale)
             metric, val_loss = (m.cpu().numpy() for m in run.measure())
             self.collect(run, range(len(run)), metric, chunk, False, history, val_loss)
 
