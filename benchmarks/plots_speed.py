@@ -6,7 +6,9 @@ the Pareto front) is built once as tunesmith FrozenTrials and once as the peer's
 study holding the same trials. Each figure is timed from the call to a finished PNG in memory
 (the same dpi), so drawing counts on both sides; each side's fastest of up to three alternating
 runs is kept (one run for slow pairs). Prints a markdown table: seconds and the ratio
-peer / tunesmith (the target: >= 5 at 10,000 trials).
+peer / tunesmith (the target: >= 5 at 10,000 trials), and each side's call alone (the Figure
+returned, nothing drawn yet). The "floor" row is an empty Axes with a title on each side: the
+least any figure costs, so peer / floor bounds the ratio a one-panel figure can reach.
 
     python benchmarks/plots_speed.py --sizes 1000 10000
 """
@@ -154,29 +156,62 @@ def _png(figure: Any) -> None:
     figure.savefig(io.BytesIO(), format="png", dpi=DPI)
 
 
-def _timed(draw: Callable[[], Any], close: bool) -> float:
+def _timed(draw: Callable[[], Any], close: bool) -> tuple[float, float]:
+    """Seconds of the call alone (a Figure or Axes returned) and of the call and its PNG."""
     import matplotlib.pyplot as plt
 
     begin = time.perf_counter()
     result = draw()
+    called = time.perf_counter() - begin
     figure = result if hasattr(result, "savefig") else np.ravel(result)[0].figure
     _png(figure)
     elapsed = time.perf_counter() - begin
     if close and not hasattr(result, "savefig"):  # a pyplot figure: let it go
         plt.close(figure)
-    return elapsed
+    return called, elapsed
 
 
-def _best_of(mine: Callable[[], Any], theirs: Callable[[], Any] | None) -> tuple[float, float]:
+NO_PEER = (math.nan, math.nan)
+
+
+def _best_of(
+    mine: Callable[[], Any], theirs: Callable[[], Any] | None
+) -> tuple[float, float, float, float]:
     """Each side's fastest of up to REPEATS alternating runs (the machine is shared: the
-    minimum is the least disturbed); a pair whose first runs took over QUICK seconds runs once."""
+    minimum is the least disturbed): (ours with PNG, the peer's with PNG, ours call alone, the
+    peer's call alone); a pair whose first runs took over QUICK seconds runs once."""
     ours_s = [_timed(mine, close=True)]
-    theirs_s = [_timed(theirs, close=True)] if theirs is not None else [math.nan]
-    while len(ours_s) < REPEATS and ours_s[0] + np.nan_to_num(theirs_s[0]) < QUICK:
+    theirs_s = [_timed(theirs, close=True)] if theirs is not None else [NO_PEER]
+    while len(ours_s) < REPEATS and ours_s[0][1] + np.nan_to_num(theirs_s[0][1]) < QUICK:
         ours_s.append(_timed(mine, close=True))
         if theirs is not None:
             theirs_s.append(_timed(theirs, close=True))
-    return min(ours_s), min(theirs_s)
+    return (
+        min(t for _, t in ours_s),
+        min(t for _, t in theirs_s),
+        min(c for c, _ in ours_s),
+        min(c for c, _ in theirs_s),
+    )
+
+
+def _floor_pair() -> tuple[Callable[[], Any], Callable[[], Any]]:
+    """The least a figure costs: one empty Axes with a title, ours (``viz.render.new_figure``)
+    and a plain pyplot figure of the same size; no data on either side."""
+    import matplotlib.pyplot as plt
+
+    from tunesmith.viz.render import new_figure
+
+    def mine() -> Any:
+        figure = new_figure()
+        figure.add_subplot().set_title("floor")
+        return figure
+
+    def theirs() -> Any:
+        axes = plt.subplots(figsize=(8, 5))[1]
+        axes.set_title("floor")
+        return axes
+
+    return mine, theirs
 
 
 def _warm_up() -> None:
@@ -221,12 +256,14 @@ def pairs(ours: StudySource, two: StudySource, peer: Any, peer_two: Any) -> dict
         "workers": (lambda: plot_worker_timeline(ours), lambda: pv.plot_timeline(peer)),
         "importance": (our_importance, peer_importance),
         "strategy (tpe)": (lambda: plot_strategy(ours, strategy="tpe"), None),
+        "floor (empty axes)": _floor_pair(),
     }
 
 
-def run(
-    sizes: list[int], only: list[str] | None, peer_importance_max: int
-) -> list[tuple[int, str, float, float]]:
+Row = tuple[int, str, float, float, float, float]  # trials, figure, seconds (see _best_of)
+
+
+def run(sizes: list[int], only: list[str] | None, peer_importance_max: int) -> list[Row]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -244,21 +281,29 @@ def run(
                 continue
             if name == "importance" and n > peer_importance_max:
                 theirs = None  # the peer's importance grows too slow to wait for
-            ours_s, theirs_s = _best_of(mine, theirs)
-            rows.append((n, name, ours_s, theirs_s))
-            print(f"  {n:>6} {name:<16} ours {ours_s:7.2f}s  peer {theirs_s:7.2f}s", flush=True)
+            timing = _best_of(mine, theirs)
+            rows.append((n, name, *timing))
+            print(
+                f"  {n:>6} {name:<18} ours {timing[0]:7.2f}s (call {timing[2]:.2f}s)  "
+                f"peer {timing[1]:7.2f}s (call {timing[3]:.2f}s)",
+                flush=True,
+            )
     return rows
 
 
-def table(rows: list[tuple[int, str, float, float]]) -> str:
+def table(rows: list[Row]) -> str:
     lines = [
-        "| trials | figure | tunesmith (s) | optuna.visualization.matplotlib (s) | ratio |",
-        "|---:|---|---:|---:|---:|",
+        "| trials | figure | tunesmith (s) | optuna.visualization.matplotlib (s) | ratio "
+        "| call alone: tunesmith / peer (s) |",
+        "|---:|---|---:|---:|---:|---:|",
     ]
-    for n, name, ours, theirs in rows:
+    for n, name, ours, theirs, ours_call, theirs_call in rows:
         ratio = "n/a" if math.isnan(theirs) else f"{theirs / ours:.1f}x"
         peer = "not run" if math.isnan(theirs) else f"{theirs:.2f}"
-        lines.append(f"| {n:,} | {name} | {ours:.2f} | {peer} | {ratio} |")
+        peer_call = "-" if math.isnan(theirs_call) else f"{theirs_call:.2f}"
+        lines.append(
+            f"| {n:,} | {name} | {ours:.2f} | {peer} | {ratio} | {ours_call:.3f} / {peer_call} |"
+        )
     return "\n".join(lines)
 
 

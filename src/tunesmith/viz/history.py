@@ -177,11 +177,13 @@ def timeline_data(
 
 @dataclass(frozen=True)
 class EdfCurve:
-    """One study's empirical distribution: sorted ``values`` and the share ``fraction`` <= each."""
+    """One study's empirical distribution: sorted ``values`` and the share ``fraction`` <= each
+    (``total``: how many values there were before thinning)."""
 
     name: str
     values: np.ndarray
     fraction: np.ndarray
+    total: int = 0
 
 
 @dataclass(frozen=True)
@@ -215,5 +217,5 @@ def edf_data(studies: Sequence[Any], target: int = 0, max_points: int = MAX_POIN
         values = np.sort(values[~np.isnan(values)])
         fraction = np.arange(1, values.size + 1) / max(values.size, 1)
         rows = downsample(values.size, max_points, [0, values.size - 1] if values.size else [])
-        curves.append(EdfCurve(source.name, values[rows], fraction[rows]))
+        curves.append(EdfCurve(source.name, values[rows], fraction[rows], values.size))
     return EdfData(directions.pop(), curves)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from tunesmith.viz.frame import attach_canvas, pin
 from tunesmith.viz.history import edf_data, history_data, intermediate_data, timeline_data
 from tunesmith.viz.source import MAX_POINTS, ParamAxis
 
@@ -36,6 +37,8 @@ STATE_COLORS = {
 _NO_VALUE_MARKERS = {"FAIL": "x", "RUNNING": "|", "WAITING": ".", "PRUNED": "v", "COMPLETE": "o"}
 
 
+EDF_POINTS = 400  # steps per study in plot_edf: finer than the pixels of the figure's height
+
 # the space around the axes, in inches, so a taller figure keeps room for its title
 MARGINS = {"left": 0.85, "right": 0.3, "bottom": 0.6, "top": 0.55}
 
@@ -50,13 +53,13 @@ def new_figure(
     """A matplotlib Figure on an Agg canvas with fixed margins (``MARGINS``, in inches; no layout
     engine, which would draw each figure once more); a missing matplotlib names the extra."""
     try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as error:
         raise ImportError(
             'tunesmith.viz needs matplotlib; install it with pip install "tunesmith[plot]".'
         ) from error
     figure = Figure(figsize=(width, height), dpi=100)
+    attach_canvas(figure)
     room = {**MARGINS, **inches}
     figure.subplots_adjust(
         left=room["left"] / width,
@@ -66,7 +69,6 @@ def new_figure(
         hspace=hspace,
         wspace=wspace,
     )
-    FigureCanvasAgg(figure)
     return figure
 
 
@@ -240,8 +242,29 @@ def plot_timeline(
     return figure
 
 
-def plot_edf(studies: Sequence[Any], target: int = 0, max_points: int = MAX_POINTS) -> Any:
-    """Per study, the share of completed trials whose value is at most x (steps)."""
+def plot_edf(studies: Sequence[Any], target: int = 0, max_points: int = EDF_POINTS) -> Any:
+    """Per study, the share of completed trials whose value is at most x: the empirical
+    distribution function, drawn as steps.
+
+    Past ``max_points`` values a study's steps are thinned evenly in rank (its smallest and
+    largest value kept), so the curve is off by at most 1 / ``max_points`` of its height; the
+    legend gives each study's count of values before thinning.
+
+    Args:
+        studies: Studies (Study, StudySource, or trials) sharing the direction of ``target``.
+        target: Index of the objective drawn.
+        max_points: Most steps drawn per study (>= 2).
+
+    Returns:
+        A matplotlib Figure on an Agg canvas.
+
+    Raises:
+        ValueError: ``studies`` is empty or mixes directions, or ``target``/``max_points``
+            break their rules.
+
+    Examples:
+        >>> plot_edf([study_a, study_b]).savefig("edf.png")
+    """
     data = edf_data(studies, target, max_points)
     figure = new_figure()
     axes = figure.add_subplot()
@@ -253,15 +276,19 @@ def plot_edf(studies: Sequence[Any], target: int = 0, max_points: int = MAX_POIN
                 curve.fraction,
                 where="post",
                 color=f"C{i % 10}",
-                label=f"{curve.name} ({curve.values.size} values)",
+                label=f"{curve.name} ({curve.total} values)",
             )
             drawn += 1
     if drawn:
-        axes.legend(fontsize=8, loc="upper right")
+        axes.legend(fontsize=8, loc="upper left")
     else:
         note(axes, "No completed trial in any study")
     axes.set_ylim(0, 1.05)
-    axes.set_xlabel(f"objective {target} ({data.direction})")
-    axes.set_ylabel("fraction of completed trials <= x")
-    axes.set_title("Empirical distribution of the values")
+    axes.set_yticks([0.0, 0.25, 0.5, 0.75, 1.0])
+    pin(
+        axes,
+        "Empirical distribution of the values",
+        f"objective {target} ({data.direction})",
+        "fraction of completed trials <= x",
+    )
     return figure

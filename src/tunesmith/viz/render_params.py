@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from tunesmith.viz.frame import colour_strip, padded_range, pin
 from tunesmith.viz.params import contour_data, parallel_data, pareto_data, slice_data
 from tunesmith.viz.render import new_figure, note, set_param_axis
 from tunesmith.viz.source import MAX_POINTS, ParamAxis, as_source, param_axes
@@ -50,29 +51,14 @@ def _draw_axes(axes: Any, data: Any) -> None:
             axes.text(j + 0.03, position, text, fontsize=7, va="center", ha="left")
     axes.axvline(len(data.axes), color="k", lw=0.8)
     low, high = data.values.min(), data.values.max()
-    for position, value in ((0.0, low), (0.5, (low + high) / 2), (1.0, high)):
-        axes.text(len(data.axes) + 0.03, position, f"{value:.3g}", fontsize=7, va="center")
+    for position, value in ((0.0, low), (0.5, (low + high) / 2), (1.0, high)):  # past the strip
+        axes.text(len(data.axes) + 0.05, position, f"{value:.3g}", fontsize=7, va="center")
 
 
-def plot_parallel_coordinates(
-    study: Any,
-    params: Sequence[str] | None = None,
-    directions: Sequence[str] | None = None,
-    target: int = 0,
-    max_points: int = MAX_LINES,
-) -> Any:
-    """One line per completed trial through each parameter's axis and the objective's; a
-    trial lacking a parameter (define-by-run, conditional) passes that axis by. Past
-    ``max_points`` trials, that many lines, evenly thinned, the best always among them."""
+def _draw_lines(axes: Any, data: Any) -> np.ndarray:
+    """The trials' lines of parallel coordinates as one collection; returns the axes' x."""
     from matplotlib.collections import LineCollection
 
-    data = parallel_data(study, params, directions, target, max_points)
-    figure = new_figure(max(6.0, 1.6 * (len(data.axes) + 1)), 5.0, left=0.3, bottom=0.8)
-    axes = figure.add_subplot()
-    if not len(data.numbers):
-        note(axes, "No completed trial yet")
-        axes.set_title(f"Parallel coordinates of {data.name!r}")
-        return figure
     span = np.ptp(data.values) or 1.0
     objective = ((data.values - data.values.min()) / span)[:, None]
     unit = np.hstack([data.unit, objective])
@@ -89,17 +75,70 @@ def plot_parallel_coordinates(
     )
     lines.set_array(values)
     axes.add_collection(lines)
+    return xs
+
+
+def plot_parallel_coordinates(
+    study: Any,
+    params: Sequence[str] | None = None,
+    directions: Sequence[str] | None = None,
+    target: int = 0,
+    max_points: int = MAX_LINES,
+) -> Any:
+    """One line per completed trial through each parameter's axis and the objective's, coloured
+    by the objective (its scale drawn on the objective's axis); a trial lacking a parameter
+    passes that axis by. Past ``max_points`` trials, evenly thinned, the best always kept.
+
+    Args:
+        study: A Study, a StudySource, or a list of FrozenTrial.
+        params: Parameters to draw (default: every parameter of a completed trial).
+        directions: The objectives' directions when ``study`` is a list of trials.
+        target: Index of the objective drawn.
+        max_points: Most lines drawn (>= 2).
+
+    Returns:
+        A matplotlib Figure on an Agg canvas.
+
+    Raises:
+        ValueError: ``params`` names no parameter of a completed trial, or ``target`` or
+            ``max_points`` breaks its rule.
+
+    Examples:
+        >>> plot_parallel_coordinates(study).savefig("parallel.png")
+    """
+    data = parallel_data(study, params, directions, target, max_points)
+    figure = new_figure(max(6.0, 1.5 * (len(data.axes) + 1)), 5.0, left=0.3, right=0.7, bottom=0.8)
+    axes = figure.add_subplot()
+    if not len(data.numbers):
+        note(axes, "No completed trial yet")
+        axes.set_title(f"Parallel coordinates of {data.name!r}")
+        return figure
+    xs = _draw_lines(axes, data)
     _draw_axes(axes, data)
     names = [f"{a.name}{' (log)' if a.scale == 'log' else ''}" for a in data.axes]
     axes.set_xticks(xs, labels=[*names, f"objective ({data.direction})"], fontsize=8)
     axes.set_yticks([])
     axes.set_xlim(-0.1, xs[-1] + 0.4)
     axes.set_ylim(-0.05, 1.05)
-    figure.colorbar(lines, ax=axes, label="objective")
-    axes.set_title(
-        f"Parallel coordinates of {data.name!r}: {_shown(len(data.numbers), data.total)}"
+    colour_strip(axes, float(xs[-1]))
+    pin(
+        axes,
+        f"Parallel coordinates of {data.name!r}: {_shown(len(data.numbers), data.total)}",
     )
     return figure
+
+
+def _slice_scales(data: Any) -> tuple[Any, Any, tuple[float, float]]:
+    """One colour map and scale of trial numbers, and one objective range, for every panel."""
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap, Normalize
+
+    # the light end of the map left out: the earliest trials stay visible on white, unedged
+    shades = ListedColormap(colormaps["Blues"](np.linspace(0.25, 1.0, 192)))
+    numbers = np.concatenate([p.numbers for p in data.panels] or [np.zeros(1)])
+    norm = Normalize(float(numbers.min()), float(numbers.max()))
+    values = np.concatenate([p.y for p in data.panels] or [np.zeros(1)])
+    return shades, norm, padded_range(values)
 
 
 def plot_slice(
@@ -109,31 +148,44 @@ def plot_slice(
     target: int = 0,
     max_points: int = MAX_MARKERS,
 ) -> Any:
-    """The objective against each parameter, one panel each, points coloured by trial number;
-    past ``max_points`` trials, evenly thinned, the best always kept."""
+    """The objective against each parameter, one panel each (one objective range, labelled on
+    the left of each row), points coloured by trial number (light: early, dark: late); past
+    ``max_points`` trials, evenly thinned, the best always kept.
+
+    Args:
+        study: A Study, a StudySource, or a list of FrozenTrial.
+        params: Parameters to draw (default: every parameter of a completed trial).
+        directions: The objectives' directions when ``study`` is a list of trials.
+        target: Index of the objective drawn.
+        max_points: Most trials drawn (>= 2).
+
+    Returns:
+        A matplotlib Figure on an Agg canvas.
+
+    Raises:
+        ValueError: ``params`` names no parameter of a completed trial, or ``target`` or
+            ``max_points`` breaks its rule.
+
+    Examples:
+        >>> plot_slice(study, params=["lr", "depth"]).savefig("slice.png")
+    """
     data = slice_data(study, params, directions, target, max_points)
     count = max(len(data.panels), 1)
     cols = min(count, 4)
     rows = math.ceil(count / cols)
-    figure = new_figure(3.2 * cols + 1, 3.0 * rows + 0.6, wspace=0.35, hspace=0.5)
+    figure = new_figure(3.2 * cols + 1, 3.0 * rows + 0.6, wspace=0.2, hspace=0.5)
     if not data.panels:
-        axes = figure.add_subplot()
-        note(axes, "No completed trial yet")
-    first = None
+        note(figure.add_subplot(), "No completed trial yet")
+    shades, norm, (low, high) = _slice_scales(data)
     for i, panel in enumerate(data.panels):
-        # one objective axis for the whole row: one scale to compare, and labels drawn once
-        axes = figure.add_subplot(rows, cols, i + 1, sharey=first)
-        first = first or axes
-        points = axes.scatter(
-            panel.x, panel.y, c=panel.numbers, cmap="Blues", s=12, edgecolors="0.3", linewidths=0.2
-        )
+        axes = figure.add_subplot(rows, cols, i + 1)
+        points = axes.scatter(panel.x, panel.y, c=panel.numbers, cmap=shades, norm=norm, s=12)
+        points.set_linewidth(0)
         set_param_axis(axes, panel.axis, "x")
-        if panel.axis.scale == "linear":
-            axes.locator_params(axis="x", nbins=5)
-        if i % cols == 0:
-            axes.set_ylabel(f"objective ({data.direction})")
-        else:
-            axes.tick_params(labelleft=False)
+        axes.set_ylim(low, high)
+        if i % cols:  # one objective scale per row, labelled once: its ticks would repeat it
+            axes.set_yticks([])
+        pin(axes, ylabel=None if i % cols else f"objective ({data.direction})")
     if data.panels:
         figure.colorbar(points, ax=figure.axes, label="trial number", shrink=0.8)
     shown = max((len(p.numbers) for p in data.panels), default=0)
@@ -180,15 +232,40 @@ def plot_contour(
     return figure
 
 
+def _away_from_ideal(directions: Sequence[str]) -> str:
+    """The legend's corner away from the ideal point, where the front is not (x: trial number
+    for one objective; a 3D plot: upper right)."""
+    if len(directions) == 3:
+        return "upper right"
+    x, y = ("minimize", *directions) if len(directions) == 1 else directions
+    return ("upper" if y == "minimize" else "lower") + (" right" if x == "minimize" else " left")
+
+
 def plot_pareto_front(
     study: Any,
     objectives: Sequence[int] | None = None,
     directions: Sequence[str] | None = None,
     max_points: int = MAX_MARKERS,
 ) -> Any:
-    """Completed trials on 2 or 3 objectives, the front red and joined, the dominated grey; one
-    objective: values by trial number, the best in red. Past ``max_points`` trials the
-    dominated ones are thinned; the front is always drawn whole."""
+    """Completed trials on 2 or 3 objectives, the front (non-dominated trials) red and joined,
+    the dominated grey; one objective: values by trial number, the best in red. Past
+    ``max_points`` trials the dominated ones are thinned; the front is always drawn whole.
+
+    Args:
+        study: A Study, a StudySource, or a list of FrozenTrial.
+        objectives: 1 to 3 objective indices (default: the first three).
+        directions: The objectives' directions when ``study`` is a list of trials.
+        max_points: Most trials drawn, the front aside (>= 2).
+
+    Returns:
+        A matplotlib Figure on an Agg canvas (a 3D Axes for three objectives).
+
+    Raises:
+        ValueError: ``objectives`` or ``max_points`` breaks its rule.
+
+    Examples:
+        >>> plot_pareto_front(study, objectives=[0, 1]).savefig("front.png")
+    """
     data = pareto_data(study, objectives, directions, max_points)
     figure = new_figure(7.0, 6.0, left=1.0)
     dims = len(data.objectives)
@@ -205,11 +282,11 @@ def plot_pareto_front(
     if dims == 2 and len(front) > 1:
         order = np.argsort(front[:, 0])
         axes.plot(front[order, 0], front[order, 1], color="C3", lw=1, alpha=0.7)
-    for c, label in zip(cols, labels):
-        getattr(axes, f"set_{'xyz'[c]}label")(label)
     if len(data.numbers):
-        axes.legend(fontsize=8)
+        axes.legend(fontsize=8, loc=_away_from_ideal(data.directions))
     else:
         note(axes, "No completed trial yet")
-    axes.set_title(f"Pareto front of {data.name!r}")
+    if dims == 3:
+        axes.set(xlabel=labels[0], ylabel=labels[1], zlabel=labels[2])
+    pin(axes, f"Pareto front of {data.name!r}", *labels[:2], ylabel_gap=0.72, flat=dims < 3)
     return figure

@@ -5,8 +5,10 @@ No matplotlib here: figure data is plain numbers, drawn by ``viz.render`` (or an
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -117,12 +119,25 @@ def best_indices(
 
 
 def values_matrix(trials: Sequence[FrozenTrial], n_objectives: int) -> np.ndarray:
-    """(trials, objectives) float array of values; NaN where a trial has none."""
-    out = np.full((len(trials), n_objectives), np.nan)
-    for row, trial in enumerate(trials):
-        if trial.values is not None and len(trial.values) == n_objectives:
-            out[row] = [math.nan if v is None else float(v) for v in trial.values]
-    return out
+    """The (trials, objectives) float array of the trials' values, built in one conversion.
+
+    Args:
+        trials: The trials.
+        n_objectives: The study's number of objectives.
+
+    Returns:
+        The values; a row of NaN where a trial has none or not ``n_objectives`` of them, and
+        NaN for a missing (None) value.
+    """
+    blank = (math.nan,) * n_objectives
+    rows = [
+        blank if t.values is None or len(t.values) != n_objectives else t.values for t in trials
+    ]
+    try:
+        flat = np.fromiter(itertools.chain.from_iterable(rows), float, len(rows) * n_objectives)
+    except TypeError:  # a None (missing value) among them, read as NaN
+        return np.array(rows, dtype=float)
+    return flat.reshape(len(rows), n_objectives)
 
 
 @dataclass(frozen=True)
@@ -176,25 +191,66 @@ def param_values(trials: Sequence[FrozenTrial], name: str) -> list[Any]:
     return [t.params.get(name, _MISSING) for t in trials]
 
 
-def param_axis(trials: Sequence[FrozenTrial], name: str) -> ParamAxis:
-    """The axis of parameter ``name`` from its latest distribution (or its values if none)."""
+def param_axis(
+    trials: Sequence[FrozenTrial], name: str, seen: Sequence[Any] | None = None
+) -> ParamAxis:
+    """The axis of parameter ``name`` from its latest distribution (or its values if none),
+    spanning the distribution and every value seen.
+
+    Args:
+        trials: The trials, oldest first.
+        name: The parameter.
+        seen: The trials' values of ``name`` when already gathered (``param_columns``).
+
+    Returns:
+        A ParamAxis: categorical for a Choice or non-numeric values, log or linear otherwise.
+    """
     dist = next((t.distributions[name] for t in reversed(trials) if name in t.distributions), None)
-    seen = [t.params[name] for t in trials if name in t.params]
+    if seen is None:
+        seen = [t.params[name] for t in trials if name in t.params]
     numeric = dist is not None or all(
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in seen
     )
     if isinstance(dist, Choice) or (dist is None and not numeric):
         labels = [_label(o) for o in (dist.options if isinstance(dist, Choice) else [])]
-        labels += [lab for lab in dict.fromkeys(_label(v) for v in seen) if lab not in labels]
+        labels += [lab for lab in dict.fromkeys(map(_label, _distinct(seen))) if lab not in labels]
         return ParamAxis(name, "categorical", 0.0, max(len(labels) - 1, 0), tuple(labels))
     if isinstance(dist, (Float, Int)):
-        values = np.asarray(seen, dtype=float) if seen else np.empty(0)
-        low = min(dist.low, values.min()) if values.size else dist.low
-        high = max(dist.high, values.max()) if values.size else dist.high
+        low = min(dist.low, float(min(seen))) if seen else dist.low
+        high = max(dist.high, float(max(seen))) if seen else dist.high
         return ParamAxis(name, "log" if dist.log else "linear", float(low), float(high))
     low, high = (float(min(seen)), float(max(seen))) if seen else (0.0, 1.0)
     log = low > 0 and high / low >= 100
     return ParamAxis(name, "log" if log else "linear", low, high)
+
+
+def _distinct(values: Sequence[Any]) -> list[Any]:
+    """``values`` without repeats, in first-seen order (all of them if some are unhashable)."""
+    try:
+        return list(dict.fromkeys(values))
+    except TypeError:
+        return list(values)
+
+
+def param_columns(trials: Sequence[FrozenTrial], names: Sequence[str]) -> dict[str, list[Any]]:
+    """Each of ``names``' values over the ``trials`` that have it, in one C-level pass per name
+    when every trial has it (the common case).
+
+    Args:
+        trials: The trials.
+        names: Parameter names.
+
+    Returns:
+        name -> the values of the trials that have it, in trial order.
+    """
+    dicts = [t.params for t in trials]
+    columns = {}
+    for name in names:
+        try:
+            columns[name] = list(map(operator.itemgetter(name), dicts))
+        except KeyError:
+            columns[name] = [d[name] for d in dicts if name in d]
+    return columns
 
 
 def param_axes(
@@ -204,7 +260,8 @@ def param_axes(
     done = completed(trials)
     names = sorted({n for t in done for n in t.params})
     if params is None:
-        return [param_axis(trials, n) for n in names]
+        columns = param_columns(trials, names)
+        return [param_axis(trials, n, columns[n]) for n in names]
     params = [params] if isinstance(params, str) else list(params)
     unknown = [p for p in params if p not in names]
     if unknown:
@@ -212,7 +269,8 @@ def param_axes(
             f"The 'params' parameter of {owner} must name parameters of completed trials "
             f"({', '.join(names) or 'none yet'}). Got {unknown!r} instead."
         )
-    return [param_axis(trials, n) for n in params]
+    columns = param_columns(trials, params)
+    return [param_axis(trials, n, columns[n]) for n in params]
 
 
 def target_losses(
