@@ -6,6 +6,8 @@ from tunesmith.strategies.auto import choose
 
 NUMERIC = {"a": ts.Float(0, 1), "b": ts.Float(1e-3, 1, log=True), "c": ts.Int(1, 50)}
 MIXED = {**NUMERIC, "k": ts.Choice(["x", "y"])}
+CONTINUOUS = {"a": ts.Float(0, 1), "b": ts.Float(1e-3, 1, log=True)}
+WIDE = {f"x{i}": ts.Float(0, 1) for i in range(11)}
 SMALL_GRID = {"n": ts.Int(1, 5), "k": ts.Choice(["x", "y"]), "s": ts.Float(0, 1, step=0.5)}
 
 
@@ -21,6 +23,13 @@ def test_grid_size():
         (SMALL_GRID, 29, 1, "tpe"),
         (NUMERIC, 200, 1, "cmaes"),
         (NUMERIC, 50, 1, "tpe"),
+        (CONTINUOUS, 50, 1, "gp"),
+        (CONTINUOUS, 100, 1, "gp"),
+        (CONTINUOUS, 101, 1, "cmaes"),
+        (CONTINUOUS, None, 1, "cmaes"),
+        ({**CONTINUOUS, "s": ts.Float(0, 1, step=0.1)}, 50, 1, "tpe"),
+        (WIDE, 50, 1, "tpe"),
+        (CONTINUOUS, 50, 2, "nsga2"),
         (MIXED, 500, 1, "tpe"),
         ({}, 100, 1, "tpe"),
         (NUMERIC, 200, 2, "nsga2"),
@@ -40,3 +49,10 @@ def test_auto_in_a_study_says_what_it_picked(caplog):
     assert len(study.trials) == 30  # the grid ran out before the budget did
     reloaded = ts.load_study(study.study_name, storage=study._storage)
     assert reloaded.strategy.name == "auto"
+
+
+def test_without_the_gp_extra_a_continuous_small_budget_gets_tpe(monkeypatch):
+    from tunesmith.strategies import auto
+
+    monkeypatch.setattr(auto, "_installed", lambda *modules: False)
+    assert choose(CONTINUOUS, 50, 1)[0] == "tpe"

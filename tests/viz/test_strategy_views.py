@@ -102,6 +102,16 @@ def test_nsga2_survivors_are_the_strategy_selection():
     assert sorted(after[1]) == [[0.5, 6.0], [2.0, 2.0], [4.0, 1.0]]  # front 1 of the pool
 
 
+def test_nsga2_without_a_population_keeps_its_largest_generation():
+    points = [(float(i), float(30 - i)) for i in range(30)]  # one front: every point survives
+    trials = [
+        _t(i, i / 30, p, batch=(0 if i < 6 else 6 if i < 30 else 30)) for i, p in enumerate(points)
+    ]
+    source = StudySource("ns", ("minimize", "minimize"), tuple(trials), NSGA2())
+    view = strategy_view(source)
+    assert [int((view.elite_gen == g).sum()) for g in (0, 1)] == [6, 24]  # not the default 20
+
+
 def test_cmaes_mean_and_spread_by_generation():
     xs = [0.2, 0.4, 0.6, 0.5, 0.5, 0.5]
     trials = [_t(i, x, x, batch=3 * (i // 3)) for i, x in enumerate(xs)]

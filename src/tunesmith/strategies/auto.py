@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.space import Choice, Space, grid_size
+from tunesmith.space import Choice, Float, Space, grid_size
 from tunesmith.strategies.base import Strategy
 from tunesmith.trial import FrozenTrial
 
@@ -18,6 +18,13 @@ __all__ = ["Auto", "choose"]
 logger = logging.getLogger("tunesmith")
 
 CMAES_MIN_BUDGET = 100  # below this a covariance estimate has too few generations to learn
+# A Gaussian process wins small budgets on continuous spaces (benchmarks/RESULTS.md, "auto"):
+GP_MAX_BUDGET = 100  # measured at 50 and 100 trials
+GP_MAX_DIM = 10  # measured at 2 and 5 dimensions; 10 within its proposal-time target
+
+
+def _installed(*modules: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in modules)
 
 
 def choose(space: Space, budget: int | None, n_objectives: int) -> tuple[str, str]:
@@ -29,6 +36,13 @@ def choose(space: Space, budget: int | None, n_objectives: int) -> tuple[str, st
     size = grid_size(space)
     if budget is not None and size <= budget:
         return "grid", f"the grid has {int(size)} points and the budget of {budget} covers it"
+    continuous = all(isinstance(d, Float) and d.step is None for d in space.values())
+    small = budget is not None and budget <= GP_MAX_BUDGET
+    if continuous and small and len(space) <= GP_MAX_DIM and _installed("scipy", "threadpoolctl"):
+        return "gp", (
+            f"{len(space)} continuous parameters and a budget of {budget}: a Gaussian process "
+            "makes the most of few trials"
+        )
     numeric = not any(isinstance(d, Choice) for d in space.values())
     large = budget is None or budget >= CMAES_MIN_BUDGET
     if numeric and len(space) >= 2 and large and importlib.util.find_spec("cmaes") is not None:
@@ -42,9 +56,18 @@ def choose(space: Space, budget: int | None, n_objectives: int) -> tuple[str, st
 
 class Auto(Strategy):
     """Delegates to the technique ``choose`` picks when the first proposal is asked for:
-    grid when the grid is small and the budget covers it, NSGA2 for several objectives,
-    CMA-ES for numeric spaces with large budgets, TPE otherwise. ``chosen`` and ``reason``
-    say which and why (also logged on the "tunesmith" logger)."""
+    grid when the grid is small and the budget covers it, NSGA2 for several objectives, GP for
+    continuous spaces and small budgets, CMA-ES for numeric spaces with large budgets, TPE
+    otherwise (the rules and their measurements: benchmarks/RESULTS.md, "auto"). ``chosen``
+    and ``reason`` say which and why (also logged on the "tunesmith" logger).
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> study = ts.create_study(space={"x": ts.Int(0, 3)}, strategy="auto", seed=0)
+        >>> study.optimize(lambda trial: trial.params["x"], n_trials=10)
+        >>> study.strategy.chosen
+        'grid'
+    """
 
     name = "auto"
     _parameters = {}  # no settings: the technique it picks runs with its defaults
@@ -69,14 +92,26 @@ class Auto(Strategy):
         return self._inner.learns_space if self._inner is not None else True
 
     def plan(self, n_trials: int | None) -> None:
-        """The first budget picks the technique; every budget is passed on to it."""
+        """The first budget picks the technique; every budget is passed on to it.
+
+        Args:
+            n_trials: The ``n_trials`` of the coming ``optimize`` call; None for no limit.
+        """
         if self._inner is None:
             self._budget = n_trials
         else:
             self._inner.plan(n_trials)
 
     def check(self, space: Space, directions: Sequence[str]) -> None:
-        """The rules of the technique picked, or of the one ``choose`` would pick now."""
+        """The rules of the technique picked, or of the one ``choose`` would pick now.
+
+        Args:
+            space: The study's space.
+            directions: The study's directions.
+
+        Raises:
+            ValueError: That technique cannot run on this space or these directions.
+        """
         if self._inner is not None:
             self._inner.check(space, directions)
             return

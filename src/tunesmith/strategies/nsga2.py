@@ -121,10 +121,10 @@ class NSGA2(Genetic):
         by_number = {t.number: t for ts_ in batches.values() for t in ts_}
         by_number.update({t.number: t for t in loose})
         done_loose = largest = 0
-        size = self._survivor_size(largest)
+        size = self.survivor_size(largest)
         for batch in sorted(batches):
             largest = max(largest, sum(t.retry_of is None for t in batches[batch]))
-            size = self._survivor_size(largest)
+            size = self.survivor_size(largest)
             cache_key = (key_space, self.directions, batch, size)
             cached = self._survivor_cache.get(cache_key)
             newcomers = [t for t in batches[batch] if parent(t)]
@@ -149,7 +149,14 @@ class NSGA2(Genetic):
             survivors = [pool[i] for i in select_survivors(losses, size)]
         return survivors
 
-    def _survivor_size(self, largest: int) -> int:
+    def survivor_size(self, largest: int) -> int:
         """How many survive a generation (rule: ``population_size`` when given, else the
-        largest generation so far, so it follows the batch; 20 before any generation)."""
+        largest generation so far, so it follows the batch; 20 before any generation).
+
+        Args:
+            largest: The most members any generation so far had (0 before the first).
+
+        Returns:
+            The number of survivors.
+        """
         return self.__dict__["population_size"] or largest or self.population_size

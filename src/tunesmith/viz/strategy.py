@@ -140,7 +140,7 @@ def generations_view(source: Any, strategy: Strategy) -> GenerationsView:
     first, groups = _generations(trials)
     values = values_matrix(trials, len(dirs))
     nsga = strategy.name == "nsga2"
-    size = int(getattr(strategy, "population_size", 20) or 20)
+    largest = 0  # NSGA-II without a population keeps as many as its largest generation
     elitism = int(getattr(strategy, "elitism", 1))
     sign = signs(dirs)
     pool: list[int] = []  # trial indices kept so far
@@ -151,6 +151,8 @@ def generations_view(source: Any, strategy: Strategy) -> GenerationsView:
         best.append(_best(values[members, 0], dirs[0]))
         done = [i for i in members if trials[i].state is TrialState.COMPLETE]
         pool = [i for i in pool + done if np.isfinite(values[i]).all()]
+        largest = max(largest, len(members))
+        size = strategy.survivor_size(largest) if nsga else 0  # type: ignore[attr-defined]
         if pool:
             kept = _survivors(values[pool] * sign, size, nsga, elitism)
             pool = [pool[k] for k in kept]
