@@ -60,6 +60,7 @@ TUNESMITH = {
     "ts-gradient": "gradient",
     "ts-random": "random",
     "ts-gp": "gp",
+    "ts-auto": "auto",
 }
 OPTUNA = {
     "optuna-tpe": "TPESampler",
