@@ -112,7 +112,7 @@ def canonical_params(params: dict[str, Any], dists: dict[str, Distribution]) -> 
     Returns:
         A new dict; a value that is no option of its Choice is kept as is.
 
-    Example:
+    Examples:
         >>> canonical_params({"h": [64, 64]}, {"h": Choice([(64, 64), (128,)])})
         {'h': (64, 64)}
     """
@@ -208,18 +208,47 @@ class Trial:
     def suggest_float(
         self, name: str, low: float, high: float, *, log: bool = False, step: float | None = None
     ) -> float:
-        """A float in [low, high] (log-uniform with ``log=True``, on a lattice with ``step``)."""
+        """A float in [low, high] (log-uniform with ``log=True``, on a lattice with ``step``).
+
+        Args:
+            name: The parameter's name.
+            low: The lowest value.
+            high: The highest value.
+            log: Draw log-uniformly (needs low > 0).
+            step: The lattice's step; None for every real value.
+
+        Returns:
+            The strategy's proposal for ``name``, else a seeded uniform draw.
+        """
         return float(self._suggest(name, Float(low, high, log=log, step=step)))
 
     def suggest_int(
         self, name: str, low: int, high: int, *, log: bool = False, step: int = 1
     ) -> int:
-        """An int in [low, high] on a ``step`` lattice (log-uniform with ``log=True``)."""
+        """An int in [low, high] on a ``step`` lattice (log-uniform with ``log=True``).
+
+        Args:
+            name: The parameter's name.
+            low: The lowest value.
+            high: The highest value.
+            log: Draw log-uniformly (needs low >= 1).
+            step: The lattice's step.
+
+        Returns:
+            The strategy's proposal for ``name``, else a seeded uniform draw.
+        """
         return int(self._suggest(name, Int(low, high, log=log, step=step)))
 
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        """One of ``choices`` (JSON scalars or tuples of them; a tuple option comes back as a
-        tuple, on a resumed or enqueued trial too)."""
+        """One of ``choices`` (JSON scalars or tuples of them).
+
+        Args:
+            name: The parameter's name.
+            choices: The options.
+
+        Returns:
+            The option; a tuple option comes back as a tuple, on a resumed or enqueued trial too.
+        """
         return self._suggest(name, Choice(choices))
 
     # -- intermediate values and pruning --------------------------------------------------

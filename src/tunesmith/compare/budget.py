@@ -56,7 +56,17 @@ class Fitted:
 
 
 def load_strategy(name: str) -> type[Strategy]:
-    """The tunesmith strategy class named ``name``; ValueError naming the known ones."""
+    """The tunesmith strategy class named ``name``; ValueError naming the known ones.
+
+    Args:
+        name: A name from ``STRATEGY_NAMES`` (any case).
+
+    Returns:
+        The strategy's class.
+
+    Raises:
+        ValueError: ``name`` is not a known strategy.
+    """
     key = name.lower()
     if key not in STRATEGY_NAMES:
         known = ", ".join(sorted(STRATEGY_NAMES))
@@ -65,7 +75,15 @@ def load_strategy(name: str) -> type[Strategy]:
 
 
 def grid_points_for_budget(space: Space, budget: int) -> int:
-    """The largest ``n_points`` whose grid fits in ``budget`` (1 when even that does not)."""
+    """The largest ``n_points`` whose grid fits in ``budget`` (1 when even that does not).
+
+    Args:
+        space: The search space.
+        budget: The most evaluations the grid may take.
+
+    Returns:
+        The ``n_points`` to give ``Grid``.
+    """
     best = 1
     size = grid_size(space, 1)
     for m in range(2, budget + 1):

@@ -21,16 +21,43 @@ class Comparison(ComparisonData):
 
     ``skipped`` names the techniques that could not run and why. ``objective`` is kept (when
     known) so a report can draw the objective's contours; it is never stored.
+
+    Attributes:
+        name: The comparison's name; its runs are studies ``{name}/{technique}/seed{k}``.
+        direction: ``"minimize"`` or ``"maximize"``.
+        space: The search space every technique ran on.
+        budget: Evaluations per run.
+        seeds: The seeds, one run of each technique per seed.
+        techniques: The techniques that ran, in order.
+        records: Every run, by technique then seed.
+        skipped: Technique -> why it could not run.
+        objective: The objective when known (never stored).
     """
 
     def summary(self) -> Summary:
-        """The measured table: one row per technique (see ``tunesmith.compare.summarize``)."""
+        """The measured table: one row per technique (see ``tunesmith.compare.summarize``).
+
+        Returns:
+            The summary, each row with its reading.
+        """
         return summarize(self)
 
     def report(self, directory: Any, contours: bool | None = None) -> ReportPaths:
-        """Write report.md, report.html and the PNGs into ``directory``; returns their paths."""
+        """Write report.md, report.html and the PNGs into ``directory``; returns their paths.
+
+        Args:
+            directory: The folder to write to (created if missing).
+            contours: Draw the objective's contours: None when cheap, True always, False never.
+
+        Returns:
+            Where the files went.
+        """
         return write_report(self, directory, contours=contours)
 
     def print_summary(self, console: Any = None) -> None:
-        """The measured table in the terminal (rich)."""
+        """The measured table in the terminal (rich).
+
+        Args:
+            console: A ``rich`` Console to print to; None for a new one.
+        """
         print_summary(self, console)

@@ -30,6 +30,13 @@ class Evaluation:
     ``wall`` is the time of the run spent on this evaluation: from the end of the previous one
     (or the start of the run) to the end of this one, so it includes the framework's work.
     ``error`` says why a failed evaluation failed (``"ValueError: ..."``).
+
+    Attributes:
+        value: The objective's value; None when it failed.
+        seconds: Time inside the objective.
+        params: The parameters it was called with.
+        wall: Time of the run spent on this evaluation.
+        error: Why it failed.
     """
 
     value: float | None
@@ -46,8 +53,16 @@ class Evaluation:
 
 @dataclass
 class RunRecord:
-    """One technique run once with one seed: its evaluations in order, and its wall time;
-    ``note`` says how it was set up, ``caveat`` when the budget is too small for it."""
+    """One technique run once with one seed: its evaluations in order, and its wall time.
+
+    Attributes:
+        technique: The technique's name.
+        seed: The run's seed.
+        evaluations: Every call of the objective, in order.
+        wall: The run's wall time, in seconds.
+        note: How the technique was set up.
+        caveat: Why the technique cannot show itself at this budget (empty: it can).
+    """
 
     technique: str
     seed: int

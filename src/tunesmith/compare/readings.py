@@ -170,7 +170,14 @@ def add_readings(summary: Summary) -> None:
 
 
 def summarize(comparison: ComparisonData) -> Summary:
-    """The comparison's table, each row with a one-line reading generated from its numbers."""
+    """The comparison's table, each row with a one-line reading generated from its numbers.
+
+    Args:
+        comparison: A ``Comparison`` (``run`` or ``load``).
+
+    Returns:
+        The summary: one row per technique, and the reference values.
+    """
     summary = measure(comparison)
     add_readings(summary)
     return summary

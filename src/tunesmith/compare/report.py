@@ -48,7 +48,14 @@ HEADERS = (
 
 @dataclass
 class ReportPaths:
-    """Where the report went."""
+    """Where the report went.
+
+    Attributes:
+        directory: The report's folder.
+        markdown: report.md.
+        html: report.html, images embedded.
+        images: Figure name -> its PNG.
+    """
 
     directory: Path
     markdown: Path
@@ -226,9 +233,15 @@ def write_report(
 ) -> ReportPaths:
     """Write report.md, report.html (images embedded) and the PNGs into ``directory``.
 
-    ``contours``: draw the objective under the evaluated points of a 1-D or 2-D space. None
-    (default) draws it when the objective is known and its grid is estimated to take under
-    ``CONTOUR_SECONDS``; True always (when known), False never.
+    Args:
+        comparison: A ``Comparison`` (``run`` or ``load``).
+        directory: The folder to write to (created if missing).
+        contours: Draw the objective under the evaluated points of a 1-D or 2-D space. None
+            (default) draws it when the objective is known and its grid is estimated to take
+            under ``CONTOUR_SECONDS``; True always (when known), False never.
+
+    Returns:
+        Where the files went.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
@@ -252,7 +265,12 @@ def write_report(
 
 
 def print_summary(comparison: ComparisonData | Summary, console: Any = None) -> None:
-    """The table and readings in the terminal."""
+    """The table and readings in the terminal.
+
+    Args:
+        comparison: A ``Comparison``, or its ``Summary``.
+        console: A ``rich`` Console to print to; None for a new one (standard output).
+    """
     summary = comparison if isinstance(comparison, Summary) else summarize(comparison)
     console = console or Console()
     title = f"{summary.budget} evaluations per run ({summary.direction})"

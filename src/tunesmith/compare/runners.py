@@ -58,7 +58,11 @@ class Runner(Protocol):
     name: str
 
     def run(self, task: Task) -> None:
-        """Spend up to ``task.budget`` evaluations through ``task.evaluate`` or ``task.timed``."""
+        """Spend up to ``task.budget`` evaluations through ``task.evaluate`` or ``task.timed``.
+
+        Args:
+            task: The run: objective, space, direction, budget and seed, recorded as it goes.
+        """
 
 
 @dataclass
@@ -204,9 +208,12 @@ def _reason(error: str | None, state: TrialState) -> str:
 class StrategyRunner:
     """A tunesmith strategy run as a normal study, so a comparison can be resumed and reopened.
 
-    ``strategy`` is a name ("grid", "tpe" ...) or a Strategy instance (copied for every run).
     A name gets settings fitted to the budget (``tunesmith.compare.budget``: the grid that fits,
     populations and TPE's random start sized to it); an instance runs as given.
+
+    Args:
+        strategy: A name ("grid", "tpe" ...) or a Strategy instance (copied for every run).
+        name: The technique's name in the comparison; None for the strategy's own.
     """
 
     records_trials = True
@@ -240,7 +247,11 @@ class StrategyRunner:
         return cls(**fitted.settings)
 
     def run(self, task: Task) -> None:
-        """Create (or resume) the run's study, its strategy stored so ``load_study`` rebuilds it."""
+        """Create (or resume) the run's study, its strategy stored so ``load_study`` rebuilds it.
+
+        Args:
+            task: The run; its evaluations are the study's finished trials.
+        """
         study = create_study(
             name=task.study_name or None,
             storage=task.storage,

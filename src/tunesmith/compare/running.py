@@ -73,14 +73,40 @@ def run(
 ) -> Comparison:
     """Run every technique on ``objective`` with the same ``budget`` and ``seeds``.
 
-    ``strategies`` holds tunesmith strategy names ("grid", "random", "genetic", "gradient",
-    "tpe", "cmaes"), Strategy instances, or runners (objects with ``name`` and ``run(task)``,
-    see ``tunesmith.compare.Runner``). A technique that cannot run here is skipped, with its
-    reason in ``Comparison.skipped``. With ``n_jobs > 1`` the runs go to that many processes;
-    they cannot share an in-memory storage, so pass a URL (or ``storage=None`` to keep nothing).
-    ``on_record`` is called with each run as it finishes. ``batch_size=N``: the objective is
-    batched, called with lists of up to N trials as ``Study.optimize(batch_size=N)`` does (a
-    runner's ``task.evaluate`` calls it with one-trial lists).
+    A technique that cannot run here is skipped, with its reason in ``Comparison.skipped``.
+    Long because every setting of a comparison is one of its arguments, each documented below.
+
+    Args:
+        objective: ``objective(params) -> float``, params a dict of the space's names.
+        space: Parameter name -> ``Float``, ``Int`` or ``Choice``.
+        strategies: Strategy names ("grid", "random", "genetic", "gradient", "tpe", "cmaes"),
+            Strategy instances, or runners (objects with ``name`` and ``run(task)``, see
+            ``tunesmith.compare.Runner``).
+        budget: Evaluations per run.
+        seeds: K for seeds 0 .. K-1, or a list of seeds; each technique runs once per seed.
+        n_jobs: Processes the runs go to (-1: one per core); they cannot share an in-memory
+            storage, so pass a URL (or ``storage=None`` to keep nothing).
+        storage: Where each run is kept as a study: None (memory), a URL or a Storage.
+        direction: ``"minimize"`` or ``"maximize"``.
+        name: The comparison's name; runs are studies ``{name}/{technique}/seed{k}``.
+        on_record: Called with each run's ``RunRecord`` as it finishes.
+        batch_size: N: the objective is batched, called with lists of up to N trials as
+            ``Study.optimize(batch_size=N)`` does (a runner's ``task.evaluate`` calls it with
+            one-trial lists).
+
+    Returns:
+        The comparison: its runs, and ``summary()`` / ``report()`` of them.
+
+    Raises:
+        ValueError: An argument breaks its rule, or ``n_jobs > 1`` with an in-memory storage.
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> from tunesmith import compare
+        >>> space = {"x": ts.Float(-5, 5)}
+        >>> result = compare.run(lambda p: (p["x"] - 1) ** 2, space, ["random", "tpe"], budget=20)
+        >>> result.techniques
+        ['random', 'tpe']
     """
     space = check_space(space, "compare.run")
     check_params("compare.run", _ARGUMENTS, locals())

@@ -55,7 +55,14 @@ SETTLE_COUNT = 3  # evaluations around its best that make a far run "settled"
 
 @dataclass(frozen=True)
 class Reference:
-    """What "within p% of the best" is measured against (see the module docstring)."""
+    """What "within p% of the best" is measured against (see the module docstring).
+
+    Attributes:
+        best: The best loss any run found.
+        worst: The worst loss any evaluation gave.
+        scale: The range (or |best|, or 1) that percents are of.
+        basis: ``"range"``, ``"|best|"`` or ``"1"``.
+    """
 
     best: float  # best loss any run found
     worst: float  # worst loss any evaluation gave
@@ -63,7 +70,14 @@ class Reference:
     basis: str  # "range", "|best|" or "1"
 
     def target(self, fraction: float) -> float:
-        """The loss a run must reach to be within ``fraction`` of the best."""
+        """The loss a run must reach to be within ``fraction`` of the best.
+
+        Args:
+            fraction: 0.01 for "within 1%".
+
+        Returns:
+            ``best + fraction * scale``.
+        """
         return self.best + fraction * self.scale
 
 
@@ -109,7 +123,15 @@ class TechniqueRow:
 
 @dataclass
 class Summary:
-    """The comparison's table: the reference and one row per technique."""
+    """The comparison's table: the reference and one row per technique.
+
+    Attributes:
+        direction: ``"minimize"`` or ``"maximize"``.
+        budget: Evaluations per run.
+        reference: What percents are measured against; None when nothing succeeded.
+        rows: One row per technique.
+        skipped: Technique -> why it could not run.
+    """
 
     direction: str
     budget: int
@@ -118,6 +140,14 @@ class Summary:
     skipped: dict[str, str] = field(default_factory=dict)
 
     def row(self, technique: str) -> TechniqueRow:
+        """The row of one technique (StopIteration when it has none).
+
+        Args:
+            technique: The technique's name.
+
+        Returns:
+            Its row.
+        """
         return next(r for r in self.rows if r.technique == technique)
 
 

@@ -152,7 +152,20 @@ def check_existing(
 def load(
     name: str, storage: Any, objective: Callable[..., Any] | None = None, budget: int | None = None
 ) -> Comparison:
-    """Reopen a stored comparison: every study named ``{name}/{technique}/seed{k}``."""
+    """Reopen a stored comparison: every study named ``{name}/{technique}/seed{k}``.
+
+    Args:
+        name: The comparison's name.
+        storage: A URL or a Storage holding its runs.
+        objective: The objective, for a report's contour plots (not stored).
+        budget: Read only the first ``budget`` evaluations of each run; None reads all.
+
+    Returns:
+        The comparison, as ``run`` returned it (without ``skipped``).
+
+    Raises:
+        ValueError: No comparison named ``name`` in ``storage``.
+    """
     backend = get_storage(storage)
     records: list[RunRecord] = []
     direction, space = "minimize", {}

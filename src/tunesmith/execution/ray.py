@@ -30,9 +30,24 @@ def _ray() -> Any:
 class RayExecutor(cf.Executor):
     """A ``concurrent.futures`` executor over Ray tasks.
 
-    ``address``: None starts (or joins) a local Ray instance, "auto" joins the running cluster,
-    "ray://host:10001" a remote one. ``resources_per_trial``: {"cpu": 1, "gpu": 0.5, ...}.
-    ``max_concurrent``: trials in flight at once (default: the ``n_jobs`` given to optimize).
+    Needs ``pip install "tunesmith[ray]"``; Ray starts at the first ``submit``.
+
+    Args:
+        address: None starts (or joins) a local Ray instance, "auto" joins the running
+            cluster, "ray://host:10001" a remote one.
+        resources_per_trial: Resources of each trial's task, e.g. {"cpu": 1, "gpu": 0.5}
+            (default {"cpu": 1}).
+        max_concurrent: Trials in flight at once; None for the ``n_jobs`` given to optimize.
+        init_kwargs: More keyword arguments for ``ray.init``.
+
+    Raises:
+        ValueError: A resource is not a number >= 0, or ``max_concurrent`` is not an int >= 1.
+
+    Examples:
+        ```py
+        executor = ts.RayExecutor(address="auto", resources_per_trial={"cpu": 1, "gpu": 1})
+        study.optimize(objective, n_trials=100, executor=executor)
+        ```
     """
 
     def __init__(
@@ -91,6 +106,19 @@ class RayExecutor(cf.Executor):
         return ray
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
+        """Run ``fn(*args, **kwargs)`` as a Ray task (a callable argument is shipped once).
+
+        Args:
+            fn: The function to run.
+            *args: Its positional arguments.
+            **kwargs: Its keyword arguments.
+
+        Returns:
+            A future of its result; a dead worker sets ``WorkerDied``.
+
+        Raises:
+            ImportError: Ray is not installed.
+        """
         ray = self._ensure_started()
         remote = self._remotes.get(fn)
         if remote is None:
@@ -128,11 +156,22 @@ class RayExecutor(cf.Executor):
             future.set_exception(exc)
 
     def kill(self, future: cf.Future) -> None:
+        """Cancel the Ray task behind ``future`` (forcefully: its worker is killed).
+
+        Args:
+            future: A future ``submit`` returned.
+        """
         ref = self._refs.get(future)
         if ref is not None:
             _ray().cancel(ref, force=True)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop using the executor; Ray itself keeps running.
+
+        Args:
+            wait: Accepted for the ``concurrent.futures`` interface; nothing is waited for.
+            cancel_futures: Kill the tasks still in flight.
+        """
         if cancel_futures:
             for future in list(self._refs):
                 self.kill(future)

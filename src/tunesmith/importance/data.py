@@ -25,6 +25,11 @@ class StudyData:
 
     A ``Study`` has the same three attributes; this adapter serves readers that hold only the
     stored records (the CLI). ``space`` None: inferred from the COMPLETE trials, first seen wins.
+
+    Args:
+        trials: The study's trials.
+        directions: The study's directions.
+        space: The declared space, or None to infer it.
     """
 
     trials: Sequence[FrozenTrial]

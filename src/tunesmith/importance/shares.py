@@ -44,15 +44,27 @@ def importance_with_spread(
     seed: int = 0,
     gamma: float = GAMMA,
 ) -> dict[str, tuple[float, float]]:
-    """{parameter: (mean share, standard deviation over the repeats)}, by mean share, largest
-    first; the mean shares sum to 1.
+    """Each parameter's share of the variance, and its spread over ``n_repeats`` fits.
 
-    ``study``: a Study, or a ``StudyData`` of stored trials; its COMPLETE trials that set every
-    parameter of ``params`` (default: the whole space) count, for objective ``target`` (needed
-    when the study has several). ``method``: "fanova" (a random forest's functional ANOVA, main
-    effects; a repeat is a forest of another seed) or "ped" (model-free; a repeat draws 80% of
-    the trials without replacement, one repeat uses them all). ``gamma``: the share of trials
-    "ped" counts as the best.
+    Args:
+        study: A Study, or a ``StudyData`` of stored trials; its COMPLETE trials that set every
+            parameter of ``params`` count.
+        method: "fanova" (a random forest's functional ANOVA, main effects; a repeat is a
+            forest of another seed) or "ped" (model-free; a repeat draws 80% of the trials
+            without replacement, one repeat uses them all).
+        params: The parameters to share the variance among; None for the whole space.
+        target: The objective's index, needed when the study has several.
+        n_repeats: How many fits the mean and spread are taken over.
+        seed: Seed of the forests and of the draws.
+        gamma: The share of trials "ped" counts as the best, in (0, 1).
+
+    Returns:
+        {parameter: (mean share, standard deviation over the repeats)}, by mean share, largest
+        first; the mean shares sum to 1.
+
+    Raises:
+        ValueError: An argument breaks its rule, or too few trials count.
+        ImportError: "fanova" without scikit-learn.
     """
     check_params("importance", _PARAMETERS, locals())
     encoded = encode(study, target, params)
@@ -82,8 +94,36 @@ def importance(
     seed: int = 0,
     gamma: float = GAMMA,
 ) -> dict[str, float]:
-    """{parameter: share of the objective's variance}, summing to 1, largest first; the mean
-    over ``n_repeats`` fits (see ``importance_with_spread`` for the arguments and the spread)."""
+    """Each parameter's share of the objective's variance, the mean over ``n_repeats`` fits.
+
+    Args:
+        study: A Study, or a ``StudyData`` of stored trials; its COMPLETE trials that set every
+            parameter of ``params`` count.
+        method: "fanova" (a random forest's functional ANOVA) or "ped" (model-free).
+        params: The parameters to share the variance among; None for the whole space.
+        target: The objective's index, needed when the study has several.
+        n_repeats: How many fits the mean is taken over.
+        seed: Seed of the forests and of the draws.
+        gamma: The share of trials "ped" counts as the best, in (0, 1).
+
+    Returns:
+        {parameter: share}, summing to 1, largest first (``importance_with_spread`` adds the
+        spread).
+
+    Raises:
+        ValueError: An argument breaks its rule, or too few trials count.
+        ImportError: "fanova" without scikit-learn.
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> from tunesmith.importance import importance
+        >>> space = {"x": ts.Float(-1, 1), "noise": ts.Float(-1, 1)}
+        >>> study = ts.create_study(space=space, seed=0)
+        >>> study.optimize(lambda t: t.params["x"] ** 2 + 0.01 * t.params["noise"], n_trials=40)
+        >>> shares = importance(study)
+        >>> max(shares, key=shares.get)
+        'x'
+    """
     spread = importance_with_spread(
         study,
         method,

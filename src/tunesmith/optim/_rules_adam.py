@@ -28,7 +28,14 @@ class AdamState(NamedTuple):
 
 
 def adam_init(param: Array) -> AdamState:
-    """The state of Adam and AdamW for ``param``: t = 0, m = v = 0."""
+    """The state of Adam and AdamW for ``param``: t = 0, m = v = 0.
+
+    Args:
+        param: The parameter array (NumPy or torch).
+
+    Returns:
+        The state, its moments zeros the shape of ``param``.
+    """
     check_arrays("adam_init", param, param)
     return AdamState(0, zeros_like(param), zeros_like(param))
 
@@ -40,6 +47,16 @@ def adam_moments(
 
     m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;  AMSGrad: v_max ← max(v_max, v), used for v;
     √v̂ + ε = √v / √(1 − β₂ᵗ) + ε.
+
+    Args:
+        g: The signed gradient with weight decay added.
+        state: Adam's state so far.
+        betas: (β₁, β₂), numbers or one per member.
+        eps: ε, a number or one per member.
+        amsgrad: Keep the running max of v and use it for v.
+
+    Returns:
+        m, √v̂ + ε, 1 − β₁ᵗ and the advanced state.
     """
     xp = array_namespace(g)
     beta1, beta2 = betas
@@ -97,6 +114,29 @@ def adam(
 
     g ← ∇f(θ) + λθ;  m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;
     (AMSGrad: v ← max(v_max, v));  θ ← θ − η (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε).
+
+    Args:
+        param: The parameter θ (NumPy or torch; a leading population axis P allowed).
+        grad: ∇f(θ), the shape of ``param``.
+        state: The state from ``adam_init`` or the previous step.
+        lr: Learning rate η >= 0, a number or one per member (shape (P,)).
+        betas: (β₁, β₂), each in [0, 1).
+        eps: ε >= 0, added to the denominator.
+        weight_decay: λ >= 0 (L2 penalty added to the gradient).
+        amsgrad: Use the running max of v (AMSGrad).
+        maximize: Ascend instead of descend.
+
+    Returns:
+        The new parameter and state.
+
+    Examples:
+        >>> import numpy as np
+        >>> from tunesmith.optim.functional import adam, adam_init
+        >>> theta = np.array([1.0, -2.0])
+        >>> state = adam_init(theta)
+        >>> theta, state = adam(theta, 2 * theta, state, lr=0.1)
+        >>> theta.round(3)
+        array([ 0.9, -1.9])
     """
     values = {
         "lr": lr,
@@ -124,6 +164,20 @@ def adamw(
     """One step of AdamW, Adam with decoupled weight decay (Loshchilov & Hutter 2019).
 
     θ ← θ (1 − η λ);  then Adam's step on g = ∇f(θ) without the λθ term.
+
+    Args:
+        param: The parameter θ (NumPy or torch; a leading population axis P allowed).
+        grad: ∇f(θ), the shape of ``param``.
+        state: The state from ``adamw_init`` or the previous step.
+        lr: Learning rate η >= 0, a number or one per member (shape (P,)).
+        betas: (β₁, β₂), each in [0, 1).
+        eps: ε >= 0, added to the denominator.
+        weight_decay: λ >= 0, decoupled from the gradient.
+        amsgrad: Use the running max of v (AMSGrad).
+        maximize: Ascend instead of descend.
+
+    Returns:
+        The new parameter and state.
     """
     values = {
         "lr": lr,

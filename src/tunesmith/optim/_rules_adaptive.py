@@ -52,7 +52,14 @@ class AdagradState(NamedTuple):
 
 
 def rmsprop_init(param: Array) -> RMSpropState:
-    """The state of RMSprop for ``param``: s = 0 (m and b start at 0 when first needed)."""
+    """The state of RMSprop for ``param``: s = 0 (m and b start at 0 when first needed).
+
+    Args:
+        param: The parameter array (NumPy or torch).
+
+    Returns:
+        The state.
+    """
     check_arrays("rmsprop_init", param, param)
     return RMSpropState(zeros_like(param))
 
@@ -74,6 +81,22 @@ def rmsprop(
 
     g ← ∇f(θ) + λθ;  s ← α s + (1 − α) g²;  centered: m ← α m + (1 − α) g, v ← s − m²,
     else v ← s;  u ← g / (√v + ε);  with momentum b ← μ b + u, θ ← θ − η b; else θ ← θ − η u.
+    Long because it documents each of its hyperparameters.
+
+    Args:
+        param: The parameter θ (NumPy or torch; a leading population axis P allowed).
+        grad: ∇f(θ), the shape of ``param``.
+        state: The state from ``rmsprop_init`` or the previous step.
+        lr: Learning rate η >= 0, a number or one per member (shape (P,)).
+        alpha: α in [0, 1], the decay of the running averages.
+        eps: ε >= 0, added to the denominator.
+        weight_decay: λ >= 0 (L2 penalty added to the gradient).
+        momentum: μ >= 0; 0 for none.
+        centered: Divide by the centered second moment s − m².
+        maximize: Ascend instead of descend.
+
+    Returns:
+        The new parameter and state.
     """
     values = {
         "lr": lr,
@@ -108,7 +131,15 @@ def rmsprop(
 
 
 def adagrad_init(param: Array, initial_accumulator_value: Hyperparameter = 0.0) -> AdagradState:
-    """The state of Adagrad for ``param``: the squared-gradient sum starts at the given value."""
+    """The state of Adagrad for ``param``: the squared-gradient sum starts at the given value.
+
+    Args:
+        param: The parameter array (NumPy or torch).
+        initial_accumulator_value: The sum's start, >= 0, a number or one per member.
+
+    Returns:
+        The state.
+    """
     check_arrays("adagrad_init", param, param)
     values = {"initial_accumulator_value": initial_accumulator_value}
     check_hyperparameters("adagrad_init", values, ADAGRAD_TABLE)
@@ -134,6 +165,19 @@ def adagrad(
 
     t ← t + 1;  g ← ∇f(θ) + λθ;  η_t ← η / (1 + (t − 1) δ);  G ← G + g²;
     θ ← θ − η_t g / (√G + ε).
+
+    Args:
+        param: The parameter θ (NumPy or torch; a leading population axis P allowed).
+        grad: ∇f(θ), the shape of ``param``.
+        state: The state from ``adagrad_init`` or the previous step.
+        lr: Learning rate η >= 0, a number or one per member (shape (P,)).
+        lr_decay: δ >= 0, the learning rate's decay per step.
+        weight_decay: λ >= 0 (L2 penalty added to the gradient).
+        eps: ε >= 0, added to the denominator.
+        maximize: Ascend instead of descend.
+
+    Returns:
+        The new parameter and state.
     """
     values = {
         "lr": lr,

@@ -67,6 +67,16 @@ def hypergradient_lr(
 
     θ_{t−1} = θ_{t−2} − η d_prev gives ∂f(θ_{t−1})/∂η = −g·d_prev, so descending on η adds
     β g·d_prev; the dot product runs over every axis but the population axis of ``lr``.
+
+    Args:
+        lr: The current learning rate η (one per member with a population axis).
+        g: The gradient at the current parameter.
+        previous_direction: The previous step's direction d_prev; None on the first step.
+        hypergrad_lr: β, the hypergradient learning rate.
+        lr_bounds: (low, high) that η is clipped to; None for no clip.
+
+    Returns:
+        The new learning rate (``lr`` itself on the first step).
     """
     if previous_direction is not None:
         size = population_size(lr)
@@ -85,7 +95,15 @@ def _broadcast_lr(lr: Array, param: Array) -> Array:
 
 
 def sgd_hd_init(param: Array, lr: Hyperparameter = 1e-3) -> SGDHDState:
-    """The state of SGD-HD for ``param``, starting from learning rate ``lr``."""
+    """The state of SGD-HD for ``param``, starting from learning rate ``lr``.
+
+    Args:
+        param: The parameter array (NumPy or torch).
+        lr: The first learning rate, a number or one per member.
+
+    Returns:
+        The state.
+    """
     return SGDHDState(_initial_lr("sgd_hd_init", param, lr), None, SGDState())
 
 
@@ -106,6 +124,22 @@ def sgd_hd(
 
     g ← ∇f(θ) + λθ;  η ← clip(η + β g·d_prev);  d ← SGD's (momentum) direction;  θ ← θ − η d.
     β = ``hypergrad_lr``; tunesmith.optim.hypergradient says how its default was chosen.
+    Long because it documents each of its hyperparameters.
+
+    Args:
+        param: The parameter θ (NumPy or torch; a leading population axis P allowed).
+        grad: ∇f(θ), the shape of ``param``.
+        state: The state from ``sgd_hd_init`` (which holds η) or the previous step.
+        hypergrad_lr: β >= 0, the hypergradient learning rate.
+        lr_bounds: (low, high) that η is clipped to; None for no clip.
+        momentum: μ >= 0; 0 for plain SGD.
+        dampening: τ in [0, 1].
+        weight_decay: λ >= 0 (L2 penalty added to the gradient).
+        nesterov: Nesterov momentum.
+        maximize: Ascend instead of descend.
+
+    Returns:
+        The new parameter and state (with the adapted η).
     """
     values = {
         "hypergrad_lr": hypergrad_lr,
@@ -129,7 +163,15 @@ def sgd_hd(
 
 
 def adam_hd_init(param: Array, lr: Hyperparameter = 1e-3) -> AdamHDState:
-    """The state of Adam-HD for ``param``, starting from learning rate ``lr``."""
+    """The state of Adam-HD for ``param``, starting from learning rate ``lr``.
+
+    Args:
+        param: The parameter array (NumPy or torch).
+        lr: The first learning rate, a number or one per member.
+
+    Returns:
+        The state.
+    """
     return AdamHDState(_initial_lr("adam_hd_init", param, lr), None, adam_init(param))
 
 
@@ -152,6 +194,23 @@ def adam_hd(
     g ← ∇f(θ) (+ λθ unless decoupled);  η ← clip(η + β g·d_prev);
     d ← m̂ / (√v̂ + ε) (+ λθ when decoupled);  θ ← θ − η d.
     β = ``hypergrad_lr``; tunesmith.optim.hypergradient says how its default was chosen.
+    Long because it documents each of its hyperparameters.
+
+    Args:
+        param: The parameter θ (NumPy or torch; a leading population axis P allowed).
+        grad: ∇f(θ), the shape of ``param``.
+        state: The state from ``adam_hd_init`` (which holds η) or the previous step.
+        hypergrad_lr: β >= 0, the hypergradient learning rate.
+        lr_bounds: (low, high) that η is clipped to; None for no clip.
+        betas: (β₁, β₂), each in [0, 1).
+        eps: ε >= 0, added to the denominator.
+        weight_decay: λ >= 0.
+        amsgrad: Use the running max of v (AMSGrad).
+        decoupled_weight_decay: Add λθ to the direction instead of the gradient.
+        maximize: Ascend instead of descend.
+
+    Returns:
+        The new parameter and state (with the adapted η).
     """
     values = {
         "hypergrad_lr": hypergrad_lr,

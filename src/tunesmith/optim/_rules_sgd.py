@@ -38,7 +38,14 @@ class SGDState(NamedTuple):
 
 
 def gradient_descent_init(param: Array) -> GradientDescentState:
-    """The (empty) state of plain gradient descent for ``param``."""
+    """The (empty) state of plain gradient descent for ``param``.
+
+    Args:
+        param: The parameter array (NumPy or torch).
+
+    Returns:
+        The empty state.
+    """
     check_arrays("gradient_descent_init", param, param)
     return GradientDescentState()
 
@@ -54,6 +61,24 @@ def gradient_descent(
     """One step of plain gradient descent (Cauchy 1847).
 
     θ ← θ − η g, with g = ∇f(θ) (−∇f(θ) when maximizing).
+
+    Args:
+        param: The parameter θ (NumPy or torch; a leading population axis P allowed).
+        grad: ∇f(θ), the shape of ``param``.
+        state: The state from ``gradient_descent_init``.
+        lr: Learning rate η >= 0, a number or one per member (shape (P,)).
+        maximize: Ascend instead of descend.
+
+    Returns:
+        The new parameter and the state.
+
+    Examples:
+        >>> import numpy as np
+        >>> from tunesmith.optim.functional import gradient_descent, gradient_descent_init
+        >>> theta = np.array([1.0, -2.0])
+        >>> theta, state = gradient_descent(theta, 2 * theta, gradient_descent_init(theta), lr=0.25)
+        >>> theta
+        array([ 0.5, -1. ])
     """
     h = rule_inputs(
         "gradient_descent", param, grad, {"lr": lr, "maximize": maximize}, GRADIENT_DESCENT_TABLE
@@ -62,7 +87,14 @@ def gradient_descent(
 
 
 def sgd_init(param: Array) -> SGDState:
-    """The state of SGD for ``param``: no momentum buffer until the first step."""
+    """The state of SGD for ``param``: no momentum buffer until the first step.
+
+    Args:
+        param: The parameter array (NumPy or torch).
+
+    Returns:
+        The state, its momentum buffer None.
+    """
     check_arrays("sgd_init", param, param)
     return SGDState()
 
@@ -83,6 +115,20 @@ def sgd(
 
     g ← ∇f(θ) + λθ;  b ← g on the first step, else μ b + (1 − τ) g;
     d ← g + μ b with Nesterov, else b (d ← g when μ = 0);  θ ← θ − η d.
+
+    Args:
+        param: The parameter θ (NumPy or torch; a leading population axis P allowed).
+        grad: ∇f(θ), the shape of ``param``.
+        state: The state from ``sgd_init`` or the previous step.
+        lr: Learning rate η >= 0, a number or one per member (shape (P,)).
+        momentum: μ >= 0; 0 for plain SGD.
+        dampening: τ in [0, 1].
+        weight_decay: λ >= 0 (L2 penalty added to the gradient).
+        nesterov: Nesterov momentum (needs μ > 0 and τ = 0).
+        maximize: Ascend instead of descend.
+
+    Returns:
+        The new parameter and state.
     """
     values = {
         "lr": lr,
@@ -108,6 +154,16 @@ def sgd_direction(
     """SGD's direction d for the signed, decayed gradient ``g``, and the advanced state.
 
     b ← g on the first step, else μ b + (1 − τ) g;  d ← g + μ b (Nesterov) or b;  d ← g if μ = 0.
+
+    Args:
+        g: The signed gradient with weight decay added.
+        state: The momentum buffer so far.
+        momentum: μ, a number or one per member.
+        dampening: τ, a number or one per member.
+        nesterov: Nesterov momentum.
+
+    Returns:
+        The direction d and the advanced state.
     """
     if is_zero(momentum):
         return g, state

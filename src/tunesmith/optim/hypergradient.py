@@ -100,6 +100,31 @@ class SGDHD(_HypergradientOptimizer):
 
     Accepts every keyword of SGD; ``foreach`` and ``fused`` are ignored, ``differentiable``
     must be False. ``hypergrad_lr``: see the module docstring.
+
+    Args:
+        params: The tensors to optimize, or param-group dicts.
+        lr: The first learning rate η, a number or one per population member.
+        hypergrad_lr: β, the hypergradient learning rate (default 1e-2).
+        momentum: μ >= 0; 0 for plain SGD.
+        dampening: τ in [0, 1].
+        weight_decay: λ >= 0 (L2 penalty added to the gradient).
+        nesterov: Nesterov momentum (needs μ > 0 and τ = 0).
+        lr_bounds: (low, high) that η is clipped to; None for no clip.
+        maximize: Ascend instead of descend.
+        foreach: Accepted and ignored (None or a bool).
+        differentiable: Must be False.
+        fused: Accepted and ignored (None or a bool; not with ``foreach=True``).
+
+    Raises:
+        ValueError: A hyperparameter breaks its rule; the message names it.
+
+    Examples:
+        >>> import torch
+        >>> from tunesmith.optim import SGDHD
+        >>> model = torch.nn.Linear(3, 1)
+        >>> opt = SGDHD(model.parameters(), lr=0.01, momentum=0.9, lr_bounds=(0.0, 0.1))
+        >>> model(torch.ones(2, 3)).pow(2).mean().backward()
+        >>> opt.step()
     """
 
     hyperparameter_table = SGD_HD_TABLE
@@ -148,6 +173,35 @@ class AdamHD(_HypergradientOptimizer):
 
     Accepts every keyword of Adam; ``foreach``, ``fused`` and ``capturable`` are ignored,
     ``differentiable`` must be False. ``hypergrad_lr``: see the module docstring.
+
+    Args:
+        params: The tensors to optimize, or param-group dicts.
+        lr: The first learning rate η, a number or one per population member.
+        hypergrad_lr: β, the hypergradient learning rate (default 1e-5).
+        betas: (β₁, β₂), each in [0, 1).
+        eps: ε >= 0, added to the denominator.
+        weight_decay: λ >= 0.
+        amsgrad: Use the running max of v (AMSGrad).
+        lr_bounds: (low, high) that η is clipped to; None for no clip.
+        decoupled_weight_decay: Add λθ to the direction instead of the gradient.
+        maximize: Ascend instead of descend.
+        foreach: Accepted and ignored (None or a bool).
+        capturable: Accepted and ignored.
+        differentiable: Must be False.
+        fused: Accepted and ignored (None or a bool; not with ``foreach=True``).
+
+    Raises:
+        ValueError: A hyperparameter breaks its rule; the message names it.
+
+    Examples:
+        >>> import torch
+        >>> from tunesmith.optim import AdamHD
+        >>> model = torch.nn.Linear(3, 1)
+        >>> opt = AdamHD(model.parameters(), lr=1e-3, lr_bounds=(0.0, 0.1))
+        >>> model(torch.ones(2, 3)).pow(2).mean().backward()
+        >>> opt.step()
+        >>> 0.0 <= opt.param_groups[0]["lr"] <= 0.1
+        True
     """
 
     hyperparameter_table = ADAM_HD_TABLE

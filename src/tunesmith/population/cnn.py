@@ -29,6 +29,18 @@ class CNN(MLP):
     Images come as (n, H, W), (n, C, H, W), or (n, H·W) with ``image_shape=(H, W)`` or a square
     H·W (scikit-learn's 8×8 digits as they load). Members are side by side on the channel axis:
     the first convolution is one ordinary convolution, later ones grouped by member.
+
+    Args:
+        channels: Output channels of each convolution (at least one).
+        hidden: Widths of the dense layers after the convolutions.
+        kernel_size: The convolutions' odd kernel size k.
+        activation: One of "relu", "tanh", "sigmoid", "gelu", "elu", "leaky_relu", "silu".
+        dropout: Dropout probability of the dense layers, in [0, 1).
+        image_shape: (H, W) of images given as rows of H·W pixels; None for square ones.
+        task: "classification" or "regression".
+
+    Raises:
+        ValueError: An argument breaks its rule; the message names it.
     """
 
     structure_keys = frozenset({"channels", "hidden", "activation"})

@@ -203,7 +203,7 @@ def hypergradient_objective(model: Model, X: Any, y: Any, **kwargs: Any) -> Hype
         ValueError: An argument breaks its rule (the message names it).
         TypeError: An unknown keyword argument.
 
-    Example:
+    Examples:
         >>> objective = hypergradient_objective(MLP(hidden=(16,)), X, y, X_val=Xv, y_val=yv,
         ...     optimizer="momentum", space={"lr": ts.Float(1e-3, 1.0, log=True)})  # doctest: +SKIP
         >>> study = ts.create_study(strategy=GradientDescent(estimator="exact"))  # doctest: +SKIP

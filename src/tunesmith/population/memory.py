@@ -39,7 +39,17 @@ class Footprint:
 def estimate_bytes(
     n_params: int, activation_size: int, batch_size: int, itemsize: int = 4
 ) -> Footprint:
-    """One member's bytes: parameters × copies, plus batch_size × activation floats."""
+    """One member's bytes: parameters × copies, plus batch_size × activation floats.
+
+    Args:
+        n_params: The member's number of weights.
+        activation_size: Floats of activations per sample (``Model.activation_size``).
+        batch_size: Samples per step.
+        itemsize: Bytes per float (4 for float32, 8 for float64).
+
+    Returns:
+        The bytes kept between steps and the bytes used only during a step.
+    """
     persistent = n_params * _PERSISTENT_COPIES * itemsize
     transient = n_params * _TRANSIENT_COPIES * itemsize
     transient += batch_size * activation_size * _ACTIVATION_SLACK * itemsize
@@ -58,7 +68,14 @@ def _meminfo_available() -> int | None:
 
 
 def available_memory(device: torch.device | str = "cpu") -> int:
-    """Bytes a population may use on ``device``: a share of what is free there now."""
+    """Bytes a population may use on ``device``: a share of what is free there now.
+
+    Args:
+        device: "cpu", "cuda", "cuda:1" or a torch.device.
+
+    Returns:
+        The bytes.
+    """
     device = torch.device(device)
     if device.type == "cuda":
         free, _total = torch.cuda.mem_get_info(device)

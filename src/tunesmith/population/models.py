@@ -37,6 +37,13 @@ class ParamSpec:
     ``penalized`` weights take the members' ``l1``/``l2`` penalties (biases usually do not).
     ``forward`` returns (P, outputs, B) for a batch ``x`` (B, *input_shape) shared by all
     members; ``examples/population_residual_mlp.py`` builds a residual MLP this way.
+
+    Attributes:
+        name: Dotted as in a ``torch.nn.Module`` state dict.
+        shape: One member's shape.
+        fan_in: Sets the starting range U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+        penalized: Whether the members' ``l1``/``l2`` penalties apply.
+        init: "uniform" (PyTorch's default) or "zeros".
     """
 
     name: str
@@ -84,30 +91,82 @@ class Model:
     has_hidden: bool = False  # whether there are hidden units for dropout
 
     def resolve(self, structure: Mapping[str, Any], index: int = 0) -> Model:
-        """This model with a config's shape keys applied; itself when there are none."""
+        """This model with a config's shape keys applied; itself when there are none.
+
+        Args:
+            structure: The config's shape keys (``structure_keys``) and their values.
+            index: The config's index, for error messages.
+
+        Returns:
+            The model for that config.
+        """
         return self
 
     def key(self) -> tuple:
-        """What makes two members' weights the same shape (and their graph the same)."""
+        """What makes two members' weights the same shape (and their graph the same).
+
+        Returns:
+            A hashable key; members with equal keys train in one group.
+        """
         return (type(self).__name__,)
 
     def input_shape(self, x_shape: tuple[int, ...]) -> tuple[int, ...]:
-        """The per-sample shape the forward pass takes, from the data's shape (n, ...)."""
+        """The per-sample shape the forward pass takes, from the data's shape (n, ...).
+
+        Args:
+            x_shape: The shape of the training data.
+
+        Returns:
+            One sample's shape.
+        """
         return (math.prod(x_shape[1:]),)
 
     def n_outputs(self, n_targets: int) -> int:
-        """Output units for ``n_targets`` classes (classification) or target columns."""
+        """Output units for ``n_targets`` classes (classification) or target columns.
+
+        Args:
+            n_targets: The number of classes, or of target columns.
+
+        Returns:
+            The number of outputs.
+        """
         return n_targets
 
     def params(self, input_shape: tuple[int, ...], n_outputs: int) -> list[ParamSpec]:
+        """One member's weights (the extension point of a custom model).
+
+        Args:
+            input_shape: One sample's shape (``input_shape``).
+            n_outputs: The number of outputs (``n_outputs``).
+
+        Returns:
+            One ``ParamSpec`` per weight.
+        """
         raise NotImplementedError
 
     def forward(self, w: Mapping[str, Tensor], x: Tensor, dropout: Dropout | None) -> Tensor:
-        """Every member's outputs for the batch ``x`` (B, ...) as (P, outputs, B)."""
+        """Every member's outputs for the batch ``x`` (B, ...) as (P, outputs, B).
+
+        Args:
+            w: Weight name -> tensor with a leading population axis, (P, *shape).
+            x: The batch, (B, *input_shape), shared by all members.
+            dropout: The members' dropout, or None (evaluation, or no dropout).
+
+        Returns:
+            The outputs, (P, outputs, B).
+        """
         raise NotImplementedError
 
     def activation_size(self, input_shape: tuple[int, ...], n_outputs: int) -> int:
-        """Floats of activations one member keeps per sample for the backward pass."""
+        """Floats of activations one member keeps per sample for the backward pass.
+
+        Args:
+            input_shape: One sample's shape.
+            n_outputs: The number of outputs.
+
+        Returns:
+            The number of floats (for memory planning).
+        """
         return 2 * n_outputs
 
     def __repr__(self) -> str:
@@ -151,7 +210,17 @@ class Logistic(Linear):
 
 
 class MLP(Model):
-    """A multilayer perceptron: dense layers of widths ``hidden``, ``activation``, dropout."""
+    """A multilayer perceptron: dense layers of widths ``hidden``, ``activation``, dropout.
+
+    Args:
+        hidden: Widths of the hidden layers (an int for one layer).
+        activation: One of "relu", "tanh", "sigmoid", "gelu", "elu", "leaky_relu", "silu".
+        dropout: Dropout probability of the hidden layers, in [0, 1).
+        task: "classification" or "regression".
+
+    Raises:
+        ValueError: An argument breaks its rule; the message names it.
+    """
 
     structure_keys = frozenset({"hidden", "width", "depth", "activation"})
     has_hidden = True

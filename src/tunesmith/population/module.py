@@ -28,6 +28,14 @@ class MemberModule(nn.Module):
     row per sample. ``predict`` and ``predict_proba`` take and return NumPy arrays, as a
     scikit-learn estimator does: the class labels of the training targets, their
     probabilities (softmax, or a sigmoid over one logit), or the regression values.
+
+    Args:
+        model: The model family the member was trained as.
+        weights: The member's weights by their population names (one member's slices).
+        input_shape: The shape of one sample as the model takes it.
+        n_outputs: Outputs per sample.
+        classes: The class labels of the training targets; None for regression.
+        target_ndim: 1 for a 1-D regression target (``predict`` returns a vector), else 2.
     """
 
     def __init__(
@@ -62,11 +70,22 @@ class MemberModule(nn.Module):
         return owner, leaf
 
     def weights(self) -> dict[str, Tensor]:
-        """The weights by their population names."""
+        """The weights by their population names.
+
+        Returns:
+            Name -> the parameter tensor.
+        """
         return {name: getattr(*self._owner(name)) for name in self.names}
 
     def forward(self, x: Tensor) -> Tensor:
-        """Outputs (B, outputs) for samples x, from the model's forward pass with one member."""
+        """Outputs (B, outputs) for samples x, from the model's forward pass with one member.
+
+        Args:
+            x: A float tensor of B samples shaped as the training data.
+
+        Returns:
+            Logits (classification) or values (regression), one row per sample.
+        """
         first = self.names[0]
         x = x.to(dtype=self.weights()[first].dtype).reshape(-1, *self.input_shape)
         batched = {name: w.unsqueeze(0) for name, w in self.weights().items()}
@@ -78,7 +97,17 @@ class MemberModule(nn.Module):
         return self.forward(torch.as_tensor(np.asarray(X), device=device))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities (n_samples, n_classes) for a classification member."""
+        """Class probabilities (n_samples, n_classes) for a classification member.
+
+        Args:
+            X: Samples shaped as the training data (array-like).
+
+        Returns:
+            The probabilities, one row per sample.
+
+        Raises:
+            AttributeError: The member is a regression member.
+        """
         if self.classes is None:
             raise AttributeError("predict_proba is for classification members only.")
         out = self._outputs(X).double()
@@ -88,7 +117,14 @@ class MemberModule(nn.Module):
         return torch.softmax(out, dim=1).cpu().numpy()
 
     def predict(self, X: Any) -> np.ndarray:
-        """Class labels (classification) or values (regression), one per sample."""
+        """Class labels (classification) or values (regression), one per sample.
+
+        Args:
+            X: Samples shaped as the training data (array-like).
+
+        Returns:
+            The predictions, a NumPy array.
+        """
         out = self._outputs(X)
         if self.classes is not None:
             index = (out[:, 0] > 0).long() if out.shape[1] == 1 else out.argmax(1)

@@ -119,7 +119,7 @@ class PopulationObjective:
             ValueError: ``keep`` was given without ``store`` and the study is not stored in a
                 SQLite file (memory or PostgreSQL storage): name a folder with ``store``.
 
-        Example:
+        Examples:
             >>> objective = population.objective(MLP(), X, y, keep=2)  # doctest: +SKIP
             >>> study.optimize(objective, n_trials=64, batch_size=16)  # doctest: +SKIP
         """

@@ -73,20 +73,32 @@ TABLE: dict[str, Constraint] = {
 class TrainingOptions:
     """The options of one population training run (all but the model, data and configs).
 
-    epochs: epochs to train (int >= 1). batch_size: minibatch size, None for full batches.
-    device: "cpu", "cuda", "cuda:1" or a torch.device (kept as a torch.device). seed: the
-    seed of the shared random streams (initial weights, minibatch order, dropout noise).
-    memory_budget: bytes one chunk may use, None for a share of the free device memory.
-    early_stopping: None, "halving" (successive halving at epochs ``min_epochs · eta^k``,
-    keeping the best ⌈n/eta⌉) or "patience" (a member stops once its validation metric has
-    not improved for ``patience`` epochs; with ``restore_best`` its weights go back to its
-    best epoch's; ``monitor``: None for accuracy or mse, "val_loss" for the validation loss).
-    schedule: None, "cosine", "step", "exponential", "onecycle", "warmup_cosine" or a callable
-    epoch -> factor (see ``schedules``). dtype: torch.float32 or torch.float64. class_weight:
-    None, "balanced" (n / (n_classes · count)) or a dict class -> weight, for classification.
-    cv: None or k >= 2: k-fold cross-validation, each config trained as k members, one per
-    held-out fold of the training data (not with "halving", nor with X_val).
-    ``owner`` names the function the values were given to, in error messages; it is not kept.
+    Args:
+        epochs: Epochs to train (int >= 1).
+        batch_size: Minibatch size, None for full batches.
+        device: "cpu", "cuda", "cuda:1" or a torch.device (kept as a torch.device).
+        seed: The seed of the shared random streams (initial weights, minibatch order,
+            dropout noise).
+        memory_budget: Bytes one chunk may use, None for a share of the free device memory.
+        early_stopping: None, "halving" (successive halving at epochs ``min_epochs · eta^k``,
+            keeping the best ⌈n/eta⌉) or "patience" (a member stops once its validation
+            metric has not improved for ``patience`` epochs).
+        eta: The halving factor (int >= 2).
+        min_epochs: The first halving rung (int >= 1).
+        schedule: None, "cosine", "step", "exponential", "onecycle", "warmup_cosine" or a
+            callable epoch -> factor (see ``schedules``).
+        dtype: torch.float32 or torch.float64.
+        patience: Epochs without improvement before "patience" stops a member.
+        restore_best: With "patience", a member's weights go back to its best epoch's.
+        monitor: None for accuracy or mse, "val_loss" for the validation loss.
+        cv: None or k >= 2: k-fold cross-validation, each config trained as k members, one
+            per held-out fold of the training data (not with "halving", nor with X_val).
+        class_weight: None, "balanced" (n / (n_classes · count)) or a dict class -> weight,
+            for classification.
+        owner: Names the function the values were given to, in error messages; not kept.
+
+    Raises:
+        ValueError: An option breaks its rule; the message names it and ``owner``.
     """
 
     epochs: int = 10
@@ -122,8 +134,20 @@ class TrainingOptions:
     def of(
         cls, owner: str, options: TrainingOptions | None, values: Mapping[str, Any]
     ) -> TrainingOptions:
-        """``options`` (or the defaults) with ``values`` given as keyword arguments to
-        ``owner`` applied and checked; an unknown keyword is a TypeError, as in any call."""
+        """``options`` (or the defaults) with ``values`` applied and checked.
+
+        Args:
+            owner: The function the values were given to as keyword arguments.
+            options: The options to start from; None for the defaults.
+            values: Option name -> value.
+
+        Returns:
+            The checked options (``options`` itself when ``values`` is empty).
+
+        Raises:
+            TypeError: An unknown keyword, as in any call.
+            ValueError: ``options`` is not a TrainingOptions, or a value breaks its rule.
+        """
         unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
             raise TypeError(
@@ -140,15 +164,27 @@ class TrainingOptions:
         return dataclasses.replace(options or cls(), **values, owner=owner)
 
     def as_dict(self) -> dict[str, Any]:
-        """The options by name."""
+        """The options by name.
+
+        Returns:
+            Option name -> value.
+        """
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def lr_scale(self) -> Callable[[int], float] | None:
-        """The learning-rate factor of each epoch under ``schedule``."""
+        """The learning-rate factor of each epoch under ``schedule``.
+
+        Returns:
+            epoch -> factor; None without a schedule.
+        """
         return lr_schedule(self.schedule, self.epochs)
 
     def rungs(self) -> list[int]:
-        """The epochs at which successive halving ranks members; [] without early stopping."""
+        """The epochs at which successive halving ranks members.
+
+        Returns:
+            The rungs; [] unless ``early_stopping="halving"``.
+        """
         if self.early_stopping != "halving":
             return []
         return halving_rungs(self.epochs, self.eta, self.min_epochs)

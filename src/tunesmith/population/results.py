@@ -29,6 +29,29 @@ class MemberResult:
     after which the monitored metric was best (the weights are that epoch's with
     ``restore_best``), and ``stopped_epoch`` the number trained when the member stopped (None
     when it trained to the end); the loss curve ends there.
+
+    Attributes:
+        params: The member's config (its hyperparameters).
+        loss_curve: The mean training loss of each epoch, penalties aside.
+        accuracy: Validation accuracy (classification), else None.
+        mse: Validation mean squared error (regression), else None.
+        failed: Whether its loss or weights stopped being finite.
+        error: Why it failed.
+        pruned: Whether successive halving stopped it.
+        epochs: Epochs trained.
+        weights: Its trained weights by population name.
+        chunk: Which sub-population (shape group and memory chunk) trained it.
+        intermediate: The metric at each halving rung, by epoch.
+        architecture: The resolved model that rebuilds the member.
+        input_shape: The shape of one sample as the model takes it.
+        n_outputs: Outputs per sample.
+        classes: The class labels (classification), else None.
+        target_ndim: The regression target's number of dimensions.
+        val_loss: The mean loss on the validation data.
+        best_epoch: With "patience": the epochs after which the monitored metric was best.
+        stopped_epoch: With "patience": the epochs trained when it stopped (None: to the end).
+        cv_scores: The metric on each held-out fold (``cv=k``), else None.
+        folds: The result of each fold's member (``cv=k``).
     """
 
     params: dict[str, Any]
@@ -56,7 +79,14 @@ class MemberResult:
 
     def to_module(self) -> MemberModule:
         """The trained member as a ``torch.nn.Module`` (``MemberModule``: ``predict``,
-        ``predict_proba``); its outputs are the population's outputs for this member."""
+        ``predict_proba``); its outputs are the population's outputs for this member.
+
+        Returns:
+            The module.
+
+        Raises:
+            ValueError: The result holds no trained weights.
+        """
         if self.architecture is None or not self.weights:
             raise ValueError("This MemberResult holds no trained weights to build a module from.")
         return MemberModule(
@@ -74,8 +104,14 @@ class MemberResult:
         return self.loss_curve[-1] if self.loss_curve else None
 
     def metric(self, name: str) -> float | None:
-        """``accuracy``, ``mse``, ``loss`` (training) or ``val_loss`` by name; None for a failed
-        member."""
+        """``accuracy``, ``mse``, ``loss`` (training) or ``val_loss`` by name.
+
+        Args:
+            name: ``"accuracy"``, ``"mse"``, ``"loss"`` or ``"val_loss"``.
+
+        Returns:
+            The value; None for a failed member or a value that is missing or not finite.
+        """
         if self.failed:
             return None
         values = {"accuracy": self.accuracy, "mse": self.mse, "loss": self.loss}

@@ -78,7 +78,7 @@ def default_store(database: str | os.PathLike[str], study_name: str) -> Path:
     Returns:
         The folder, absolute (it is created when the first member is kept).
 
-    Example:
+    Examples:
         >>> default_store("/runs/search.db", "mlp digits").as_posix()
         '/runs/search.tunesmith-weights/mlp_digits'
     """
@@ -144,8 +144,16 @@ def _model_for(record: Mapping[str, Any], model: Model | None, where: str) -> Mo
 def load_member(path: str | os.PathLike[str], model: Model | None = None) -> MemberModule:
     """A kept member's file as a ``MemberModule`` (read with ``weights_only=True``).
 
-    ``model``: the model trained (needed for a custom ``Model`` subclass; MLP, CNN, Linear and
-    Logistic are rebuilt from the file).
+    Args:
+        path: The member's file.
+        model: The model trained (needed for a custom ``Model`` subclass; MLP, CNN, Linear
+            and Logistic are rebuilt from the file).
+
+    Returns:
+        The member as a ``torch.nn.Module``.
+
+    Raises:
+        ValueError: ``path`` is not a kept member file.
     """
     record = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(record, dict) or record.get("format") != _FORMAT:
@@ -169,7 +177,18 @@ def load_best(study: Any, model: Model | None = None, *, rank: int = 0) -> Membe
     Trials rank by the study's direction; only completed trials whose files were kept (by
     ``objective(..., store=...)``, or ``objective(..., keep=K)`` in the folder beside the
     study's SQLite file, ``default_store``) count: each trial names its file in its user
-    attribute ``weights_file``. ``model`` is needed for a custom ``Model`` only.
+    attribute ``weights_file``.
+
+    Args:
+        study: The study whose population trials kept their members.
+        model: The model trained; needed for a custom ``Model`` only.
+        rank: 0 for the best member, 1 for the second best, ...
+
+    Returns:
+        The member as a ``torch.nn.Module``.
+
+    Raises:
+        ValueError: ``rank`` is not below the number of kept members.
     """
     if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0:
         raise ValueError(f"The 'rank' parameter of load_best must be an int >= 0. Got {rank!r}.")

@@ -51,36 +51,50 @@ def train(
 ) -> list[MemberResult]:
     """Train one ``model`` per config as one batched computation; one result per config, in order.
 
-    A config maps hyperparameter names to values: ``optimizer`` ("sgd", "momentum", "rmsprop",
-    "adam", "adamw"), ``lr``, ``momentum``, ``beta1``/``beta2`` (or ``betas``), ``eps``,
-    ``alpha``, ``weight_decay``, ``dropout``, ``init_scale``, ``l1``, ``l2`` (missing ones take
-    the optimizer's defaults, as in torch.optim), and the model's shape keys (MLP: ``hidden``
-    or ``width``/``depth``, ``activation``; CNN: ``channels``, ``hidden``, ``activation``).
     Members share the seed's random numbers (initial weights before ``init_scale``, minibatch
     order, dropout noise), so each trains as it would alone, to float rounding. A member whose
     loss or update stops being finite is marked failed and frozen; the others go on.
+    ``early_stopping="halving"`` ranks members at epochs ``min_epochs · eta^k`` and freezes all
+    but the best ⌈n/eta⌉ (``pruned``; equal metrics ranked by ``val_loss``).
+    ``early_stopping="patience"`` stops each member once its validation metric (``monitor``)
+    has not improved for ``patience`` epochs, its best epoch's weights restored with
+    ``restore_best`` (``best_epoch``, ``stopped_epoch``). Long because it documents the
+    configs and every training option.
 
-    The keyword arguments are the training options of ``TrainingOptions``: ``epochs=10``,
-    ``batch_size=32``, ``device="cpu"``, ``seed=0``, ``memory_budget=None``,
-    ``early_stopping=None``, ``eta=3``, ``min_epochs=1``, ``schedule=None``,
-    ``dtype=torch.float32``, ``patience=5``, ``restore_best=True``, ``monitor=None``,
-    ``cv=None``, ``class_weight=None``; or one ``options=TrainingOptions(...)`` (keywords
-    given with it override its values). ``sample_weight`` (>= 0 per sample) and
-    ``class_weight`` make the training loss Σ w_i l_i / Σ w_i, w_i = s_i · c_{y_i}. ``cv=k``
-    trains each config as k members, each holding out and measured on one fold of (X, y)
-    (``cv_scores``, the metric their mean, ``folds`` the fold results).
+    Args:
+        model: The model family (``MLP``, ``CNN``, ``Linear``, ``Logistic`` or a ``Model``).
+        X: Training samples.
+        y: Training targets.
+        configs: One dict per member, hyperparameter names to values: ``optimizer`` ("sgd",
+            "momentum", "rmsprop", "adam", "adamw"), ``lr``, ``momentum``, ``beta1``/``beta2``
+            (or ``betas``), ``eps``, ``alpha``, ``weight_decay``, ``dropout``, ``init_scale``,
+            ``l1``, ``l2`` (missing ones take the optimizer's defaults, as in torch.optim), and
+            the model's shape keys (MLP: ``hidden`` or ``width``/``depth``, ``activation``; CNN:
+            ``channels``, ``hidden``, ``activation``).
+        X_val: Validation samples; None measures on the training data.
+        y_val: Validation targets.
+        sample_weight: One weight >= 0 per sample; with ``class_weight`` the training loss is
+            Σ w_i l_i / Σ w_i, w_i = s_i · c_{y_i}.
+        options: One ``TrainingOptions``; keywords given with it override its values.
+        **kwargs: The training options of ``TrainingOptions``: ``epochs=10``,
+            ``batch_size=32``, ``device="cpu"``, ``seed=0``, ``memory_budget=None`` (bytes one
+            chunk's weights, optimizer states and activations may use; default a share of the
+            free device memory), ``early_stopping=None``, ``eta=3``, ``min_epochs=1``,
+            ``schedule=None`` ("cosine", "step", "exponential", "onecycle", "warmup_cosine" or
+            a callable epoch -> factor), ``dtype=torch.float32``, ``patience=5``,
+            ``restore_best=True``, ``monitor=None``, ``cv=None`` (k: each config trained as k
+            members, each holding out and measured on one fold of (X, y): ``cv_scores``, the
+            metric their mean, ``folds`` the fold results), ``class_weight=None``.
 
-    Each result holds the validation ``accuracy`` (classification) or ``mse`` (regression)
-    and ``val_loss``, measured on (X_val, y_val) or else the training data, the per-epoch
-    ``loss_curve`` and the final ``weights`` (NumPy arrays; dense weights (out, in) as in
-    torch.nn.Linear). ``early_stopping="halving"`` ranks members at epochs
-    ``min_epochs · eta^k`` and freezes all but the best ⌈n/eta⌉ (``pruned``; equal metrics
-    ranked by ``val_loss``). ``early_stopping="patience"`` stops each member once its
-    validation metric (``monitor``) has not improved for ``patience`` epochs, its best epoch's
-    weights restored with ``restore_best`` (``best_epoch``, ``stopped_epoch``). ``schedule``
-    is None, "cosine", "step", "exponential", "onecycle", "warmup_cosine" or a callable
-    epoch -> factor. ``memory_budget`` (bytes) caps what one chunk's weights, optimizer
-    states and activations may use (default: a share of the free device memory).
+    Returns:
+        One ``MemberResult`` per config: the validation ``accuracy`` (classification) or
+        ``mse`` (regression) and ``val_loss``, measured on (X_val, y_val) or else the training
+        data, the per-epoch ``loss_curve`` and the final ``weights`` (NumPy arrays; dense
+        weights (out, in) as in torch.nn.Linear).
+
+    Raises:
+        ValueError: An argument, a config or the data breaks its rule; the message names it.
+        TypeError: An unknown keyword argument.
     """
     check_inputs("train", model=model, configs=configs)
     opts = TrainingOptions.of("train", options, kwargs)

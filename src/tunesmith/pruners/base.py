@@ -26,6 +26,16 @@ class Pruner:
     def prune(
         self, trial: FrozenTrial, history: Sequence[FrozenTrial], directions: Sequence[str]
     ) -> bool:
+        """Whether to stop ``trial`` now (the pruner contract).
+
+        Args:
+            trial: A snapshot of the running trial, its reports in ``intermediate``.
+            history: The study's trials; finished ones carry their intermediate values.
+            directions: The study's directions.
+
+        Returns:
+            True to prune the trial.
+        """
         raise NotImplementedError
 
     def __repr__(self) -> str:

@@ -26,6 +26,11 @@ class SuccessiveHalving(Pruner):
     goes on iff it is in the top ``max(1, n // reduction_factor)`` of those ``n`` values (its own
     included), else it is pruned. Call ``should_prune()`` after every report: a rung is judged
     once, at the report that reaches it.
+
+    Args:
+        min_resource: The step of the first rung (with ``min_early_stopping_rate=0``).
+        reduction_factor: eta: the top 1/eta of a rung goes on (at least 2).
+        min_early_stopping_rate: Rungs skipped at the start.
     """
 
     _parameters = {
@@ -43,7 +48,14 @@ class SuccessiveHalving(Pruner):
         self.min_early_stopping_rate = int(min_early_stopping_rate)
 
     def rung(self, k: int) -> int:
-        """The step of rung ``k``."""
+        """The step of rung ``k``.
+
+        Args:
+            k: The rung, from 0.
+
+        Returns:
+            ``min_resource * reduction_factor ** (min_early_stopping_rate + k)``.
+        """
         return self.min_resource * self.reduction_factor ** (self.min_early_stopping_rate + k)
 
     def prune(
@@ -96,6 +108,14 @@ class Hyperband(Pruner):
     through them in proportion to Hyperband's bracket sizes ``ceil(B / (s' + 1) * eta ** s')``
     (s' halvings), and competes only with trials of its bracket. ``max_resource="auto"`` takes
     the largest last step of the completed trials; nothing is pruned before one completes.
+
+    Args:
+        min_resource: The step at which the most aggressive bracket first halves.
+        max_resource: The largest step a trial reaches, or ``"auto"``.
+        reduction_factor: eta: the top 1/eta of a rung goes on (at least 2).
+
+    Raises:
+        ValueError: ``max_resource`` is below ``min_resource``, or an argument breaks its rule.
     """
 
     _parameters = {
@@ -117,14 +137,29 @@ class Hyperband(Pruner):
         self._layouts: dict[int, tuple[list[SuccessiveHalving], list[int]]] = {}
 
     def n_brackets(self, max_resource: int) -> int:
-        """``floor(log_eta(max_resource / min_resource)) + 1``, in exact integer steps."""
+        """``floor(log_eta(max_resource / min_resource)) + 1``, in exact integer steps.
+
+        Args:
+            max_resource: The largest step a trial reaches.
+
+        Returns:
+            The number of brackets.
+        """
         n, resource = 1, self.min_resource * self.reduction_factor
         while resource <= max_resource:
             n, resource = n + 1, resource * self.reduction_factor
         return n
 
     def bracket(self, number: int, max_resource: int) -> int:
-        """The bracket of trial ``number``."""
+        """The bracket of trial ``number``.
+
+        Args:
+            number: The trial's number.
+            max_resource: The largest step a trial reaches.
+
+        Returns:
+            The bracket, from 0.
+        """
         cycle = self._layout(max_resource)[1]
         return cycle[number % len(cycle)]
 

@@ -24,6 +24,16 @@ class Median(Pruner):
     ``n_warmup_steps``, or unless the latest report is the trial's first one in its interval of
     ``interval_steps`` steps (counted from ``n_warmup_steps``). A trial whose values so far are
     all NaN is pruned.
+
+    Args:
+        n_startup_trials: Completed trials needed before anything is pruned.
+        n_warmup_steps: Steps below this are never pruned.
+        interval_steps: Steps between checks, counted from ``n_warmup_steps``.
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> from tunesmith.pruners import Median
+        >>> study = ts.create_study(space={"x": ts.Float(0, 1)}, pruner=Median(), seed=0)
     """
 
     _parameters = {

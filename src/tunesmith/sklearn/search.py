@@ -38,67 +38,63 @@ __all__ = ["SearchCV"]
 class SearchCV(AliasParams, PicklesStudy, BaseSearchCV):
     """Cross-validated search over an estimator's parameters, proposed by a tunesmith strategy.
 
-    Parameters
-    ----------
-    estimator : estimator object
-        Cloned and fitted once per candidate and fold.
-    space : dict or list of dicts
-        Parameter names mapped to lists of options (GridSearchCV's ``param_grid``; a list of
-        dicts is a union of sub-grids), tunesmith ``Float`` / ``Int`` / ``Choice``, or
-        scipy.stats distributions (RandomizedSearchCV's ``param_distributions``). Options may
-        be any objects, estimators included.
-    strategy : str or Strategy, default="auto"
-        "grid", "random", "genetic", "tpe", ... or a Strategy instance. With "grid" the
-        candidates are ParameterGrid's, in its order. "auto" picks by tunesmith's rule for the
-        space and budget (``n_trials``, else the number of candidates of a finite space, else
-        10): a finite grid within the budget is searched whole, as GridSearchCV would;
-        ``study_.strategy`` shows the pick.
-    n_trials : int or None, default=None
-        Candidates to evaluate. None: the whole grid for "grid"; three generations for a
-        population strategy; else 10. Capped at the number of distinct candidates when finite;
-        a strategy with nothing left to propose ends the fit early. A generation cut short by
-        ``n_trials`` leaves its other members queued in the study.
-    n_iter : int or None, default=None
-        Alias of ``n_trials``, as in RandomizedSearchCV; giving both with different values
-        is an error.
-    scoring, cv, refit, n_jobs, error_score, return_train_score, verbose, pre_dispatch
-        As in GridSearchCV.
-    storage : str, Storage or None, default=None
-        Where the study lives: None (memory), "sqlite:///file.db", "postgresql://...". Prefer
-        a URL to a Storage object: ``clone`` and pickling copy this parameter.
-    study_name : str or None, default=None
-        The study's name; None picks a fresh one per fit. See "Fitting again" below.
-    seed : int or None, default=None
-        Seed of the study: the same seed gives the same candidates.
-    random_state : int, RandomState instance or None, default=None
-        Alias of ``seed``, as in RandomizedSearchCV; a RandomState gives each fit a seed
-        drawn from it. Giving both with different values is an error.
-    pruner : object with ``prune(trial, history, directions)``, default=None
-        With a pruner, candidates after the first batch run one fold at a time and stop when
-        the pruner says so; their folds not run hold NaN in ``cv_results_`` (scores and
-        times), they rank last, and ``cv_results_["pruned"]`` marks them.
-
-    Attributes
-    ----------
-    study_ : tunesmith.Study
-        Every candidate as a trial: its params (``user_attrs["params"]`` holds them readably
-        when the study stores indexes or unit values), its mean test score as value (the refit
-        metric, or the first one, for several metrics), the running mean after each fold as
-        intermediate values, and ``user_attrs["split_test_scores"]``.
-
-    Fitting again: each fit is a fresh search of the data it is given, and an interrupted fit
-    can be resumed. With a ``study_name`` in a persistent storage, a fit of the same data,
-    folds, fit params and settings (all but ``n_jobs``, ``verbose``, ``pre_dispatch``,
-    ``storage``, ``study_name``) as the stored study's, which holds fewer evaluated candidates
-    than the budget, resumes it: it keeps their rows of ``cv_results_`` (read back, not
-    refitted), evaluates the interrupted batch again, then the rest. Otherwise (the stored
-    search ended, or searched other data or settings) the stored study is deleted and the fit
-    starts afresh under that name. A study SearchCV did not create is never replaced: the fit
-    is refused. Run one fit per name at a time.
-
-    The rest (``cv_results_``, ``best_params_``, ``best_score_``, ``best_index_``,
+    Fitting again: each fit is a fresh search of the data it is given; an interrupted fit can be
+    resumed. With a ``study_name`` in a persistent storage, a fit of the same data, folds, fit
+    params and settings (all but ``n_jobs``, ``verbose``, ``pre_dispatch``, ``storage``,
+    ``study_name``) as the stored study's, which holds fewer evaluated candidates than the budget,
+    resumes it: it keeps their rows of ``cv_results_`` (read back, not refitted), evaluates the
+    interrupted batch again, then the rest. Otherwise (the stored search ended, or searched other
+    data or settings) the stored study is deleted and the fit starts afresh under that name. A study
+    SearchCV did not create is never replaced: the fit is refused. Run one fit per name at a time.
+    The other attributes (``cv_results_``, ``best_params_``, ``best_score_``, ``best_index_``,
     ``best_estimator_``, ``refit_time_``, ``scorer_``, ``n_splits_``, ``multimetric_``,
-    ``classes_``, ``n_features_in_``, and delegated ``predict`` ...) is GridSearchCV's.
+    ``classes_``, ``n_features_in_``, delegated ``predict`` ...) are GridSearchCV's.
+
+    Args:
+        estimator: Cloned and fitted once per candidate and fold.
+        space: Parameter names mapped to lists of options (GridSearchCV's ``param_grid``; a list of
+            dicts is a union of sub-grids), tunesmith ``Float`` / ``Int`` / ``Choice``, or
+            scipy.stats distributions (RandomizedSearchCV's ``param_distributions``). Options may be
+            any objects, estimators included.
+        strategy: "grid", "random", "genetic", "tpe", ... or a Strategy. With "grid" the candidates
+            are ParameterGrid's, in its order. "auto" picks by tunesmith's rule for the space and
+            budget (``n_trials``, else the number of candidates of a finite space, else 10): a
+            finite grid within the budget is searched whole; ``study_.strategy`` shows the pick.
+        n_trials: Candidates to evaluate. None: the whole grid for "grid"; three generations for a
+            population strategy; else 10. Capped at the number of distinct candidates when finite; a
+            strategy with nothing left to propose ends the fit early. A generation cut short by
+            ``n_trials`` leaves its other members queued in the study.
+        n_iter: Alias of ``n_trials``, as in RandomizedSearchCV; both given must agree.
+        scoring: As in GridSearchCV.
+        cv: As in GridSearchCV.
+        refit: As in GridSearchCV.
+        n_jobs: As in GridSearchCV.
+        error_score: As in GridSearchCV.
+        return_train_score: As in GridSearchCV.
+        storage: Where the study lives: None (memory), "sqlite:///file.db", "postgresql://...".
+            Prefer a URL to a Storage object: ``clone`` and pickling copy this parameter.
+        study_name: The study's name; None picks a fresh one per fit. See "Fitting again".
+        seed: Seed of the study: the same seed gives the same candidates.
+        random_state: Alias of ``seed``, as in RandomizedSearchCV; a RandomState gives each fit a
+            seed drawn from it. Giving both with different values is an error.
+        pruner: A pruner (``prune(trial, history, directions)``): after the first batch,
+            candidates run fold by fold and stop when it says so; their folds not run hold NaN in
+            ``cv_results_`` (scores, times), rank last, and ``cv_results_["pruned"]`` marks them.
+        verbose: As in GridSearchCV.
+        pre_dispatch: As in GridSearchCV.
+
+    Attributes:
+        study_ (tunesmith.Study): Every candidate as a trial: its params (readable in
+            ``user_attrs["params"]``), its mean test score (refit metric, else the first) as value,
+            the running mean after each fold as intermediate values, user attr split_test_scores.
+
+    Examples:
+        >>> from sklearn import datasets, svm
+        >>> from tunesmith import Float
+        >>> from tunesmith.sklearn import SearchCV
+        >>> search = SearchCV(svm.SVC(), {"C": Float(0.1, 10, log=True)}, n_trials=8, seed=0)
+        >>> sorted(search.fit(*datasets.load_iris(return_X_y=True)).best_params_)
+        ['C']
     """
 
     _parameter_constraints: dict = {
@@ -160,8 +156,14 @@ class SearchCV(AliasParams, PicklesStudy, BaseSearchCV):
     def fit(self, X: Any, y: Any = None, **params: Any) -> SearchCV:
         """Search with cross-validation, then refit the best candidate on all of ``X``.
 
-        ``params`` go to the estimator's ``fit`` (split with the folds), the scorer and the
-        splitter (``groups``), as in GridSearchCV.
+        Args:
+            X: The samples.
+            y: The targets; None for unsupervised estimators.
+            **params: To the estimator's ``fit`` (split with the folds), the scorer and the
+                splitter (``groups``).
+
+        Returns:
+            The fitted search itself.
         """
         self._search_inputs = (X, y, params)
         try:
@@ -222,8 +224,7 @@ class SearchCV(AliasParams, PicklesStudy, BaseSearchCV):
         done: list[FrozenTrial],
         budget: int,
     ) -> int:
-        """Evaluate candidates until the study holds ``budget`` (``done`` already did) or has
-        nothing left to propose; returns how many this call evaluated."""
+        """Evaluate until the study holds ``budget`` or has nothing left; returns how many."""
         self._search_stored = [
             (space.decode(t.params), fold_outputs(t.user_attrs[FOLDS_ATTR]), t.state) for t in done
         ]
@@ -284,8 +285,7 @@ class SearchCV(AliasParams, PicklesStudy, BaseSearchCV):
     def _format_results(
         self, candidate_params: Any, n_splits: int, out: Any, more_results: Any = None
     ) -> dict[str, Any]:
-        """BaseSearchCV's results; a resumed fit's first call puts the candidates evaluated
-        before it first, in the lists BaseSearchCV accumulates."""
+        """BaseSearchCV's results, a resumed fit's stored candidates first (its first call)."""
         stored = self.__dict__.pop("_search_stored", None)
         if stored:
             candidate_params[:0] = [params for params, _, _ in stored]

@@ -65,8 +65,16 @@ def grid_points(space: Space, n: int | None = None) -> list[dict[str, Any]]:
 
 
 def grid_size(space: Space, n: int | None = None) -> float:
-    """Number of points of ``grid_points(space, n)``; infinity when a Float without a step has
-    no ``n`` (its grid is then undefined)."""
+    """Number of points of ``grid_points(space, n)``.
+
+    Args:
+        space: The search space.
+        n: Points of a Float without step (and the cap of an Int's); None lists every value.
+
+    Returns:
+        The grid's size; infinity when a Float without a step has no ``n`` (its grid is then
+        undefined).
+    """
     size = 1
     for dist in space.values():
         if isinstance(dist, Int):

@@ -30,6 +30,23 @@ def hypervolume(losses: np.ndarray, reference: np.ndarray) -> float:
 
     Two objectives: an exact sweep. More: exact slicing over the first objective (Hypervolume
     by Slicing Objectives, While et al. 2006), fine for the front sizes a study produces.
+
+    Args:
+        losses: The points, shape (n, m), one column per objective (lower is better).
+        reference: The bounding point, shape (m,); points not below it in every column add
+            nothing.
+
+    Returns:
+        The hypervolume (0.0 when no point is below ``reference``).
+
+    Raises:
+        ValueError: ``losses`` is not (n, m) with m the length of ``reference``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from tunesmith.strategies import hypervolume
+        >>> hypervolume(np.array([[1.0, 2.0], [2.0, 1.0]]), np.array([3.0, 3.0]))
+        3.0
     """
     pts = np.asarray(losses, dtype=float)
     ref = np.asarray(reference, dtype=float)

@@ -52,22 +52,53 @@ class Strategy:
     def propose(
         self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
     ) -> list[dict[str, Any]]:
+        """Propose up to ``n`` parameter sets from the history (the strategy contract).
+
+        Args:
+            history: Every trial of the study so far, by number, with its ``batch``.
+            space: Parameter name -> distribution (the declared or the inferred space).
+            n: The most parameter sets wanted.
+            rng: The study's random stream for this call.
+
+        Returns:
+            Up to ``n`` parameter dicts; [] means "wait" while trials run, else "exhausted".
+        """
         raise NotImplementedError
 
     def check(self, space: Space, directions: Sequence[str]) -> None:
-        """Raise ValueError, naming the strategy and the rule, when it cannot run on ``space``
-        (empty: define-by-run, the objective suggests its parameters) with ``directions``; the
-        base class accepts every space and any number of directions."""
+        """Raise ValueError, naming the strategy and the rule, when it cannot run on ``space``.
+
+        The base class accepts every space and any number of directions.
+
+        Args:
+            space: The study's space (empty: define-by-run, the objective suggests its
+                parameters).
+            directions: The study's directions, one per objective.
+
+        Raises:
+            ValueError: The strategy cannot run on this space or these directions.
+        """
         return None
 
     def for_directions(self, directions: Sequence[str]) -> Strategy:
-        """A copy of this strategy set up for a study's ``directions``; ``self`` is unchanged."""
+        """A copy of this strategy set up for a study's ``directions``; ``self`` is unchanged.
+
+        Args:
+            directions: The study's directions, one per objective.
+
+        Returns:
+            The copy.
+        """
         own = copy.deepcopy(self)
         own.directions = tuple(directions)
         return own
 
     def plan(self, n_trials: int | None) -> None:
-        """Hear the budget of the coming ``optimize`` call (optional; most ignore it)."""
+        """Hear the budget of the coming ``optimize`` call (optional; most ignore it).
+
+        Args:
+            n_trials: The ``n_trials`` of the coming ``optimize`` call; None for no limit.
+        """
         return None
 
     def __repr__(self) -> str:

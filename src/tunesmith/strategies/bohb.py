@@ -71,7 +71,7 @@ class BOHB(Strategy):
     Raises:
         ValueError: A setting breaks its rule; the message names it.
 
-    Example:
+    Examples:
         >>> pruner = ts.pruners.Hyperband(min_resource=1, max_resource=27)
         >>> study = ts.create_study(strategy="bohb", pruner=pruner, space=space)  # doctest: +SKIP
     """

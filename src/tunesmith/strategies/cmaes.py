@@ -106,6 +106,24 @@ class CMAES(Strategy):
     member is skipped and sampled again. Trials outside the strategy's generations (enqueued, other
     strategies, retries) are ignored. One objective only. Needs ``pip install
     "tunesmith[cmaes]"``.
+
+    Args:
+        sigma0: The first step size, as a fraction of each range, in (0, 1].
+        population_size: Members per generation (at least 4); None follows the batch.
+        restart: ``"ipop"``, ``"bipop"`` or None (the run never ends).
+        inc_popsize: The factor IPOP multiplies the population by at each restart (>= 1).
+
+    Raises:
+        ImportError: The ``cmaes`` package is not installed.
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> space = {"x": ts.Float(-3, 3), "y": ts.Float(-3, 3)}
+        >>> cma = ts.strategies.CMAES(sigma0=0.3)
+        >>> study = ts.create_study(space=space, strategy=cma, seed=0)
+        >>> study.optimize(lambda t: t.params["x"] ** 2 + t.params["y"] ** 2, n_trials=60)
+        >>> study.best_value < 0.1
+        True
     """
 
     name = "cmaes"
@@ -133,11 +151,23 @@ class CMAES(Strategy):
         self._run = RunBudget()
 
     def plan(self, n_trials: int | None) -> None:
-        """Hear the budget of the coming ``optimize`` call: its last generation is cut to fit."""
+        """Hear the budget of the coming ``optimize`` call: its last generation is cut to fit.
+
+        Args:
+            n_trials: The ``n_trials`` of the coming ``optimize`` call; None for no limit.
+        """
         self._run.plan(n_trials)
 
     def check(self, space: Space, directions: Sequence[str]) -> None:
-        """One objective only; any space (define-by-run included) is searched."""
+        """One objective only; any space (define-by-run included) is searched.
+
+        Args:
+            space: The study's space.
+            directions: The study's directions.
+
+        Raises:
+            ValueError: The study has more than one direction.
+        """
         refuse_several_objectives(self.name, directions)
 
     # -- proposing ------------------------------------------------------------------------

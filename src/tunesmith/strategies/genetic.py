@@ -71,6 +71,29 @@ class Genetic(Strategy):
     complete trials so far, without waiting. Failed and pruned trials are never parents; with
     several objectives the losses are compared lexicographically (use NSGA2 for Pareto fronts).
     No child repeats a trial of the history or a sibling.
+
+    Args:
+        population_size: Members per generation (at least 2); None follows the batch.
+        crossover: ``"uniform"``, ``"sbx"`` or ``"blend"``.
+        crossover_prob: Probability that two parents are crossed, in [0, 1].
+        crossover_eta: Distribution index of SBX crossover (larger: children nearer parents).
+        blend_alpha: How far BLX-alpha children may land outside their parents' interval.
+        mutation: ``"gaussian"`` or ``"polynomial"``.
+        mutation_prob: Probability that a gene mutates; None for 1/d.
+        mutation_scale: Standard deviation of a gaussian step, in the unit cube (> 0).
+        mutation_eta: Distribution index of polynomial mutation.
+        tournament_size: Individuals compared to pick each parent.
+        elitism: Best trials of the whole history kept as parents (at most the population).
+        steady_state: Breed ``n`` children per call from the best trials, without waiting.
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> space = {"x": ts.Float(-5, 5), "n": ts.Int(1, 8)}
+        >>> ga = ts.strategies.Genetic(population_size=10, crossover="blend")
+        >>> study = ts.create_study(space=space, strategy=ga, seed=0)
+        >>> study.optimize(lambda t: t.params["x"] ** 2 + t.params["n"], n_trials=40)
+        >>> len(study.trials)
+        40
     """
 
     name = "genetic"
@@ -137,7 +160,11 @@ class Genetic(Strategy):
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in fields.items())})"
 
     def plan(self, n_trials: int | None) -> None:
-        """Hear the budget of the coming ``optimize`` call: its last generation is cut to fit."""
+        """Hear the budget of the coming ``optimize`` call: its last generation is cut to fit.
+
+        Args:
+            n_trials: The ``n_trials`` of the coming ``optimize`` call; None for no limit.
+        """
         self._run.plan(n_trials)
 
     def _generation_size(self, history: Sequence[FrozenTrial], n: int) -> int:

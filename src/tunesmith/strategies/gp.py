@@ -66,6 +66,21 @@ class GP(Strategy):
     finished trials, by an augmented Chebyshev function with weights drawn uniformly from the
     simplex by the call's ``rng`` (Knowles 2006, "ParEGO"), the GP keeping the hyperparameters
     fitted for the call's first weights. Needs ``pip install "tunesmith[gp]"`` (scipy).
+
+    Args:
+        n_startup_trials: Finished trials drawn uniformly before the GP proposes; None for 10
+            or the number of parameters + 1, whichever is larger.
+
+    Raises:
+        ImportError: scipy is not installed.
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> space = {"x": ts.Float(-2, 2), "y": ts.Float(-2, 2)}
+        >>> study = ts.create_study(space=space, strategy=ts.strategies.GP(), seed=0)
+        >>> study.optimize(lambda t: t.params["x"] ** 2 + t.params["y"] ** 2, n_trials=15)
+        >>> study.best_value < 0.5
+        True
     """
 
     name = "gp"
@@ -78,7 +93,14 @@ class GP(Strategy):
         self._fitted: tuple[bytes, np.ndarray] | None = None  # (data key, theta): a cache
 
     def startup(self, d: int) -> int:
-        """The number of finished trials drawn uniformly before the GP proposes."""
+        """The number of finished trials drawn uniformly before the GP proposes.
+
+        Args:
+            d: The number of parameters.
+
+        Returns:
+            ``n_startup_trials``, or by default the larger of 10 and ``d + 1``.
+        """
         if self.n_startup_trials is not None:
             return self.n_startup_trials
         return max(_MIN_STARTUP, d + 1)

@@ -91,6 +91,22 @@ class GradientDescent(Strategy):
     keeps failing ends its run after ``patience`` tries; a start point that fails starts another
     run at once. Trials outside the strategy's batches (enqueued, other strategies, retries) are
     ignored. One objective only; a space of Choice parameters only is searched at random.
+
+    Args:
+        lr: The first learning rate of each run, in the unit cube (> 0).
+        estimator: ``"spsa"``, ``"central"`` or ``"exact"``.
+        optimizer: ``"adam"`` or ``"momentum"``.
+        momentum: Adam's beta1, or the heavy-ball momentum, in [0, 1).
+        beta2: Adam's beta2, in [0, 1).
+        perturbation: c, the size of the first perturbation, in (0, 0.5].
+        patience: Steps without improving the run's best loss by more than ``tol`` that end it.
+        tol: The relative improvement that counts.
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> gd = ts.strategies.GradientDescent(lr=0.05, estimator="central")
+        >>> study = ts.create_study(space={"x": ts.Float(-2, 2)}, strategy=gd, seed=0)
+        >>> study.optimize(lambda t: (t.params["x"] - 1) ** 2, n_trials=30)
     """
 
     name = "gradient"

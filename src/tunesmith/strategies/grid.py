@@ -24,6 +24,19 @@ class Grid(Strategy):
     nothing, so its point is handed out again unless another trial holds it; with
     ``retry_failed=True`` so is a point whose every trial failed. The study ends when nothing
     is left. Needs a declared space whose Floats have a step (or ``n_points``).
+
+    Args:
+        n_points: How many points a Float without ``step`` gets (and the cap of a long Int
+            range); None needs a step on every Float.
+        retry_failed: Hand out again a point whose every trial failed.
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> space = {"x": ts.Int(0, 2), "kind": ts.Choice(["a", "b"])}
+        >>> study = ts.create_study(space=space, strategy=ts.strategies.Grid())
+        >>> study.optimize(lambda trial: trial.params["x"])
+        >>> len(study.trials)
+        6
     """
 
     name = "grid"
@@ -38,7 +51,15 @@ class Grid(Strategy):
         self._next = 0  # every point before this one is held
 
     def check(self, space: Space, directions: Sequence[str]) -> None:
-        """A declared space, each Float with a step unless ``n_points`` is given."""
+        """A declared space, each Float with a step unless ``n_points`` is given.
+
+        Args:
+            space: The study's space.
+            directions: The study's directions (any number).
+
+        Raises:
+            ValueError: The space is empty, or a Float has no step and ``n_points`` is None.
+        """
         if not space:
             raise ValueError(
                 "Strategy 'grid' needs a declared space: this study has none (its parameters "
@@ -56,7 +77,14 @@ class Grid(Strategy):
                 )
 
     def points(self, space: Space) -> list[dict[str, Any]]:
-        """The full grid of ``space`` in proposal order."""
+        """The full grid of ``space`` in proposal order.
+
+        Args:
+            space: The study's space.
+
+        Returns:
+            Every grid point as a parameter dict.
+        """
         key = tuple((k, repr(v)) for k, v in space.items())
         if self._cache is None or self._cache[0] != key:
             self.check(space, self.directions)

@@ -49,6 +49,28 @@ class NSGA2(Genetic):
     the smallest multiple of ``n`` that is at least 20, so ``n_trials=200, batch_size=64`` runs
     batches of 64, 64, 64 and 8, and the survivors kept are as many as the largest generation
     so far (a function of the stored trials alone). One trial at a time gets generations of 20.
+
+    Args:
+        population_size: Members per generation (at least 2); None follows the batch.
+        crossover: ``"uniform"``, ``"sbx"`` or ``"blend"``.
+        crossover_prob: Probability that two parents are crossed, in [0, 1].
+        crossover_eta: Distribution index of SBX crossover (larger: children nearer parents).
+        blend_alpha: How far BLX-alpha children may land outside their parents' interval.
+        mutation: ``"gaussian"`` or ``"polynomial"``.
+        mutation_prob: Probability that a gene mutates; None for 1/d.
+        mutation_scale: Standard deviation of a gaussian step, in the unit cube (> 0).
+        mutation_eta: Distribution index of polynomial mutation.
+        tournament_size: Individuals compared to pick each parent.
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> space = {"x": ts.Float(0, 1), "y": ts.Float(0, 1)}
+        >>> nsga2 = ts.strategies.NSGA2(population_size=10)
+        >>> dirs = ["minimize", "minimize"]
+        >>> study = ts.create_study(directions=dirs, space=space, strategy=nsga2, seed=0)
+        >>> study.optimize(lambda t: (t.params["x"], (1 - t.params["x"]) ** 2), n_trials=40)
+        >>> len(study.best_trials) > 1
+        True
     """
 
     name = "nsga2"

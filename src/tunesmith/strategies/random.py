@@ -35,6 +35,14 @@ class Random(Strategy):
     is exhausted. There the proposals depend on the history too: a seed gives the same trials
     in the same serial run, but parallel runs may differ from it once a draw has landed on a
     point another trial holds.
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> space = {"lr": ts.Float(1e-4, 1e-1, log=True)}
+        >>> study = ts.create_study(space=space, strategy=ts.strategies.Random(), seed=0)
+        >>> study.optimize(lambda trial: abs(trial.params["lr"] - 0.01), n_trials=10)
+        >>> len(study.trials)
+        10
     """
 
     name = "random"

@@ -46,6 +46,24 @@ class TPE(Strategy):
     (benchmarks/results_quality.md measures both).
     Define-by-run parameters that appear together are modelled together, over the trials that
     have them.
+
+    Args:
+        n_startup_trials: Finished trials drawn uniformly before the model proposes.
+        n_ei_candidates: Candidates drawn from l(x) for each proposal.
+        gamma: Fraction of the finished trials counted as good, in (0, 1].
+        max_good: The most trials counted as good.
+        prior_weight: Weight of the flat prior kernel in both densities (> 0).
+        constant_liar: Count running trials as bad, so parallel workers spread out.
+        avoid_repeats: Make a candidate that repeats an evaluated point lose to any other.
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> space = {"x": ts.Float(-5, 5), "kind": ts.Choice(["a", "b"])}
+        >>> tpe = ts.strategies.TPE(n_startup_trials=5, constant_liar=True)
+        >>> study = ts.create_study(space=space, strategy=tpe, seed=0)
+        >>> study.optimize(lambda t: t.params["x"] ** 2, n_trials=30, n_jobs=2)
+        >>> len(study.trials)
+        30
     """
 
     name = "tpe"

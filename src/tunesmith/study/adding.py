@@ -51,6 +51,12 @@ class StudyAdding:
 
         Names the declared space lacks are refused; names of the space that ``params`` leaves
         out are drawn by the study's strategy, as it would draw a new trial's.
+
+        Args:
+            params: Parameter name -> value, inside the study's space.
+
+        Raises:
+            ValueError: ``params`` is not a dict, or has a name or value outside the space.
         """
         params = self._check_params("enqueue", params)
         missing = [name for name in self.space if name not in params]
@@ -71,12 +77,35 @@ class StudyAdding:
         return proposals[0]
 
     def add_trial(self, trial: FrozenTrial) -> FrozenTrial:
-        """Record a finished trial that was not run by this study (COMPLETE with values,
-        PRUNED, or FAIL with an error); it is numbered after the existing trials."""
+        """Record a finished trial that was not run by this study.
+
+        The trial is COMPLETE with values, PRUNED, or FAIL with an error; it is numbered after
+        the existing trials.
+
+        Args:
+            trial: The finished trial; its ``number`` is replaced.
+
+        Returns:
+            The stored trial.
+
+        Raises:
+            ValueError: ``trial`` is not a finished FrozenTrial inside the space, or its values
+                are unusable.
+        """
         return self.add_trials([trial])[0]
 
     def add_trials(self, trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
-        """Record finished trials in one transaction; see ``add_trial``."""
+        """Record finished trials in one transaction; see ``add_trial``.
+
+        Args:
+            trials: The finished trials.
+
+        Returns:
+            The stored trials, in the order given.
+
+        Raises:
+            ValueError: A trial breaks a rule of ``add_trial``; none is stored.
+        """
         checked = [self._finished(t) for t in trials]
         added = self._storage.add_trials(self._info.study_id, checked)  # type: ignore[attr-defined]
         self._cache.sync(added)  # type: ignore[attr-defined]

@@ -76,7 +76,14 @@ class StudyResults:
         return "" if best is None else f"best={best.values[0]:.6g}"  # type: ignore[index]
 
     def to_dataframe(self) -> Any:
-        """The trials as a pandas DataFrame: number, state, value(s), params_*, user_attrs_*."""
+        """The trials as a pandas DataFrame: number, state, value(s), params_*, user_attrs_*.
+
+        Returns:
+            A ``pandas.DataFrame`` with one row per trial.
+
+        Raises:
+            ImportError: pandas is not installed (``pip install "tunesmith[pandas]"``).
+        """
         try:
             import pandas as pd
         except ModuleNotFoundError:

@@ -87,7 +87,27 @@ class StudyTelling:
         state: TrialState | None = None,
         error: str | None = None,
     ) -> FrozenTrial:
-        """Record a trial's result: its value(s), or ``state=TrialState.FAIL`` / ``PRUNED``."""
+        """Record a trial's result: its value(s), or ``state=TrialState.FAIL`` / ``PRUNED``.
+
+        Args:
+            trial: A trial this study asked and has not told yet, or its number.
+            values: The objective's value, or one value per direction.
+            state: None or ``COMPLETE`` (values given), ``PRUNED`` or ``FAIL``.
+            error: Why the trial failed, stored with a ``FAIL``.
+
+        Returns:
+            The stored trial.
+
+        Raises:
+            ValueError: ``trial`` is not live in this study, or ``state`` is not one of those.
+
+        Examples:
+            >>> import tunesmith as ts
+            >>> study = ts.create_study(space={"x": ts.Float(0, 1)}, seed=0)
+            >>> trial = study.ask()
+            >>> study.tell(trial, trial.params["x"] ** 2).state
+            <TrialState.COMPLETE: 'COMPLETE'>
+        """
         live = self._live_trial(trial)
         n_obj = len(self.directions)
         if state is None or state is TrialState.COMPLETE:
@@ -104,7 +124,18 @@ class StudyTelling:
         return self._record(outcome)
 
     def tell_batch(self, trials: Sequence[Trial | int], values: Sequence[Any]) -> list[FrozenTrial]:
-        """Tell many trials at once; ``values[i]`` belongs to ``trials[i]``."""
+        """Tell many trials at once; ``values[i]`` belongs to ``trials[i]``.
+
+        Args:
+            trials: Trials this study asked and has not told yet, or their numbers.
+            values: One result per trial (a value, or one value per direction).
+
+        Returns:
+            The stored trials, in the order given.
+
+        Raises:
+            ValueError: ``values`` does not have one entry per trial.
+        """
         if len(trials) != len(values):
             raise ValueError(
                 f"The 'values' parameter of tell_batch must have one entry per trial: "

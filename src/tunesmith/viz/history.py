@@ -40,6 +40,15 @@ class HistoryData:
 
     ``states`` tells COMPLETE, PRUNED, FAIL, RUNNING and WAITING apart; ``values`` is NaN where a
     trial has none. ``total`` is the number of trials before downsampling.
+
+    Attributes:
+        name: The study's name.
+        directions: One direction per objective.
+        numbers: The trial numbers drawn.
+        states: Each drawn trial's state.
+        values: (trials, objectives) values, NaN where a trial has none.
+        best: (trials, objectives) best so far, NaN before any.
+        total: The number of trials before downsampling.
     """
 
     name: str
@@ -64,7 +73,16 @@ def history_data(
     study: Any, directions: Sequence[str] | None = None, max_points: int = MAX_POINTS
 ) -> HistoryData:
     """Values and best so far of every trial; thinned to ``max_points``, keeping each
-    objective's improvements, the best trials and the last one."""
+    objective's improvements, the best trials and the last one.
+
+    Args:
+        study: A Study, a ``StudySource``, or a list of FrozenTrial.
+        directions: The directions of a list of trials (default minimize).
+        max_points: The most trials drawn (an int >= 2).
+
+    Returns:
+        The figure's data.
+    """
     source = as_source(study, directions, "history_data")
     max_points = check_max_points(max_points, "history_data")
     trials, dirs = source.trials, source.directions
@@ -105,7 +123,13 @@ class IntermediateCurve:
 
 @dataclass(frozen=True)
 class IntermediateData:
-    """The learning curves of the trials that reported intermediate values."""
+    """The learning curves of the trials that reported intermediate values.
+
+    Attributes:
+        name: The study's name.
+        direction: The first objective's direction.
+        curves: One curve per drawn trial.
+    """
 
     name: str
     direction: str
@@ -116,7 +140,16 @@ def intermediate_data(
     study: Any, directions: Sequence[str] | None = None, max_points: int = MAX_POINTS
 ) -> IntermediateData:
     """Each reporting trial's curve; past ``max_points`` fewer curves (the best kept), each
-    thinned evenly (its last step kept)."""
+    thinned evenly (its last step kept).
+
+    Args:
+        study: A Study, a ``StudySource``, or a list of FrozenTrial.
+        directions: The directions of a list of trials (default minimize).
+        max_points: The most points drawn (an int >= 2).
+
+    Returns:
+        The figure's data.
+    """
     source = as_source(study, directions, "intermediate_data")
     max_points = check_max_points(max_points, "intermediate_data")
     trials = [t for t in source.trials if t.intermediate]
@@ -140,6 +173,14 @@ class TimelineData:
 
     A trial still running finishes at ``now`` (the latest time seen); one never started has
     NaN for both.
+
+    Attributes:
+        name: The study's name.
+        numbers: The trial numbers drawn.
+        states: Each drawn trial's state.
+        start: Each start, seconds after ``origin``.
+        finish: Each finish, seconds after ``origin``.
+        origin: The first start (a timestamp).
     """
 
     name: str
@@ -153,7 +194,16 @@ class TimelineData:
 def timeline_data(
     study: Any, directions: Sequence[str] | None = None, max_points: int = MAX_POINTS
 ) -> TimelineData:
-    """Start and finish of every trial, relative to the first start; thinned evenly."""
+    """Start and finish of every trial, relative to the first start; thinned evenly.
+
+    Args:
+        study: A Study, a ``StudySource``, or a list of FrozenTrial.
+        directions: The directions of a list of trials (default minimize).
+        max_points: The most trials drawn (an int >= 2); the best are kept.
+
+    Returns:
+        The figure's data.
+    """
     source = as_source(study, directions, "timeline_data")
     max_points = check_max_points(max_points, "timeline_data")
     trials = source.trials
@@ -188,7 +238,12 @@ class EdfCurve:
 
 @dataclass(frozen=True)
 class EdfData:
-    """The EDF of objective ``target`` of several studies sharing its direction."""
+    """The EDF of objective ``target`` of several studies sharing its direction.
+
+    Attributes:
+        direction: The direction of objective ``target``.
+        curves: One curve per study.
+    """
 
     direction: str
     curves: list[EdfCurve]
@@ -196,7 +251,19 @@ class EdfData:
 
 def edf_data(studies: Sequence[Any], target: int = 0, max_points: int = MAX_POINTS) -> EdfData:
     """Per study, the fraction of completed trials with a value <= x; the smallest and largest
-    values always kept when thinned."""
+    values always kept when thinned.
+
+    Args:
+        studies: Studies (or ``StudySource``s, or lists of FrozenTrial), one curve each.
+        target: The index of the objective drawn.
+        max_points: The most points per curve (an int >= 2).
+
+    Returns:
+        The figure's data.
+
+    Raises:
+        ValueError: ``studies`` is empty, or their objectives ``target`` differ in direction.
+    """
     if not isinstance(studies, Sequence) or isinstance(studies, str) or not studies:
         raise ValueError(
             "The 'studies' parameter of edf_data must be a non-empty list of studies. "

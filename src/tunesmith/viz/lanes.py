@@ -23,8 +23,18 @@ __all__ = ["LaneData", "lane_data", "pack_lanes"]
 
 @dataclass(frozen=True)
 class LaneData:
-    """Per started trial: ``numbers``, ``states``, ``start``/``finish`` (seconds since the first
-    start; running: to now) and ``lane``; ``total`` the trials before downsampling."""
+    """Per started trial: ``numbers``, ``states``, ``start``/``finish`` and ``lane``.
+
+    Attributes:
+        name: The study's name.
+        numbers: The trial numbers drawn.
+        states: Each drawn trial's state.
+        start: Each start, seconds since the first start.
+        finish: Each finish, seconds since the first start (running: to now).
+        lane: Each trial's lane.
+        lanes: The number of lanes.
+        total: The trials before downsampling.
+    """
 
     name: str
     numbers: np.ndarray
@@ -53,7 +63,16 @@ def pack_lanes(start: np.ndarray, finish: np.ndarray) -> np.ndarray:
 def lane_data(
     study: Any, directions: Sequence[str] | None = None, max_points: int = MAX_POINTS
 ) -> LaneData:
-    """The started trials in packed lanes; thinned after packing, so lanes stay true."""
+    """The started trials in packed lanes; thinned after packing, so lanes stay true.
+
+    Args:
+        study: A Study, a ``StudySource``, or a list of FrozenTrial.
+        directions: The directions of a list of trials (default minimize).
+        max_points: The most trials drawn (an int >= 2).
+
+    Returns:
+        The figure's data.
+    """
     max_points = check_max_points(max_points, "lane_data")
     data = timeline_data(study, directions, max_points=2**62)
     started = np.flatnonzero(~np.isnan(data.start))

@@ -82,7 +82,18 @@ def parallel_data(
     target: int = 0,
     max_points: int = MAX_POINTS,
 ) -> ParallelData:
-    """Parallel coordinates of the completed trials (default: every parameter)."""
+    """Parallel coordinates of the completed trials (default: every parameter).
+
+    Args:
+        study: A Study, a ``StudySource``, or a list of FrozenTrial.
+        params: The parameters drawn; None for every one.
+        directions: The directions of a list of trials (default minimize).
+        target: The index of the objective.
+        max_points: The most trials drawn (an int >= 2); the best are kept.
+
+    Returns:
+        The figure's data.
+    """
     source, done, values, target, total = _completed(
         study, directions, target, max_points, "parallel_data"
     )

@@ -26,9 +26,27 @@ def plot_importance(
     n_repeats: int = 3,
 ) -> Any:
     """Horizontal bars of each parameter's share, largest on top, with error bars of one
-    standard deviation over ``n_repeats`` fits (``tunesmith.importance.importance_with_spread``
-    with ``method``, ``params`` and ``target``). ``study`` may also be that function's result,
-    {name: (mean, std)}, to draw shares already computed."""
+    standard deviation over ``n_repeats`` fits (``tunesmith.importance.importance_with_spread``).
+
+    Args:
+        study: A Study, or ``importance_with_spread``'s result {name: (mean, std)} to draw
+            shares already computed.
+        title: The figure's title.
+        method: "fanova" or "ped", as ``importance`` takes it.
+        params: The parameters to share the variance among; None for the whole space.
+        target: The objective's index, needed when the study has several.
+        n_repeats: How many fits the mean and spread are taken over.
+
+    Returns:
+        A matplotlib Figure.
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> from tunesmith.viz import plot_importance
+        >>> study = ts.create_study(space={"x": ts.Float(-1, 1), "y": ts.Float(-1, 1)}, seed=0)
+        >>> study.optimize(lambda t: t.params["x"] ** 2 + 0.1 * t.params["y"], n_trials=30)
+        >>> plot_importance(study).savefig("importance.png")
+    """
     shares = study
     if not isinstance(study, Mapping):
         shares = importance_with_spread(
@@ -54,7 +72,16 @@ def plot_worker_timeline(
     study: Any, directions: Sequence[str] | None = None, max_points: int = MAX_POINTS
 ) -> Any:
     """One row per worker lane, each trial a bar from its start to its finish, coloured by
-    state (lanes packed: see ``viz.lanes``)."""
+    state (lanes packed: see ``viz.lanes``).
+
+    Args:
+        study: A Study, a ``StudySource``, or a list of FrozenTrial.
+        directions: The directions of a list of trials (default minimize).
+        max_points: The most trials drawn (an int >= 2).
+
+    Returns:
+        A matplotlib Figure.
+    """
     data = lane_data(study, directions, max_points)
     figure = new_figure(10.0, min(2.0 + 0.3 * max(data.lanes, 1), 9.0), right=1.6)
     axes = figure.add_subplot()

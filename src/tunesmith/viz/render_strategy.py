@@ -31,9 +31,18 @@ def plot_strategy(
     directions: Sequence[str] | None = None,
     params: Sequence[str] | None = None,
 ) -> Any:
-    """The study's strategy as it sees the trials (see ``viz.strategy``; ``params``: TPE's
-    panels, in order); a strategy with no model of its own (grid, random) gets the history
-    figure with a note saying so."""
+    """The study's strategy as it sees the trials (see ``viz.strategy``); a strategy with no
+    model of its own (grid, random) gets the history figure with a note saying so.
+
+    Args:
+        study: A Study, a ``StudySource``, or a list of FrozenTrial.
+        strategy: The strategy to show; None for the study's own.
+        directions: The directions of a list of trials (default minimize).
+        params: TPE's panels, in order; None for every parameter.
+
+    Returns:
+        A matplotlib Figure.
+    """
     view = strategy_view(study, strategy, directions, params)
     if isinstance(view, TpeView):
         return _tpe(view)

@@ -19,7 +19,13 @@ __all__ = ["ImportanceData", "importance_data"]
 
 @dataclass(frozen=True)
 class ImportanceData:
-    """Parameters by share, smallest first (the top bar of a horizontal chart is the largest)."""
+    """Parameters by share, smallest first (the top bar of a horizontal chart is the largest).
+
+    Attributes:
+        names: The parameters, smallest share first.
+        mean: Each one's mean share.
+        std: Each one's standard deviation over the fits (0 when none was given).
+    """
 
     names: list[str]
     mean: np.ndarray
@@ -27,7 +33,17 @@ class ImportanceData:
 
 
 def importance_data(shares: Any) -> ImportanceData:
-    """The shares of ``importance_with_spread``, sorted; plain {name: share} has no spread."""
+    """The shares of ``importance_with_spread``, sorted; plain {name: share} has no spread.
+
+    Args:
+        shares: {name: (mean, std)} or {name: share}, finite shares >= 0.
+
+    Returns:
+        The figure's data.
+
+    Raises:
+        ValueError: ``shares`` is empty or holds a share that is not finite and >= 0.
+    """
     bad = not isinstance(shares, Mapping) or not shares
     rows = []
     for name, item in ({} if bad else shares).items():

@@ -45,6 +45,12 @@ class StudySource:
 
     ``strategy``: the study's strategy (a Strategy, or its stored ``{"name", "config"}``), for
     the figures that show a strategy's own view; None where unknown.
+
+    Attributes:
+        name: The study's name.
+        directions: One direction per objective.
+        trials: The trials, by number.
+        strategy: The study's strategy, or its stored form; None where unknown.
     """
 
     name: str

@@ -50,7 +50,17 @@ class DensityPanel:
 
 @dataclass(frozen=True)
 class TpeView:
-    """The panels, most separated first; ``startup`` when TPE still draws uniformly."""
+    """The panels, most separated first; ``startup`` when TPE still draws uniformly.
+
+    Attributes:
+        name: The study's name.
+        direction: The objective's direction.
+        panels: One density panel per parameter, most separated first.
+        n_good: Trials counted as good.
+        n_bad: Trials counted as bad.
+        gamma: The strategy's ``gamma``.
+        startup: Whether TPE still draws uniformly.
+    """
 
     name: str
     direction: str

@@ -143,7 +143,22 @@ def trajectories(
     path: str | Path = "trajectories.png",
     lrs: Mapping[str, float] | None = None,
 ) -> Path:
-    """Draw each optimizer's path on ``function``'s contour plot and save it as a PNG."""
+    """Draw each optimizer's path on ``function``'s contour plot and save it as a PNG.
+
+    Args:
+        function: "rosenbrock" or "rastrigin".
+        optimizers: Names from ``OPTIMIZERS`` ("gd", "momentum", "rmsprop", "adam", ...).
+        steps: Steps per optimizer (an int >= 1).
+        start: The starting point (x, y); None for the function's own.
+        path: Where the PNG goes.
+        lrs: Learning rates by optimizer name, over ``DEFAULT_LRS``.
+
+    Returns:
+        The PNG's path.
+
+    Raises:
+        ValueError: An unknown function or optimizer, or ``steps`` below 1.
+    """
     test_function = _function(function)
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(
