@@ -74,7 +74,6 @@ def run(
     """Run every technique on ``objective`` with the same ``budget`` and ``seeds``.
 
     A technique that cannot run here is skipped, with its reason in ``Comparison.skipped``.
-    Long because every setting of a comparison is one of its arguments, each documented below.
 
     Args:
         objective: ``objective(params) -> float``, params a dict of the space's names.

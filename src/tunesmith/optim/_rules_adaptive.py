@@ -81,7 +81,6 @@ def rmsprop(
 
     g ← ∇f(θ) + λθ;  s ← α s + (1 − α) g²;  centered: m ← α m + (1 − α) g, v ← s − m²,
     else v ← s;  u ← g / (√v + ε);  with momentum b ← μ b + u, θ ← θ − η b; else θ ← θ − η u.
-    Long because it documents each of its hyperparameters.
 
     Args:
         param: The parameter θ (NumPy or torch; a leading population axis P allowed).

@@ -124,7 +124,6 @@ def sgd_hd(
 
     g ← ∇f(θ) + λθ;  η ← clip(η + β g·d_prev);  d ← SGD's (momentum) direction;  θ ← θ − η d.
     β = ``hypergrad_lr``; tunesmith.optim.hypergradient says how its default was chosen.
-    Long because it documents each of its hyperparameters.
 
     Args:
         param: The parameter θ (NumPy or torch; a leading population axis P allowed).
@@ -194,7 +193,6 @@ def adam_hd(
     g ← ∇f(θ) (+ λθ unless decoupled);  η ← clip(η + β g·d_prev);
     d ← m̂ / (√v̂ + ε) (+ λθ when decoupled);  θ ← θ − η d.
     β = ``hypergrad_lr``; tunesmith.optim.hypergradient says how its default was chosen.
-    Long because it documents each of its hyperparameters.
 
     Args:
         param: The parameter θ (NumPy or torch; a leading population axis P allowed).

@@ -58,8 +58,7 @@ def train(
     but the best ⌈n/eta⌉ (``pruned``; equal metrics ranked by ``val_loss``).
     ``early_stopping="patience"`` stops each member once its validation metric (``monitor``)
     has not improved for ``patience`` epochs, its best epoch's weights restored with
-    ``restore_best`` (``best_epoch``, ``stopped_epoch``). Long because it documents the
-    configs and every training option.
+    ``restore_best`` (``best_epoch``, ``stopped_epoch``).
 
     Args:
         model: The model family (``MLP``, ``CNN``, ``Linear``, ``Logistic`` or a ``Model``).

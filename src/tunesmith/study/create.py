@@ -40,7 +40,6 @@ def create_study(
     10 s for a database, off in memory; 0 turns it off); one silent for ``grace_period``
     (default four heartbeats) is marked FAIL by the next ask. A trial failed so (or whose worker
     process died) is run again with the same parameters up to ``retries`` times.
-    Long because every setting of a study is one of its arguments, each documented below.
 
     Args:
         name: The study's name; a random ``study-xxxxxxxx`` when None.

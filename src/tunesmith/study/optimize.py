@@ -44,8 +44,7 @@ def optimize(
     its parameters (run first by the next run; their numbers are in ``study.put_back``) before
     the KeyboardInterrupt is re-raised (SIGTERM: ``Terminated``, a SystemExit with code 143).
 
-    This is ``Study.optimize``; ``study`` is the study it runs. Long because every setting of
-    the loop is one of its arguments, each documented below.
+    This is ``Study.optimize``; ``study`` is the study it runs.
 
     Args:
         study: The study to run (``self`` of ``Study.optimize``).
