@@ -18,16 +18,18 @@ from tunesmith.importance.data import Encoded, cells_of
 __all__ = ["GAMMA", "divergence", "ped_shares"]
 
 GAMMA = 0.1  # the share of trials counted as the best
-MIN_TOP = 2
+MIN_TOP = 10  # fewer best trials than this say more about chance than about the parameter
+MIN_BINS = 4  # with two bins a best region in the middle of the range splits evenly, unseen
 
 
 def _bins(u: np.ndarray, points: np.ndarray | None, n_top: int) -> np.ndarray:
     """Each trial's histogram bin: its value for a discrete parameter, an equal-width bin of
-    the unit interval (about sqrt of the best trials' count of them) for a continuous one."""
+    the unit interval (about sqrt of the best trials' count of them, at least ``MIN_BINS``) for
+    a continuous one."""
     if points is not None:
         edges = (points[:-1] + points[1:]) / 2
     else:
-        n_bins = int(min(16, max(2, round(math.sqrt(n_top)))))
+        n_bins = int(min(16, max(MIN_BINS, round(math.sqrt(n_top)))))
         edges = np.linspace(0.0, 1.0, n_bins + 1)[1:-1]
     return np.searchsorted(edges, u)
 
@@ -49,7 +51,7 @@ def ped_shares(encoded: Encoded, rows: np.ndarray, gamma: float = GAMMA) -> np.n
     to 1; equal shares when no parameter's best trials stand out."""
     x, losses = encoded.x[rows], encoded.losses[rows]
     n = len(rows)
-    n_top = min(n - 1, max(MIN_TOP, int(math.ceil(gamma * n))))
+    n_top = min(n // 2, max(MIN_TOP, int(math.ceil(gamma * n))))
     order = np.argsort(losses, kind="stable")
     top = np.zeros(n, dtype=bool)
     top[order[:n_top]] = True
