@@ -67,7 +67,26 @@ class Runner(Protocol):
 
 @dataclass
 class Task:
-    """One run: a technique, a seed and a budget on the user's objective, recorded as it goes."""
+    """One run: a technique, a seed and a budget on the user's objective, recorded as it goes.
+
+    Attributes:
+        objective: The user's objective: takes a Trial (a list of trials when ``batch_size`` is
+            set) and returns its value.
+        space: The search space, by parameter name.
+        direction: "minimize" or "maximize".
+        budget: The most evaluations the run may spend.
+        seed: The run's seed.
+        storage: Where a tunesmith study of the run is stored; None for memory.
+        study_name: The name of the run's study; empty for a generated one.
+        evaluations: Every evaluation so far, in order.
+        carried_wall: The wall time of earlier sessions of a resumed run, in seconds.
+        note: The settings the technique was fitted with, in words (empty: none).
+        caveat: Why the technique cannot show itself at this budget (empty: it can).
+        batch_size: The most trials the objective takes in one list; None when it takes one
+            trial.
+        stop: Called before each evaluation; True stops the run. None: never.
+        interrupted: Whether Ctrl-C, SIGTERM or ``stop`` ended an evaluation of this run.
+    """
 
     objective: Callable[[Trial], Any]
     space: dict[str, Distribution]
@@ -91,7 +110,11 @@ class Task:
         return max(self.budget - len(self.evaluations), 0)
 
     def start_clock(self) -> float:
-        """Start the run's clock: the first evaluation's wall time counts from now."""
+        """Start the run's clock: the first evaluation's wall time counts from now.
+
+        Returns:
+            The start, in ``time.perf_counter`` seconds.
+        """
         self._last_end = time.perf_counter()
         return self._last_end
 
@@ -116,6 +139,17 @@ class Task:
 
         A failed evaluation (an exception, NaN, inf, a non-number) is recorded as failed and
         returns the worst loss seen so far (1e12 before any), so every searcher can go on.
+
+        Args:
+            params: The parameters to evaluate, by name.
+
+        Returns:
+            The loss: the value (negated when maximizing), or the worst loss so far when the
+            evaluation failed.
+
+        Raises:
+            KeyboardInterrupt: When the comparison is being stopped (Ctrl-C, SIGTERM, ``stop``);
+                the run is marked interrupted and the evaluation not recorded.
         """
         params = dict(params)
         trial = Trial(len(self.evaluations), params, dict(self.space), seed=self.seed)
@@ -142,7 +176,16 @@ class Task:
         error: str | None = None,
     ) -> None:
         """Record an evaluation a runner made itself (a search library that calls the model
-        directly): its value in the objective's units, None if it failed (``error``: why)."""
+        directly): its value in the objective's units, None if it failed (``error``: why).
+
+        Args:
+            params: The parameters evaluated, by name.
+            value: The objective's value, in its own units (not a loss); None if it failed.
+            seconds: Seconds spent inside the objective.
+            wall: Seconds of the run spent on this evaluation; None if unknown.
+            error: Why the evaluation failed; None to record a generic reason when ``value``
+                is None.
+        """
         if value is None and not error:
             error = "failed (the runner gave no reason)"
         evaluation = Evaluation(value, float(seconds), dict(params), wall, error)
@@ -150,7 +193,21 @@ class Task:
         self._last_end = time.perf_counter()
 
     def timed(self, trial: Trial) -> Any:
-        """Call the objective with a study's own trial; the times go into its user attrs."""
+        """Call the objective with a study's own trial; the times go into its user attrs.
+
+        Seconds inside the objective go to the ``compare_seconds`` user attr, seconds of the
+        run since the previous evaluation to ``compare_wall``, even when the objective raises.
+
+        Args:
+            trial: The study's trial.
+
+        Returns:
+            What the objective returned.
+
+        Raises:
+            KeyboardInterrupt: When the comparison is being stopped (the run is marked
+                interrupted); an exception of the objective goes on up to the study.
+        """
         start, before = self._clock()
         try:
             return self._call(self.objective, trial)
@@ -162,7 +219,18 @@ class Task:
 
     def timed_batch(self, trials: list[Trial]) -> Any:
         """Call a batched objective with a study's own trials; each trial's times are its equal
-        share of the call's."""
+        share of the call's.
+
+        Args:
+            trials: The study's trials, one call's worth.
+
+        Returns:
+            What the objective returned (one value per trial).
+
+        Raises:
+            KeyboardInterrupt: When the comparison is being stopped (the run is marked
+                interrupted); an exception of the objective goes on up to the study.
+        """
         start, before = self._clock()
         try:
             return self._call(self.objective, trials)
@@ -227,7 +295,12 @@ class StrategyRunner:
         return f"StrategyRunner({self.strategy!r})"
 
     def unavailable(self) -> str | None:
-        """Why this strategy cannot run here, or None."""
+        """Why this strategy cannot run here, or None.
+
+        Returns:
+            The reason (a named strategy whose module or extra is missing); None when it can
+            run, and always for an instance.
+        """
         if not isinstance(self.strategy, str):
             return None
         try:
@@ -238,7 +311,14 @@ class StrategyRunner:
 
     def make(self, task: Task) -> Any:
         """A fresh strategy for one run; a named one with settings fitted to the budget
-        (``tunesmith.compare.budget``), which go into ``task.note`` and ``task.caveat``."""
+        (``tunesmith.compare.budget``), which go into ``task.note`` and ``task.caveat``.
+
+        Args:
+            task: The run: its space and budget size a named strategy's settings.
+
+        Returns:
+            A Strategy: a deep copy of the instance, or a new one of the named strategy.
+        """
         if not isinstance(self.strategy, str):
             return copy.deepcopy(self.strategy)
         cls = load_strategy(self.strategy)

@@ -83,7 +83,42 @@ class Reference:
 
 @dataclass
 class TechniqueRow:
-    """One technique's measurements over its runs (values in the objective's units)."""
+    """One technique's measurements over its runs (values in the objective's units).
+
+    Attributes:
+        technique: The technique's name.
+        runs: How many runs (seeds) it made.
+        evaluations: The median evaluations made per run.
+        best: The median over runs of the run's best value; None when no run succeeded.
+        q1: The 25th percentile of the runs' best values; None when no run succeeded.
+        q3: The 75th percentile of the runs' best values; None when no run succeeded.
+        low: The smallest best value over runs; None when no run succeeded.
+        high: The largest best value over runs; None when no run succeeded.
+        to_near: The median evaluations to within 1% of the best; None when that median is
+            "never".
+        reached_near: How many runs got within 1%.
+        to_far: The median evaluations to within 5%; None when that median is "never".
+        reached_far: How many runs got within 5%.
+        far: How many runs ended far from the best (not within 5%).
+        settled: Of those, how many settled around a point that is not the best.
+        wall: The median seconds per run.
+        objective: The median seconds inside the objective per run.
+        overhead: The median framework seconds per run.
+        overhead_ms: The median framework milliseconds per evaluation.
+        note: The settings the technique was fitted with, in words (empty: none).
+        reading: A sentence on the row (``tunesmith.compare.readings.summarize``; empty until
+            then).
+        made: Evaluations made, over all runs.
+        failed: Of those, evaluations that gave no value.
+        last_error: Why the last failed evaluation failed (last seed, last evaluation).
+        first_error: Why the first failed evaluation failed (first seed).
+        caveat: Why the technique cannot show itself at this budget (empty: it can).
+        finals: Per seed, the run's best loss (inf: no success).
+        reach: Per seed, the evaluations to within 1% (inf: never).
+        value_standing: The techniques it is ahead of, behind or tied with by the rank test on
+            ``finals``.
+        speed_standing: The same by the rank test on ``reach``.
+    """
 
     technique: str
     runs: int

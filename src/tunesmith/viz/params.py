@@ -63,6 +63,16 @@ class ParallelData:
 
     ``coords[i, j]`` is trial i's coordinate on axis j (NaN: the trial lacks that parameter);
     ``unit`` the same scaled to [0, 1] along each axis (log-spaced on log axes).
+
+    Attributes:
+        name: The study's name.
+        direction: The direction of objective ``target``.
+        axes: One axis per parameter drawn.
+        numbers: The trials' numbers, one per line.
+        values: The trials' values of objective ``target``, one per line.
+        coords: ``coords[i, j]``, trial i's coordinate on axis j (NaN: it lacks the parameter).
+        unit: ``coords`` scaled to [0, 1] along each axis.
+        total: How many completed trials there were before thinning.
     """
 
     name: str
@@ -122,7 +132,14 @@ class SlicePanel:
 
 @dataclass(frozen=True)
 class SliceData:
-    """One panel per parameter."""
+    """One panel per parameter.
+
+    Attributes:
+        name: The study's name.
+        direction: The direction of objective ``target``.
+        panels: One panel per parameter drawn.
+        total: How many completed trials there were before thinning.
+    """
 
     name: str
     direction: str
@@ -137,7 +154,22 @@ def slice_data(
     target: int = 0,
     max_points: int = MAX_POINTS,
 ) -> SliceData:
-    """Objective ``target`` against each parameter (default: every one)."""
+    """Objective ``target`` against each parameter (default: every one).
+
+    Args:
+        study: A Study, a ``StudySource``, or a list of FrozenTrial.
+        params: The parameters drawn (a name or a list of names); None for every parameter of
+            a completed trial.
+        directions: The directions of a list of trials (default minimize).
+        target: The index of the objective.
+        max_points: The most trials drawn (an int >= 2); the best are kept.
+
+    Returns:
+        The figure's data: one panel per parameter, over the completed trials that have it.
+
+    Raises:
+        ValueError: When ``study``, ``params``, ``target`` or ``max_points`` breaks its rule.
+    """
     source, done, values, target, total = _completed(
         study, directions, target, max_points, "slice_data"
     )
@@ -157,6 +189,18 @@ class ContourData:
     ``grid_z[i, j]`` is the estimate at (``grid_x[j]``, ``grid_y[i]``): an inverse-distance
     mean of the trials, distances measured along each axis's scale (log on log axes), only
     trials of the same category on a categorical axis; NaN where no trial informs it.
+
+    Attributes:
+        name: The study's name.
+        direction: The direction of objective ``target``.
+        x_axis: The first parameter's axis.
+        y_axis: The second parameter's axis.
+        x: The trials' coordinates on ``x_axis``.
+        y: The trials' coordinates on ``y_axis``.
+        z: The trials' values of objective ``target``.
+        grid_x: The grid's coordinates along ``x_axis``.
+        grid_y: The grid's coordinates along ``y_axis``.
+        grid_z: The interpolated objective, ``grid_z[i, j]`` at (``grid_x[j]``, ``grid_y[i]``).
     """
 
     name: str
@@ -214,7 +258,24 @@ def contour_data(
     max_points: int = MAX_POINTS,
     resolution: int = CONTOUR_RESOLUTION,
 ) -> ContourData:
-    """The pair ``params`` (default: the first two parameters by name) as a contour."""
+    """The pair ``params`` (default: the first two parameters by name) as a contour.
+
+    Args:
+        study: A Study, a ``StudySource``, or a list of FrozenTrial.
+        params: The two parameters drawn; None for the first two by name.
+        directions: The directions of a list of trials (default minimize).
+        target: The index of the objective.
+        max_points: The most trials drawn (an int >= 2); the best are kept.
+        resolution: The grid's points along a numeric axis (a categorical axis has one per
+            category).
+
+    Returns:
+        The figure's data: the trials that have both parameters and the interpolated grid.
+
+    Raises:
+        ValueError: When ``params`` does not name two parameters of completed trials, or
+            ``study``, ``target`` or ``max_points`` breaks its rule.
+    """
     source, done, values, target, _ = _completed(
         study, directions, target, max_points, "contour_data"
     )
@@ -244,7 +305,16 @@ def contour_data(
 
 @dataclass(frozen=True)
 class ParetoData:
-    """The completed trials' values on ``objectives``; ``on_front`` marks the non-dominated."""
+    """The completed trials' values on ``objectives``; ``on_front`` marks the non-dominated.
+
+    Attributes:
+        name: The study's name.
+        directions: The directions of the objectives drawn.
+        objectives: The indices of the objectives drawn.
+        numbers: The trials' numbers.
+        values: The trials' values, one column per objective drawn.
+        on_front: Whether each trial is on the Pareto front of the objectives drawn.
+    """
 
     name: str
     directions: tuple[str, ...]
@@ -261,7 +331,21 @@ def pareto_data(
     max_points: int = MAX_POINTS,
 ) -> ParetoData:
     """Values on 1-3 ``objectives`` (default: the first three) and the front among them;
-    thinned, the front always kept."""
+    thinned, the front always kept.
+
+    Args:
+        study: A Study, a ``StudySource``, or a list of FrozenTrial.
+        objectives: The indices of 1 to 3 objectives; None for the first three.
+        directions: The directions of a list of trials (default minimize).
+        max_points: The most trials drawn (an int >= 2); the front is always kept.
+
+    Returns:
+        The figure's data, over the completed trials with finite values on ``objectives``.
+
+    Raises:
+        ValueError: When ``objectives`` does not list 1 to 3 objective indices, or ``study``
+            or ``max_points`` breaks its rule.
+    """
     source = as_source(study, directions, "pareto_data")
     max_points = check_max_points(max_points, "pareto_data")
     count = len(source.directions)

@@ -121,7 +121,30 @@ def plot_history(
     study: Any, directions: Sequence[str] | None = None, max_points: int = MAX_POINTS
 ) -> Any:
     """Each objective against trial number with its best so far; trials with no value
-    (failed, running, pruned early) as marks along the bottom, coloured by state."""
+    (failed, running, pruned early) as marks along the bottom, coloured by state.
+
+    Past ``max_points`` trials the points are thinned, keeping each objective's improvements,
+    the best trials and the last one; the title gives the count before thinning.
+
+    Args:
+        study: A Study, a ``StudySource``, or a list of FrozenTrial.
+        directions: The directions of a list of trials (default minimize).
+        max_points: The most trials drawn (an int >= 2).
+
+    Returns:
+        A matplotlib Figure on an Agg canvas, one panel per objective.
+
+    Raises:
+        ValueError: When ``study`` or ``max_points`` breaks its rule.
+        ImportError: When matplotlib is missing (the ``plot`` extra).
+
+    Examples:
+        >>> import tunesmith as ts
+        >>> from tunesmith.viz import plot_history
+        >>> study = ts.create_study(space={"x": ts.Float(-1, 1)}, seed=0)
+        >>> study.optimize(lambda t: t.params["x"] ** 2, n_trials=20)
+        >>> plot_history(study).savefig("history.png")
+    """
     data = history_data(study, directions, max_points)
     count = len(data.directions)
     figure = new_figure(8.0, 3.2 + 2.2 * count)
@@ -187,7 +210,23 @@ def plot_intermediate(
     study: Any, directions: Sequence[str] | None = None, max_points: int = MAX_POINTS
 ) -> Any:
     """Each trial's reported values by step, coloured by state; pruned trials' curves end in
-    an x where they were stopped."""
+    an x where they were stopped.
+
+    Past ``max_points`` points fewer curves are drawn (the best trials kept), each thinned
+    evenly with its last step kept.
+
+    Args:
+        study: A Study, a ``StudySource``, or a list of FrozenTrial.
+        directions: The directions of a list of trials (default minimize).
+        max_points: The most points drawn (an int >= 2).
+
+    Returns:
+        A matplotlib Figure on an Agg canvas.
+
+    Raises:
+        ValueError: When ``study`` or ``max_points`` breaks its rule.
+        ImportError: When matplotlib is missing (the ``plot`` extra).
+    """
     data = intermediate_data(study, directions, max_points)
     figure = new_figure()
     axes = figure.add_subplot()
@@ -215,7 +254,23 @@ def plot_intermediate(
 def plot_timeline(
     study: Any, directions: Sequence[str] | None = None, max_points: int = MAX_POINTS
 ) -> Any:
-    """One bar per trial from its start to its finish (running: to now), coloured by state."""
+    """One bar per trial from its start to its finish (running: to now), coloured by state.
+
+    Times are seconds since the first start; a running trial's bar ends at the latest start
+    or finish known. Past ``max_points`` trials the bars are thinned evenly, the best kept.
+
+    Args:
+        study: A Study, a ``StudySource``, or a list of FrozenTrial.
+        directions: The directions of a list of trials (default minimize).
+        max_points: The most trials drawn (an int >= 2).
+
+    Returns:
+        A matplotlib Figure on an Agg canvas.
+
+    Raises:
+        ValueError: When ``study`` or ``max_points`` breaks its rule.
+        ImportError: When matplotlib is missing (the ``plot`` extra).
+    """
     data = timeline_data(study, directions, max_points)
     figure = new_figure()
     axes = figure.add_subplot()

@@ -201,7 +201,30 @@ def plot_contour(
     max_points: int = MAX_POINTS,
 ) -> Any:
     """The objective over each pair of ``params`` (default: the first three by name): an
-    interpolated map, with the trials as dots."""
+    interpolated map, with the trials as dots.
+
+    One panel per pair, up to three a row; each map is an inverse-distance mean of the trials
+    (``contour_data``), blank where no trial informs it. With fewer than two parameters the
+    figure says so.
+
+    Args:
+        study: A Study, a StudySource, or a list of FrozenTrial.
+        params: Parameters to pair (at most 5, so at most 10 panels); None for the first three
+            parameters of completed trials by name.
+        directions: The objectives' directions when ``study`` is a list of trials.
+        target: Index of the objective drawn.
+        max_points: Most trials drawn per panel (>= 2); the best are kept.
+
+    Returns:
+        A matplotlib Figure on an Agg canvas.
+
+    Raises:
+        ValueError: ``params`` names more than 5 parameters or one that no completed trial
+            has, or ``study``, ``target`` or ``max_points`` breaks its rule.
+
+    Examples:
+        >>> plot_contour(study, params=["lr", "depth"]).savefig("contour.png")
+    """
     source = as_source(study, directions, "plot_contour")
     names = [a.name for a in param_axes(source.trials, params, "plot_contour")]
     if params is None:

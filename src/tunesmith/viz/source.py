@@ -97,6 +97,14 @@ def downsample(n: int, max_points: int, keep: Sequence[int] | np.ndarray = ()) -
     """Sorted indices of at most ``max_points`` of ``n`` points, evenly spread, ``keep`` always in.
 
     When ``keep`` alone holds more than ``max_points`` indices, all of them are returned.
+
+    Args:
+        n: How many points there are.
+        max_points: The most indices returned (unless ``keep`` holds more).
+        keep: Indices always returned (duplicates allowed).
+
+    Returns:
+        A sorted int64 array of indices in [0, ``n``): every index when ``n`` <= ``max_points``.
     """
     if n <= max_points:
         return np.arange(n)
@@ -152,6 +160,13 @@ class ParamAxis:
 
     ``coords`` turns values into plot coordinates: the value itself on numeric axes, the
     category's index on categorical ones, NaN where a trial lacks the parameter.
+
+    Attributes:
+        name: The parameter's name.
+        scale: "linear", "log" or "categorical".
+        low: The axis's low end (0 on a categorical axis).
+        high: The axis's high end (the last category's index on a categorical axis).
+        categories: The categories' labels on a categorical axis; empty otherwise.
     """
 
     name: str
@@ -161,6 +176,16 @@ class ParamAxis:
     categories: tuple[str, ...] = ()
 
     def coords(self, values: Sequence[Any]) -> np.ndarray:
+        """Plot coordinates of parameter values: the value itself, or the category's index.
+
+        Args:
+            values: The trials' values of the parameter (``param_values``), its missing marker
+                where a trial lacks it.
+
+        Returns:
+            A float array, one coordinate per value; NaN where the value is missing (or, on a
+            categorical axis, not one of ``categories``).
+        """
         if self.scale == "categorical":
             index = {c: i for i, c in enumerate(self.categories)}
             return np.array(
@@ -170,7 +195,17 @@ class ParamAxis:
         return np.array([math.nan if v is _MISSING else float(v) for v in values], dtype=float)
 
     def unit(self, coords: np.ndarray) -> np.ndarray:
-        """Coordinates scaled to [0, 1] along the axis (log-spaced on log axes)."""
+        """Coordinates scaled to [0, 1] along the axis (log-spaced on log axes).
+
+        On a categorical axis category i lands at the middle of its band, (i + 0.5) / count;
+        an axis whose ends coincide puts every coordinate at 0.5.
+
+        Args:
+            coords: Coordinates on the axis (``coords``).
+
+        Returns:
+            A float array of the same shape; NaN stays NaN.
+        """
         coords = np.asarray(coords, dtype=float)
         if self.scale == "categorical":
             return (coords + 0.5) / max(len(self.categories), 1)

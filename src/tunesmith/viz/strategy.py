@@ -43,7 +43,20 @@ __all__ = [
 class GenerationsView:
     """Genetic or NSGA-II by generation. Per trial: ``gen`` (generation index), ``numbers``,
     ``values`` (n, objectives; NaN: none). Per generation: ``first`` (its batch number) and
-    ``best`` (objective 0). ``elite_gen``/``elite_values``: the elites kept after each one."""
+    ``best`` (objective 0). ``elite_gen``/``elite_values``: the elites kept after each one.
+
+    Attributes:
+        name: The study's name.
+        strategy: The strategy's name, "genetic" or "nsga2".
+        directions: One direction per objective.
+        first: Per generation, its batch number (the number of its first trial).
+        gen: Per trial, its generation's index.
+        numbers: Per trial, its number.
+        values: Per trial, its values, shape (trials, objectives); NaN where it has none.
+        best: Per generation, the best finite value of objective 0 (NaN: none).
+        elite_gen: Per elite, the index of the generation after which it was kept.
+        elite_values: Per elite, its values, shape (elites, objectives).
+    """
 
     name: str
     strategy: str
@@ -60,7 +73,19 @@ class GenerationsView:
 @dataclass(frozen=True)
 class CmaesView:
     """CMA-ES by generation: ``mean`` and ``std`` (generations, parameters) in the unit cube,
-    ``spread`` the root mean square of ``std`` (the step-size proxy), ``best`` objective 0."""
+    ``spread`` the root mean square of ``std`` (the step-size proxy), ``best`` objective 0.
+
+    Attributes:
+        name: The study's name.
+        direction: The direction of objective 0.
+        names: The numeric parameters, the columns of ``mean`` and ``std``.
+        first: Per generation shown, its batch number (generations with no usable point left
+            out).
+        mean: The mean of each generation's points in the unit cube, (generations, parameters).
+        std: The standard deviation of each generation's points, (generations, parameters).
+        spread: Per generation, the root mean square of its ``std`` row.
+        best: Per generation, the best finite value of objective 0 (NaN: none).
+    """
 
     name: str
     direction: str
@@ -76,7 +101,19 @@ class CmaesView:
 class GradientView:
     """The iterates of gradient descent: ``x``/``y`` over ``axes`` (the first two numeric
     parameters), their ``values``, ``run`` index and ``step`` (unit-cube distance from the run's
-    previous iterate; NaN at a run's start)."""
+    previous iterate; NaN at a run's start).
+
+    Attributes:
+        name: The study's name.
+        direction: The direction of the study's one objective.
+        axes: The axes of the first two numeric parameters (fewer when the study has fewer).
+        numbers: Per iterate, its trial number.
+        x: Per iterate, its coordinate on the first axis.
+        y: Per iterate, its coordinate on the second axis (zeros with one axis).
+        values: Per iterate, its value (NaN: none).
+        run: Per iterate, the index of its run.
+        step: Per iterate, its unit-cube distance from the run's previous iterate.
+    """
 
     name: str
     direction: str
@@ -91,7 +128,13 @@ class GradientView:
 
 @dataclass(frozen=True)
 class HistoryNote:
-    """No view of its own (grid, random, an unknown strategy): why, for the history figure."""
+    """No view of its own (grid, random, an unknown strategy): why, for the history figure.
+
+    Attributes:
+        name: The study's name.
+        strategy: The strategy's name ("unknown" when none is known).
+        reason: Why there is no view, in words.
+    """
 
     name: str
     strategy: str
@@ -246,7 +289,25 @@ def strategy_view(
     params: Sequence[str] | None = None,
 ) -> TpeView | GenerationsView | CmaesView | GradientView | HistoryNote:
     """The view of the study's strategy (or ``strategy``): see the module's rule; ``params``
-    (TPE) names the parameters to show, in order."""
+    (TPE) names the parameters to show, in order.
+
+    Args:
+        study: A Study, a ``StudySource``, or a list of FrozenTrial.
+        strategy: The strategy to explain (a Strategy, a name, or its stored attrs); None for
+            the study's own.
+        directions: The directions of a list of trials (default minimize).
+        params: The parameters a TPE view shows, in order (a name or a list of names); None
+            for its default.
+
+    Returns:
+        A TpeView, GenerationsView, CmaesView or GradientView by the strategy; a HistoryNote
+        saying why when the strategy has no view of its own, the study has no finished trial,
+        or none of its trials came from a proposal batch.
+
+    Raises:
+        ValueError: When ``params`` names no parameter of the study, ``study`` breaks its
+            rule, or ``strategy`` names no known strategy.
+    """
     source = as_source(study, directions, "strategy_view")
     if params is not None:
         params = [params] if isinstance(params, str) else list(params)
