@@ -62,6 +62,21 @@ class PBTRunResult:
     member's final score and config, ``schedules[m]`` (first step of each segment -> member
     m's config from then on), ``lineage`` (every copy: {"step", "member", "source"}) and
     ``segments`` (one record per member segment; ``trial`` is its number when a study keeps it).
+
+    Attributes:
+        best_member: The member of best final score (ties: the lowest number).
+        best_state: That member's final state.
+        best_score: That member's final score.
+        best_config: That member's final config.
+        scores: Every member's final score, by member.
+        configs: Every member's final config, by member.
+        schedules: ``schedules[m][step]``: member m's config from ``step`` on (0, then each
+            ready point).
+        lineage: Every copy at a ready point: {"step", "member" (the one replaced), "source"
+            (the one copied)}.
+        segments: One record per member segment: "member", "segment", "start", "end",
+            "config", "score", "parent" (the member whose state it continued),
+            "exploited_from" (the member copied, or None) and "trial" when a study keeps it.
     """
 
     best_member: int
@@ -108,7 +123,50 @@ def _losses(scores: Sequence[float], direction: str) -> list[float]:
 
 class PBT:
     """Population-based training of ``members`` states of the user's own training loop
-    (rules: see the module docstring; arguments checked at construction)."""
+    (rules: see the module docstring; arguments checked at construction).
+
+    The starting configs are drawn uniformly from ``space`` with ``seed``; ``run`` trains.
+
+    Args:
+        step: ``step(state, config) -> state``: one training step of one member.
+        evaluate: ``evaluate(state) -> float``: the score ranked at ready points and at the end
+            (NaN and infinities rank last).
+        space: The hyperparameters, a non-empty dict of names to Float, Int or Choice.
+        members: The population size, an int >= 2.
+        steps: The steps each member trains in all, an int >= 1.
+        ready_every: The steps between two ready points (exploit and explore), an int >= 1.
+        exploit: ``"truncation"`` (the bottom ``quantile`` copies members of the top
+            ``quantile``) or ``"tournament"`` (each member meets one other at random and
+            copies it when it is better).
+        explore: ``"perturb"`` (numbers ×0.8 or ×1.2 clipped into the space, Choice drawn again
+            with ``resample_probability``) or ``"resample"`` (each value drawn again with
+            ``resample_probability``, else perturbed).
+        quantile: The share of members replaced and copied by truncation, in (0, 0.5].
+        resample_probability: The probability of drawing a value again, in [0, 1].
+        direction: ``"minimize"`` or ``"maximize"`` the score.
+        copy: ``copy(state) -> state``, an independent copy; None: a dict of tensors is cloned
+            tensor by tensor, anything else deep-copied.
+        init: ``init(config) -> state``, a member's starting state; needed when ``run`` gets
+            no ``states``.
+        seed: The seed of the starting configs and of every exploit and explore draw, an
+            int >= 0.
+
+    Raises:
+        ValueError: When an argument breaks its rule (named in the message).
+
+    Examples:
+        >>> from tunesmith.pbt import PBT
+        >>> from tunesmith.space import Float
+        >>> pbt = PBT(
+        ...     lambda x, config: x - config["lr"] * 2 * x,  # a gradient step on x**2
+        ...     lambda x: x * x,
+        ...     space={"lr": Float(0.01, 0.5, log=True)},
+        ...     members=4, steps=20, ready_every=5, init=lambda config: 1.0,
+        ... )
+        >>> result = pbt.run()
+        >>> len(result.segments), result.best_score < 1e-4
+        (16, True)
+    """
 
     def __init__(
         self,

@@ -40,6 +40,21 @@ class FrozenTrial:
 
     ``user_attrs`` hold what the user set; ``system_attrs`` tunesmith's own data, read through
     the properties below (keys in ``records.SystemKey``).
+
+    Attributes:
+        number: The trial's number in its study, from 0 in the order trials were created.
+        state: Where the trial is in its life cycle.
+        params: Parameter values by name (a Choice value read back as a list is given as its
+            tuple option).
+        distributions: The distribution of each parameter, by name.
+        values: The objective values, one per direction; None until the trial completes.
+        intermediate: The values reported with ``Trial.report``, by step.
+        user_attrs: What the objective attached with ``Trial.set_user_attr``.
+        system_attrs: tunesmith's own data about the trial (keys in ``records.SystemKey``).
+        error: The error message of a trial that failed, else None.
+        started: When the trial started running (seconds since the epoch), or None.
+        finished: When the trial finished (seconds since the epoch), or None.
+        trial_id: The storage's id of the trial's row; -1 for a trial never stored.
     """
 
     number: int
@@ -134,6 +149,21 @@ class Trial:
     Values not proposed by the strategy (define-by-run parameters it has not seen yet) are drawn
     uniformly from a generator seeded by the study seed, the trial number and the name, so a
     run is reproducible whatever the parallelism.
+
+    The study builds trials; an objective only uses them.
+
+    Args:
+        number: The trial's number in its study.
+        params: The strategy's proposed values, by name.
+        distributions: The distribution of each proposed value, by name.
+        seed: The study seed, for the draws of parameters the strategy did not propose.
+        pruner: The study's pruner (its ``prune(trial, history, directions)`` decides
+            :meth:`should_prune`), or None never to prune.
+        pruner_history: The study's trials the pruner compares this one with.
+        directions: The study's directions, ``"minimize"`` or ``"maximize"`` per objective.
+        trial_id: The storage's id of the trial's row; -1 for a trial never stored.
+        declared: Whether the study has a declared space: then ``params`` holds every proposed
+            parameter from the start; else only those the objective suggests.
     """
 
     def __init__(
@@ -253,7 +283,16 @@ class Trial:
 
     # -- intermediate values and pruning --------------------------------------------------
     def report(self, value: float, step: int) -> None:
-        """Record an intermediate objective value at ``step`` (an int >= 0) for pruners."""
+        """Record an intermediate objective value at ``step`` (an int >= 0) for pruners.
+
+        Args:
+            value: The objective's value at this step, a number.
+            step: The step (an epoch, a number of samples), an int >= 0; a second report at the
+                same step replaces the first.
+
+        Raises:
+            ValueError: When ``step`` is not an int >= 0 or ``value`` is not a number.
+        """
         if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
             raise ValueError(
                 f"The 'step' parameter of report must be an int >= 0. Got {step!r} instead."
@@ -267,14 +306,24 @@ class Trial:
         self.intermediate[int(step)] = v
 
     def should_prune(self) -> bool:
-        """Whether the study's pruner says this trial is hopeless given its reports so far."""
+        """Whether the study's pruner says this trial is hopeless given its reports so far.
+
+        Returns:
+            True when the pruner says stop (raise ``TrialPruned`` then); False without a pruner
+            or before the first :meth:`report`.
+        """
         if self._pruner is None or not self.intermediate:
             return False
         snapshot = self.freeze()
         return bool(self._pruner.prune(snapshot, self._pruner_history, self._directions))
 
     def set_user_attr(self, key: str, value: Any) -> None:
-        """Attach a JSON-serializable value to the trial record."""
+        """Attach a JSON-serializable value to the trial record.
+
+        Args:
+            key: The attribute's name; setting it again replaces the value.
+            value: A value the storage can write as JSON.
+        """
         self.user_attrs[key] = value
 
     def freeze(
@@ -283,6 +332,16 @@ class Trial:
         values: tuple[float, ...] | None = None,
         error: str | None = None,
     ) -> FrozenTrial:
+        """A snapshot of the trial as the storage keeps it, with copies of its mutable fields.
+
+        Args:
+            state: The state to record.
+            values: The objective values, for a completed trial.
+            error: The error message, for a failed trial.
+
+        Returns:
+            A FrozenTrial with copies of the params, distributions, reports and attributes.
+        """
         return FrozenTrial(
             number=self.number,
             state=state,

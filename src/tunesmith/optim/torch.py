@@ -47,6 +47,28 @@ class SGD(TunesmithOptimizer):
     """SGD with momentum (Polyak 1964; Nesterov per Sutskever et al. 2013): functional.sgd.
 
     Ignores ``foreach`` and ``fused``; ``differentiable`` must be False.
+
+    Each numeric hyperparameter is one number or one value per population member (a list, NumPy
+    array or 1-D tensor whose length is 1 or every parameter's leading axis).
+
+    Args:
+        params: The tensors to optimize, or param groups (dicts with ``params`` and any of
+            the hyperparameters below, which then override the defaults for that group).
+        lr: The learning rate, >= 0.
+        momentum: The momentum factor, >= 0; 0 for plain gradient descent.
+        dampening: The share of the gradient left out of the momentum buffer, in [0, 1].
+        weight_decay: The L2 penalty added to the gradient (``g + weight_decay * p``), >= 0.
+        nesterov: Whether to use Nesterov momentum (needs momentum > 0 and dampening 0).
+        maximize: Whether to ascend the objective (the gradient's sign flipped).
+        foreach: Accepted and ignored (None or a bool): the one foreach path runs.
+        differentiable: Must be False: steps run outside autograd.
+        fused: Accepted and ignored (None or a bool).
+
+    Raises:
+        ValueError: When a hyperparameter is outside its range, a population array's length
+            does not match a parameter's leading axis, a switch is not a bool (or None),
+            ``foreach`` and ``fused`` are both True, ``differentiable`` is True, or
+            ``nesterov`` comes without momentum > 0 and dampening 0.
     """
 
     hyperparameter_table = SGD_TABLE
@@ -91,6 +113,29 @@ class RMSprop(TunesmithOptimizer):
     """RMSprop (Hinton et al. 2012; centered per Graves 2013): the rule of functional.rmsprop.
 
     Ignores ``foreach`` and ``capturable``; ``differentiable`` must be False.
+
+    Each numeric hyperparameter is one number or one value per population member (a list, NumPy
+    array or 1-D tensor whose length is 1 or every parameter's leading axis).
+
+    Args:
+        params: The tensors to optimize, or param groups (dicts with ``params`` and any of
+            the hyperparameters below, which then override the defaults for that group).
+        lr: The learning rate, >= 0.
+        alpha: The smoothing constant of the running average of squared gradients, in [0, 1].
+        eps: The term added to the denominator, >= 0.
+        weight_decay: The L2 penalty added to the gradient, >= 0.
+        momentum: The momentum factor applied to the scaled step, >= 0.
+        centered: Whether to divide by the running variance (squared average minus the squared
+            average gradient) instead of the squared average.
+        capturable: Accepted and ignored (a bool); steps are not graph-capturable.
+        foreach: Accepted and ignored (None or a bool): the one foreach path runs.
+        maximize: Whether to ascend the objective (the gradient's sign flipped).
+        differentiable: Must be False: steps run outside autograd.
+
+    Raises:
+        ValueError: When a hyperparameter is outside its range, a population array's length
+            does not match a parameter's leading axis, a switch is not a bool (or None),
+            or ``differentiable`` is True.
     """
 
     hyperparameter_table = RMSPROP_TABLE
@@ -153,6 +198,31 @@ class Adam(TunesmithOptimizer):
     """Adam (Kingma & Ba 2015) with AMSGrad (Reddi et al. 2018): the rule of functional.adam.
 
     Ignores ``foreach``, ``fused`` and ``capturable``; ``differentiable`` must be False.
+
+    Each numeric hyperparameter is one number or one value per population member (a list, NumPy
+    array or 1-D tensor whose length is 1 or every parameter's leading axis).
+
+    Args:
+        params: The tensors to optimize, or param groups (dicts with ``params`` and any of
+            the hyperparameters below, which then override the defaults for that group).
+        lr: The learning rate, >= 0.
+        betas: The decay rates of the first and second moment averages, each in [0, 1).
+        eps: The term added to the denominator, >= 0.
+        weight_decay: The weight decay, >= 0: an L2 penalty added to the gradient, or with
+            ``decoupled_weight_decay`` a shrink of the parameters by ``1 - lr * weight_decay``.
+        amsgrad: Whether to divide by the running maximum of the second moment (AMSGrad).
+        maximize: Whether to ascend the objective (the gradient's sign flipped).
+        foreach: Accepted and ignored (None or a bool): the one foreach path runs.
+        capturable: Accepted and ignored (a bool); steps are not graph-capturable.
+        differentiable: Must be False: steps run outside autograd.
+        fused: Accepted and ignored (None or a bool).
+        decoupled_weight_decay: Whether to decay the parameters directly (the AdamW rule)
+            instead of adding the penalty to the gradient.
+
+    Raises:
+        ValueError: When a hyperparameter is outside its range, a population array's length
+            does not match a parameter's leading axis, a switch is not a bool (or None),
+            ``foreach`` and ``fused`` are both True, or ``differentiable`` is True.
     """
 
     hyperparameter_table = {**ADAM_TABLE, "decoupled_weight_decay": Flag()}
@@ -216,6 +286,29 @@ class AdamW(Adam):
     """AdamW, Adam with decoupled weight decay (Loshchilov & Hutter 2019): functional.adamw.
 
     Ignores ``foreach``, ``fused`` and ``capturable``; ``differentiable`` must be False.
+
+    Each numeric hyperparameter is one number or one value per population member (a list, NumPy
+    array or 1-D tensor whose length is 1 or every parameter's leading axis).
+
+    Args:
+        params: The tensors to optimize, or param groups (dicts with ``params`` and any of
+            the hyperparameters below, which then override the defaults for that group).
+        lr: The learning rate, >= 0.
+        betas: The decay rates of the first and second moment averages, each in [0, 1).
+        eps: The term added to the denominator, >= 0.
+        weight_decay: The decoupled weight decay, >= 0: each step first shrinks the
+            parameters by ``1 - lr * weight_decay``.
+        amsgrad: Whether to divide by the running maximum of the second moment (AMSGrad).
+        maximize: Whether to ascend the objective (the gradient's sign flipped).
+        foreach: Accepted and ignored (None or a bool): the one foreach path runs.
+        capturable: Accepted and ignored (a bool); steps are not graph-capturable.
+        differentiable: Must be False: steps run outside autograd.
+        fused: Accepted and ignored (None or a bool).
+
+    Raises:
+        ValueError: When a hyperparameter is outside its range, a population array's length
+            does not match a parameter's leading axis, a switch is not a bool (or None),
+            ``foreach`` and ``fused`` are both True, or ``differentiable`` is True.
     """
 
     def __init__(
@@ -252,6 +345,27 @@ class Adagrad(TunesmithOptimizer):
     """Adagrad (Duchi, Hazan & Singer 2011): the rule of functional.adagrad.
 
     Ignores ``foreach`` and ``fused``; ``differentiable`` must be False.
+
+    Each numeric hyperparameter is one number or one value per population member (a list, NumPy
+    array or 1-D tensor whose length is 1 or every parameter's leading axis).
+
+    Args:
+        params: The tensors to optimize, or param groups (dicts with ``params`` and any of
+            the hyperparameters below, which then override the defaults for that group).
+        lr: The learning rate, >= 0.
+        lr_decay: The learning-rate decay, >= 0: step t uses ``lr / (1 + (t - 1) * lr_decay)``.
+        weight_decay: The L2 penalty added to the gradient, >= 0.
+        initial_accumulator_value: The starting value of the sum of squared gradients, >= 0.
+        eps: The term added to the denominator, >= 0.
+        foreach: Accepted and ignored (None or a bool): the one foreach path runs.
+        maximize: Whether to ascend the objective (the gradient's sign flipped).
+        differentiable: Must be False: steps run outside autograd.
+        fused: Accepted and ignored (None or a bool).
+
+    Raises:
+        ValueError: When a hyperparameter is outside its range, a population array's length
+            does not match a parameter's leading axis, a switch is not a bool (or None),
+            ``foreach`` and ``fused`` are both True, or ``differentiable`` is True.
     """
 
     hyperparameter_table = ADAGRAD_TABLE

@@ -57,6 +57,21 @@ class PBTResult:
     maps each segment's first epoch to member m's values from then on; ``lineage`` lists
     every copy ({"epoch", "member", "source"}); ``segments`` has one record per member
     segment (its values, loss, parent member, ``trial`` number when a study records them).
+
+    Attributes:
+        best: The result of the member with the lowest final validation loss (ties: the
+            lowest number).
+        best_member: That member's number.
+        loss: That member's final validation loss.
+        losses: Every member's final validation loss, by member.
+        members: Every member's result, by member.
+        schedules: ``schedules[m][epoch]``: member m's values of the space from ``epoch`` on
+            (0, then each ready point).
+        lineage: Every copy at a ready point: {"epoch", "member" (the one replaced),
+            "source" (the one copied)}.
+        segments: One record per member segment: "member", "segment", "start", "end",
+            "params", "loss", "parent" (the member whose weights it continued),
+            "exploited_from" (the member copied, or None) and "trial" when a study keeps it.
     """
 
     best: MemberResult
@@ -69,7 +84,11 @@ class PBTResult:
     segments: list[dict[str, Any]]
 
     def to_module(self) -> torch.nn.Module:
-        """The best member as a ``torch.nn.Module`` (``MemberModule``)."""
+        """The best member as a ``torch.nn.Module`` (``MemberModule``).
+
+        Returns:
+            The module of ``best``, with ``predict`` (and ``predict_proba`` for a classifier).
+        """
         return self.best.to_module()
 
 
@@ -277,6 +296,41 @@ def pbt(
     ``resample_probability``) moves the copied values. ``study`` ("minimize") gets one trial
     per member segment, ``store`` (a folder) the checkpoints: called again alike, a stopped run
     continues from its last ready point to the same end. Other keywords: ``TrainingOptions``.
+
+    Args:
+        model: The population model every member trains (``MLP``, ``Linear``, ...).
+        X: Training inputs.
+        y: Training targets: class labels, or values for a regression model.
+        space: The hyperparameters PBT moves, a non-empty dict of names of ``TUNABLE`` to
+            ``Float``, ``Int`` or ``Choice`` whose values the training allows.
+        members: The population size, an int >= 2; the whole population must fit in memory
+            at once.
+        epochs: The epochs each member trains in all, an int >= 1.
+        ready_every: The epochs between two ready points (exploit and explore), an int >= 1.
+        exploit: ``"truncation"`` or ``"tournament"``, as above.
+        explore: ``"perturb"`` or ``"resample"``, as above.
+        quantile: The share of members replaced and copied by truncation, in (0, 0.5].
+        resample_probability: The probability of drawing a value again, in [0, 1].
+        X_val: Validation inputs, the members ranked by their loss on them.
+        y_val: Validation targets.
+        seed: The seed of the initial weights, minibatch order and dropout noise, of the
+            starting values (drawn uniformly from ``space``) and of every exploit and explore
+            draw.
+        study: A study minimizing one value, to get one trial per member segment (its value
+            the segment's validation loss), or None; needs ``store``.
+        store: The folder of the checkpoints, one per ready point; None without a study.
+        config: Fixed hyperparameters (``optimizer``, shape keys), none of them in ``space``.
+        options: Training options to start from; the keywords given override them.
+        **kwargs: Other ``TrainingOptions`` (``batch_size``, ``schedule``, ``device``, ...);
+            ``early_stopping`` must stay None, as PBT ranks the members itself.
+
+    Returns:
+        The best member at the end, every member, the schedules, lineage and segments.
+
+    Raises:
+        ValueError: When an argument breaks its rule (named in the message).
+        TypeError: When a keyword is no training option.
+        MemoryError: When the members do not fit at once in the memory budget.
     """
     params = {
         "members": members, "ready_every": ready_every, "exploit": exploit, "explore": explore,

@@ -75,7 +75,27 @@ class Distribution:
 
 
 class Float(Distribution):
-    """A real number in [low, high]: uniform, log-uniform (``log=True``) or on a ``step`` grid."""
+    """A real number in [low, high]: uniform, log-uniform (``log=True``) or on a ``step`` grid.
+
+    Args:
+        low: The lower bound, finite (and > 0 when ``log=True``).
+        high: The upper bound, finite and > ``low``.
+        log: Whether values are log-uniform: the unit interval maps to ``log(low)..log(high)``.
+        step: The spacing of a grid of values ``low, low + step, ..., high``; must divide
+            ``high - low`` and cannot be combined with ``log=True``. None: any real value.
+
+    Raises:
+        ValueError: When a bound is not a finite real number, ``low >= high``, ``low <= 0``
+            with ``log=True``, or ``step`` is not positive, does not divide ``high - low`` or
+            comes with ``log=True``.
+
+    Examples:
+        >>> from tunesmith.space.distributions import Float
+        >>> Float(0.0, 1.0, step=0.25).grid()
+        [0.0, 0.25, 0.5, 0.75, 1.0]
+        >>> Float(1e-4, 1e-1, log=True).to_unit(1e-2)
+        0.6666666666666666
+    """
 
     kind = "float"
 
@@ -113,12 +133,28 @@ class Float(Distribution):
         return int(round((self.high - self.low) / self.step))
 
     def to_unit(self, value: Any) -> float:
+        """Encode a value to the unit interval, linearly (or in log space with ``log=True``).
+
+        Args:
+            value: A real number, normally in [low, high] (one outside maps outside [0, 1]).
+
+        Returns:
+            Its position in [0, 1]: 0 at ``low``, 1 at ``high``.
+        """
         x = float(value)
         if self.log:
             return (math.log(x) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
         return (x - self.low) / (self.high - self.low)
 
     def from_unit(self, u: float) -> float:
+        """Decode a unit-interval position to a value, the inverse of :meth:`to_unit`.
+
+        Args:
+            u: A position; clipped to [0, 1].
+
+        Returns:
+            The value in [low, high], rounded to the nearest ``step`` point when there is one.
+        """
         u = min(max(float(u), 0.0), 1.0)
         if self.log:
             x = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
@@ -129,6 +165,20 @@ class Float(Distribution):
         return min(max(x, self.low), self.high)
 
     def grid(self, n: int | None = None) -> list[float]:
+        """The values a grid search tries: the ``step`` points, or ``n`` evenly spaced points.
+
+        Args:
+            n: The number of points, evenly spaced in the unit encoding (log-spaced with
+                ``log=True``) from ``low`` to ``high``; one point is the middle. None: every
+                ``step`` point.
+
+        Returns:
+            The grid values in increasing order, without repeats.
+
+        Raises:
+            ValueError: When ``n`` is None and there is no ``step``, or ``n`` is not an
+                int >= 1.
+        """
         if n is None:
             if self.step is None:
                 raise ValueError(
@@ -143,6 +193,14 @@ class Float(Distribution):
         return list(dict.fromkeys(self.from_unit(i / (n - 1)) for i in range(n)))
 
     def contains(self, value: Any) -> bool:
+        """Whether a value lies in [low, high] (the ``step`` grid is not checked).
+
+        Args:
+            value: Anything; one that does not convert to a float is not contained.
+
+        Returns:
+            True when ``low <= float(value) <= high``.
+        """
         try:
             x = float(value)
         except (TypeError, ValueError):
@@ -151,7 +209,30 @@ class Float(Distribution):
 
 
 class Int(Distribution):
-    """An integer in [low, high] on a ``step`` lattice, uniform or log-uniform over the values."""
+    """An integer in [low, high] on a ``step`` lattice, uniform or log-uniform over the values.
+
+    Each value owns an equal-width bin of the unit interval (of log space with ``log=True``),
+    so a uniform draw there is a uniform draw over the values.
+
+    Args:
+        low: The smallest value (>= 1 when ``log=True``).
+        high: The largest value, > ``low``.
+        log: Whether values are log-uniform: bins of equal width in log space.
+        step: The spacing of the values, >= 1, dividing ``high - low``; must be 1 when
+            ``log=True``.
+
+    Raises:
+        ValueError: When a bound or ``step`` is not an int, ``low >= high``, ``step < 1``,
+            ``step`` does not divide ``high - low``, or ``log=True`` comes with ``low < 1``
+            or ``step != 1``.
+
+    Examples:
+        >>> from tunesmith.space.distributions import Int
+        >>> Int(1, 10).grid(4)
+        [1, 4, 7, 10]
+        >>> Int(1, 10).from_unit(0.99)
+        10
+    """
 
     kind = "int"
 
@@ -191,6 +272,14 @@ class Int(Distribution):
         return math.log(self.low - 0.5), math.log(self.high + 0.5)
 
     def to_unit(self, value: Any) -> float:
+        """Encode a value to the centre of its bin of the unit interval.
+
+        Args:
+            value: An integer of the lattice.
+
+        Returns:
+            The centre of the value's bin (in log space with ``log=True``), in (0, 1).
+        """
         v = int(value)
         if self.log:
             a, b = self._log_edges()
@@ -198,6 +287,14 @@ class Int(Distribution):
         return ((v - self.low) // self.step + 0.5) / self.size
 
     def from_unit(self, u: float) -> int:
+        """Decode a unit-interval position to the value whose bin holds it.
+
+        Args:
+            u: A position; clipped to [0, 1].
+
+        Returns:
+            The lattice value in [low, high]; ``from_unit(to_unit(v)) == v``.
+        """
         u = min(max(float(u), 0.0), 1.0)
         if self.log:
             a, b = self._log_edges()
@@ -206,6 +303,15 @@ class Int(Distribution):
         return self.low + min(int(u * self.size), self.size - 1) * self.step
 
     def grid(self, n: int | None = None) -> list[int]:
+        """The values a grid search tries: every lattice value, or ``n`` evenly spaced ones.
+
+        Args:
+            n: The number of values to pick, evenly spaced over the lattice from ``low`` to
+                ``high``. None, or at least the number of values: every value.
+
+        Returns:
+            The values in increasing order, without repeats.
+        """
         values = list(range(self.low, self.high + 1, self.step))
         if n is None or n >= len(values):
             return values
@@ -213,6 +319,14 @@ class Int(Distribution):
         return [values[i] for i in dict.fromkeys(picks.tolist())]
 
     def contains(self, value: Any) -> bool:
+        """Whether a value is an int on the lattice ``low, low + step, ..., high``.
+
+        Args:
+            value: Anything; a bool or a float (even ``3.0``) is not contained.
+
+        Returns:
+            True when ``value`` is an int (or numpy integer) of the lattice.
+        """
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             return False
         return self.low <= value <= self.high and (value - self.low) % self.step == 0
@@ -238,7 +352,27 @@ def plain_option(value: Any) -> Any:
 
 class Choice(Distribution):
     """One of a list of JSON scalars or tuples of them (``Choice([(64, 64), (128,)])``: stored
-    as JSON lists, given back as tuples, a list value standing for its tuple); never averaged."""
+    as JSON lists, given back as tuples, a list value standing for its tuple); never averaged.
+
+    Each option owns an equal-width bin of the unit interval, in the order given.
+
+    Args:
+        options: The options, a non-empty sequence (or 1-d numpy array) of distinct JSON
+            scalars (numpy scalars count as their Python values) or tuples or lists of them;
+            floats must be finite.
+
+    Raises:
+        ValueError: When ``options`` is not a sequence, is empty, repeats an option, or holds
+            something other than JSON scalars or tuples of them.
+
+    Examples:
+        >>> from tunesmith.space.distributions import Choice
+        >>> layers = Choice(["relu", "tanh", (64, 64)])
+        >>> layers.canonical([64, 64])
+        (64, 64)
+        >>> layers.to_unit("tanh")
+        0.5
+    """
 
     kind = "choice"
 
@@ -267,26 +401,83 @@ class Choice(Distribution):
         return {"options": [list(o) if isinstance(o, tuple) else o for o in self.options]}
 
     def canonical(self, value: Any) -> Any:
-        """The option ``value`` stands for, as written (a list read back gives its tuple)."""
+        """The option ``value`` stands for, as written (a list read back gives its tuple).
+
+        Args:
+            value: An option, or a value equal to one once numpy scalars become Python values
+                and lists tuples.
+
+        Returns:
+            The option as stored in ``options``.
+
+        Raises:
+            ValueError: When ``value`` is not one of the options.
+        """
         return self.options[self.index(value)]
 
     def index(self, value: Any) -> int:
+        """The position of the option ``value`` stands for, compared as JSON.
+
+        Args:
+            value: An option (a list stands for its tuple, a numpy scalar for its value).
+
+        Returns:
+            Its index in ``options``.
+
+        Raises:
+            ValueError: When ``value`` is not one of the options.
+        """
         try:
             return self._index[json.dumps(plain_option(value))]
         except (KeyError, TypeError):
             raise ValueError(f"{value!r} is not one of the options {self.options!r}.") from None
 
     def to_unit(self, value: Any) -> float:
+        """Encode an option to the centre of its bin of the unit interval.
+
+        Args:
+            value: One of the options.
+
+        Returns:
+            ``(index + 0.5) / len(options)``.
+
+        Raises:
+            ValueError: When ``value`` is not one of the options.
+        """
         return (self.index(value) + 0.5) / len(self.options)
 
     def from_unit(self, u: float) -> Any:
+        """Decode a unit-interval position to the option whose bin holds it.
+
+        Args:
+            u: A position; clipped to [0, 1].
+
+        Returns:
+            The option, as stored (tuples for tuple options).
+        """
         u = min(max(float(u), 0.0), 1.0)
         return self.options[min(int(u * len(self.options)), len(self.options) - 1)]
 
     def grid(self, n: int | None = None) -> list[Any]:
+        """The values a grid search tries: every option, whatever ``n``.
+
+        Args:
+            n: Ignored; a choice has no fewer points to pick.
+
+        Returns:
+            The options in the order given.
+        """
         return list(self.options)
 
     def contains(self, value: Any) -> bool:
+        """Whether ``value`` stands for one of the options (see :meth:`index`).
+
+        Args:
+            value: Anything.
+
+        Returns:
+            True when ``value`` is an option, a list standing for a tuple option included.
+        """
         try:
             self.index(value)
         except ValueError:

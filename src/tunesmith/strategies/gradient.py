@@ -144,7 +144,15 @@ class GradientDescent(Strategy):
         self._cache: _Replay | None = None
 
     def check(self, space: Space, directions: Sequence[str]) -> None:
-        """One objective only; any space (define-by-run included) is searched."""
+        """One objective only; any space (define-by-run included) is searched.
+
+        Args:
+            space: The study's space (empty: define-by-run); every space is accepted.
+            directions: The study's directions, one per objective.
+
+        Raises:
+            ValueError: When there is more than one direction.
+        """
         refuse_several_objectives(self.name, directions)
 
     # -- proposing ------------------------------------------------------------------------
@@ -195,7 +203,20 @@ class GradientDescent(Strategy):
         return _spsa.spsa_points(x, c, widths, rng)
 
     def run_starts(self, history: Sequence[FrozenTrial], space: Space) -> list[int]:
-        """Numbers of the trials where the runs began (their start points), from the history."""
+        """Numbers of the trials where the runs began (their start points), from the history.
+
+        The history is replayed as :meth:`propose` replays it: a run begins with the first
+        batch, and again after a run ends (``patience`` steps without improvement) or a start
+        point has no loss.
+
+        Args:
+            history: The study's trials, as :meth:`propose` receives them.
+            space: The study's space; the runs descend over its numeric parameters.
+
+        Returns:
+            The number of each run's first trial (its start point, which got a loss), in
+            order; [] for a space of Choice parameters only.
+        """
         ordered = dict(sorted(space.items()))
         numeric = {k: d for k, d in ordered.items() if not isinstance(d, Choice)}
         if not numeric:
