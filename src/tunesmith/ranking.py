@@ -102,19 +102,32 @@ def best_trials(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> lis
     return pareto_front(trials, directions)
 
 
+def _dominated_pairs(losses: np.ndarray) -> np.ndarray:
+    """Two objectives in one sweep: sorted by (first, second), a row is dominated when a row
+    of a smaller first loss has a second loss at most its own, or a row of the same first loss
+    a smaller second one (equal rows do not dominate each other)."""
+    order = np.lexsort((losses[:, 1], losses[:, 0]))
+    first, second = losses[order, 0], losses[order, 1]
+    new_first = np.concatenate([[True], first[1:] != first[:-1]])
+    starts, group = np.flatnonzero(new_first), np.cumsum(new_first) - 1
+    running = np.minimum.accumulate(second)
+    before = running[np.maximum(starts - 1, 0)]  # least second loss of the earlier groups
+    dominated = ((group > 0) & (before[group] <= second)) | (second > second[starts][group])
+    out = np.empty(len(losses), dtype=bool)
+    out[order] = dominated
+    return out
+
+
 def first_front(losses: np.ndarray, block: int = 256) -> np.ndarray:
     """Mask of the rows no other row dominates (<= everywhere, < somewhere); equal rows do not
     dominate each other. In lexicographic order a row can only be dominated by an earlier one:
-    two objectives are one sweep (a running minimum over the distinct rows); more compare each
+    two objectives are one sweep (a running minimum in lexicographic order); more compare each
     block of rows with the front so far and the block itself (O(n x front))."""
     losses = np.asarray(losses, dtype=float)
     if losses.ndim != 2 or not len(losses):
         return np.zeros(len(losses), dtype=bool)
     if losses.shape[1] == 2:
-        unique, inverse = np.unique(losses, axis=0, return_inverse=True)
-        before = np.minimum.accumulate(np.concatenate([[np.inf], unique[:-1, 1]]))
-        dominated = (before <= unique[:, 1]) & (np.arange(len(unique)) > 0)
-        return ~dominated[np.asarray(inverse).ravel()]
+        return ~_dominated_pairs(losses)
     order = np.lexsort(losses.T[::-1])
     on = np.zeros(len(losses), dtype=bool)
     front = np.empty((0, losses.shape[1]))

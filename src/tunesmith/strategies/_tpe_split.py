@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from tunesmith.ranking import first_front
+
 __all__ = ["n_good", "good_rows", "forgetting_weights"]
 
 # Kinds of history row, as TPE stores them.
@@ -61,21 +63,6 @@ def good_rows(
     return chosen
 
 
-def _first_front(loss: np.ndarray) -> np.ndarray:
-    """Mask of the points no other point Pareto-dominates (equal points do not dominate)."""
-    if loss.shape[1] == 2:  # one sweep in lexicographic order: O(n log n)
-        unique, inverse = np.unique(loss, axis=0, return_inverse=True)
-        best_before = np.minimum.accumulate(np.concatenate([[np.inf], unique[:-1, 1]]))
-        return ~(best_before <= unique[:, 1])[np.asarray(inverse).ravel()]
-    le = np.ones((len(loss), len(loss)), dtype=bool)
-    lt = np.zeros((len(loss), len(loss)), dtype=bool)
-    for m in range(loss.shape[1]):
-        col = loss[:, m]
-        le &= col[:, None] <= col[None, :]
-        lt |= col[:, None] < col[None, :]
-    return ~(le & lt).any(axis=0)
-
-
 def _pareto_best(loss: np.ndarray, k: int) -> np.ndarray:
     """Indices of ``k`` points by non-dominated sorting (Deb et al. 2002, NSGA-II), the last
     front cut by hypervolume contribution (2 objectives) or crowding distance (more)."""
@@ -83,7 +70,7 @@ def _pareto_best(loss: np.ndarray, k: int) -> np.ndarray:
     chosen: list[int] = []
     reference = loss.max(axis=0) + 0.1 * (np.ptp(loss, axis=0) + 1e-12)
     while len(chosen) < k and len(alive):
-        in_front = _first_front(loss[alive])
+        in_front = first_front(loss[alive])
         front = alive[in_front]
         need = k - len(chosen)
         if len(front) > need:

@@ -364,19 +364,6 @@ def pareto_data(
     values = values[finite]
     dirs = tuple(source.directions[k] for k in chosen)
     losses = values * signs(dirs)
-    on_front = np.zeros(len(values), dtype=bool)
-    maybe = _front_candidates(losses)
-    on_front[maybe] = first_front(losses[maybe])
+    on_front = first_front(losses)
     rows = downsample(len(values), max_points, np.flatnonzero(on_front))
     return ParetoData(source.name, dirs, chosen, numbers[rows], values[rows], on_front[rows])
-
-
-def _front_candidates(losses: np.ndarray) -> np.ndarray:
-    """Indices of the rows that may be on the front: for two objectives, those whose second
-    loss is at most the least of every row before them in lexicographic order (any other is
-    beaten on both by such a row), so the front's rule runs on a few rows; all of them else."""
-    if losses.ndim != 2 or losses.shape[1] != 2 or not len(losses):
-        return np.arange(len(losses))
-    order = np.lexsort((losses[:, 1], losses[:, 0]))
-    second = losses[order, 1]
-    return np.sort(order[second <= np.minimum.accumulate(second)])
