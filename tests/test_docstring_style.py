@@ -71,7 +71,7 @@ RUN_EXAMPLES = (
     "tunesmith.compare.running.run",
     "tunesmith.space.distributions.Float",
     "tunesmith.space.distributions.Int",
-    "tunesmith.space.distributions.Choice",
+    "tunesmith.space.choice.Choice",
     "tunesmith.pbt.PBT",
     "tunesmith.viz.render.plot_history",
 )

@@ -13,10 +13,10 @@ from . import functional
 
 _TORCH_CLASSES = {
     "SGD": "torch",
-    "RMSprop": "torch",
+    "RMSprop": "torch_adaptive",
     "Adam": "torch",
     "AdamW": "torch",
-    "Adagrad": "torch",
+    "Adagrad": "torch_adaptive",
     "SGDHD": "hypergradient",
     "AdamHD": "hypergradient",
 }

@@ -9,7 +9,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from tunesmith.space.distributions import Choice, Distribution, Float, Int, param_error
+from tunesmith.space.choice import Choice
+from tunesmith.space.distributions import Distribution, Float, Int, param_error
 
 __all__ = [
     "Float",
