@@ -68,3 +68,20 @@ def test_dense_step_gradients_equal_autograd(model, classes, dropout) -> None:
 )
 def test_other_models_go_through_autograd(model) -> None:
     assert not supports_manual_gradients(model)
+
+
+def test_dropout_mask_per_distinct_rate_equals_the_mask_per_member() -> None:
+    """Members sharing a rate share one computed mask: the numbers are those of a mask
+    computed member by member (each member's mask depends on its rate and the seed only)."""
+    rates = torch.tensor([0.0, 0.1, 0.5, 0.1, 0.0, 0.5, 0.5, 0.1], dtype=torch.float32)
+    like = torch.empty(0)
+    for seed in range(3):
+        shared = Dropout(rates, torch.Generator().manual_seed(seed))
+        per_member = Dropout(rates, torch.Generator().manual_seed(seed))
+        per_member.shared = False
+        assert shared.shared  # 3 distinct rates among 8 members
+        got, want = shared.mask((16, 32), like), per_member.mask((16, 32), like)
+        assert torch.equal(got, want)
+        assert torch.equal(got[0], torch.ones(16, 32))  # rate 0 keeps every unit, scale 1
+        assert abs(float((got[2] > 0).float().mean()) - 0.5) < 0.1
+        assert torch.equal(got[2][got[2] > 0], torch.full_like(got[2][got[2] > 0], 2.0))

@@ -84,12 +84,18 @@ class Dropout:
     Members share one noise draw u ∈ (0, 1] per layer and step and keep a unit where u > rate_p,
     scaling kept units by 1/(1 − rate_p): a member's mask depends on its rate and the seed, not
     on the other members, so it trains as it would alone. A member with rate 0 keeps every unit.
+    When members share few distinct rates, each distinct rate's mask is computed once and
+    copied to its members' rows (the same numbers, a fraction of the arithmetic).
     """
 
     def __init__(self, rates: Tensor, generator: torch.Generator):
         self.rates = rates.view(-1, 1, 1)
         self.half_scale = 0.5 / (1.0 - self.rates)
         self.generator = generator
+        levels, self.level_of = torch.unique(rates, return_inverse=True)
+        self.shared = 2 * len(levels) <= len(rates)  # worth a mask per distinct rate
+        self.levels = levels.view(-1, 1, 1)
+        self.level_half_scale = 0.5 / (1.0 - self.levels)
 
     def mask(self, shape: tuple[int, ...], like: Tensor, out: Tensor | None = None) -> Tensor:
         """(P, *shape) multipliers: 1/(1 − rate_p) where kept, 0 where dropped.
@@ -98,8 +104,21 @@ class Dropout:
         (a boolean comparison broadcast over members is several times slower).
         """
         noise = torch.rand(shape, generator=self.generator, device=like.device, dtype=like.dtype)
-        kept = torch.sub(noise.neg_().add_(1.0), self.rates, out=out).sign_()  # of 1 − u − rate_p
-        return torch.addcmul(self.half_scale, self.half_scale, kept, out=kept)  # ½s (sign + 1)
+        noise.neg_().add_(1.0)
+        if not self.shared:
+            return _scaled_mask(noise, self.rates, self.half_scale, out)
+        levels = self.levels.view(-1, *([1] * len(shape)))
+        scales = self.level_half_scale.view_as(levels)
+        per_level = _scaled_mask(noise, levels, scales, None)
+        return torch.index_select(per_level, 0, self.level_of, out=out)  # type: ignore[arg-type]
 
     def __call__(self, h: Tensor) -> Tensor:
         return h * self.mask(tuple(h.shape[1:]), h)
+
+
+def _scaled_mask(
+    kept_noise: Tensor, rates: Tensor, half_scale: Tensor, out: Tensor | None
+) -> Tensor:
+    """½s (sign(1 − u − rate) + 1) over the rates' leading axis, ``kept_noise`` being 1 − u."""
+    kept = torch.sub(kept_noise, rates, out=out).sign_()  # type: ignore[arg-type]
+    return torch.addcmul(half_scale, half_scale, kept, out=kept)
