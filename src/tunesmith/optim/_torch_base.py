@@ -29,6 +29,9 @@ from ._validation import (
 HyperparameterLike = float | Tensor | np.ndarray | list[float]
 """A hyperparameter: one number, or one per population member (a 1-D array or list)."""
 
+Params = Iterable[Tensor] | Iterable[dict[str, Any]]
+"""What an optimizer takes: tensors, or param groups (dicts with "params" and settings)."""
+
 Scale = float | list[float] | list[Tensor]
 """A factor for a foreach op: one float, one float per tensor, or one tensor per tensor."""
 

@@ -28,6 +28,7 @@ import numpy as np
 from ._rules_hypergradient import ADAM_HD_TABLE, SGD_HD_TABLE
 from ._torch_base import (
     HyperparameterLike,
+    Params,
     Tensor,
     TunesmithOptimizer,
     add_scaled_,
@@ -42,7 +43,6 @@ from ._torch_base import (
     zeros,
 )
 from ._validation import check_nesterov
-from .torch import Params
 from .torch_directions import adam_moments, decayed, sgd_directions
 
 

@@ -12,13 +12,13 @@ is read on the host, so ``capturable`` steps are not graph-capturable).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from ._rules_adam import ADAM_TABLE
 from ._rules_sgd import SGD_TABLE
 from ._torch_base import (
     HyperparameterLike,
+    Params,
     Tensor,
     TunesmithOptimizer,
     add_scaled_,
@@ -37,8 +37,6 @@ from .torch_adaptive import Adagrad, RMSprop
 from .torch_directions import adam_moments, decayed, negated, sgd_directions
 
 __all__ = ["SGD", "RMSprop", "Adam", "AdamW", "Adagrad"]
-
-Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
 class SGD(TunesmithOptimizer):

@@ -8,11 +8,12 @@ accepted and ignored.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._rules_adaptive import ADAGRAD_TABLE, RMSPROP_TABLE
 from ._torch_base import (
     HyperparameterLike,
+    Params,
     Tensor,
     TunesmithOptimizer,
     add_scaled_,
@@ -32,9 +33,6 @@ from ._torch_base import (
     zeros,
 )
 from .torch_directions import decayed, negated, one_minus
-
-if TYPE_CHECKING:  # annotations only: torch.py re-exports these classes
-    from .torch import Params
 
 __all__ = ["RMSprop", "Adagrad"]
 
