@@ -2,12 +2,15 @@
 
 Task: an MLP (64 hidden units, SGD with momentum 0.9, batch 64) on scikit-learn's digits, split
 60/20/20 into train, validation and test; learning rate (1e-4 .. 1, log) and weight decay
-(1e-6 .. 1e-2, log) searched. All three train ``--members`` members for ``--epochs`` epochs as
+(1e-6 .. 1e-2, log) searched. Each trains ``--members`` members for ``--epochs`` epochs as
 one batched population, from the same initial draws of the space (same seed):
 
 - PBT: every ``--ready-every`` epochs the bottom quarter by validation loss copies the weights
   and optimizer state of the top quarter and perturbs the copied values (×0.8 or ×1.2).
 - PBT with binary tournaments and resampling (each value drawn again with probability 0.25).
+- PB2 (Population-Based Bandits): truncation as PBT, the copied values chosen by a Gaussian
+  process bandit over every segment's fall in validation loss (upper confidence bound, kriging
+  believer for the batch); perturbed until enough segments are observed. Needs scipy.
 - random search: the same members with their hyperparameters fixed (``pbt`` with
   ``ready_every=epochs``: no ready point, so no exploitation).
 
@@ -57,14 +60,17 @@ def split() -> dict[str, np.ndarray]:
     }
 
 
-def tunesmith_run(data: dict, seed: int, args: argparse.Namespace, how: str | None) -> float:
-    """Test accuracy of the member of lowest validation loss: PBT with exploit ``how``, or
-    no exploitation (None)."""
+def tunesmith_run(
+    data: dict, seed: int, args: argparse.Namespace, how: tuple[str, str] | None
+) -> float:
+    """Test accuracy of the member of lowest validation loss: PBT with ``how`` = (exploit,
+    explore), or no exploitation (None)."""
+    exploit, explore = how or ("truncation", "perturb")
     result = population.pbt(
         population.MLP(hidden=(64,)), data["X"], data["y"], X_val=data["X_val"],
         y_val=data["y_val"], space=SPACE, config=CONFIG, members=args.members,
         epochs=args.epochs, ready_every=args.epochs if how is None else args.ready_every,
-        exploit=how or "truncation", explore="resample" if how == "tournament" else "perturb",
+        exploit=exploit, explore=explore,
         seed=seed, batch_size=64,
     )  # fmt: skip
     return float((result.to_module().predict(data["X_test"]) == data["y_test"]).mean())
@@ -110,8 +116,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     data, seeds = split(), list(range(args.seeds))
     runs = {
-        "tunesmith PBT (truncation, perturb)": "truncation",
-        "tunesmith PBT (tournament, resample)": "tournament",
+        "tunesmith PBT (truncation, perturb)": ("truncation", "perturb"),
+        "tunesmith PBT (tournament, resample)": ("tournament", "resample"),
+        "tunesmith PB2 (truncation, GP bandit)": ("truncation", "pb2"),
         "random search, same budget (no exploit)": None,
     }
     results = {

@@ -9,11 +9,12 @@ state and config (exploit: ``truncation``, the bottom ``quantile`` copies member
 top ``quantile``; ``tournament``, each member meets one other drawn at random and copies it when
 it is better), and the copied config moves (explore: ``perturb``, numbers ×0.8 or ×1.2 clipped
 into the space, Int rounded, Choice drawn again with ``resample_probability``; ``resample``,
-each value drawn again with ``resample_probability``, else perturbed). Every value stays inside
-the space. With a study, each member segment (one member between two ready points) is one
-COMPLETE trial whose user attributes name its member, segment and parent trial, so the lineage
-can be reloaded. Torch is never imported here: the default copy clones a dict of tensors through
-their methods.
+each value drawn again with ``resample_probability``, else perturbed; ``pb2``, the numbers of
+highest upper confidence bound of a Gaussian process over the score gains of the segments so
+far, ``strategies.pb2``). Every value stays inside the space. With a study, each member
+segment (one member between two ready points) is one COMPLETE trial whose user attributes name
+its member, segment and parent trial, so the lineage can be reloaded. Torch is never imported
+here: the default copy clones a dict of tensors through their methods.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tunesmith.execution.executors import bounded_executor, resolve_jobs
 from tunesmith.exploration import exploit_pairs
 from tunesmith.exploration import explore as explore_config
 from tunesmith.space import Choice, Distribution, Float, Int
+from tunesmith.strategies.pb2 import pb2_explore, require_scipy, segment_observations
 from tunesmith.trial import FrozenTrial, TrialState
 from tunesmith.validation import (
     N_JOBS,
@@ -46,7 +48,7 @@ from tunesmith.validation import (
 __all__ = ["PBT", "PBTRunResult", "default_copy", "explore_config", "exploit_pairs"]
 
 EXPLOITS = ("truncation", "tournament")
-EXPLORES = ("perturb", "resample")
+EXPLORES = ("perturb", "resample", "pb2")
 _TABLE = {
     "step": IsCallable(), "evaluate": IsCallable(), "members": Integer(2),
     "ready_every": Integer(1), "steps": Integer(1), "exploit": OneOf(*EXPLOITS),
@@ -139,8 +141,16 @@ class PBT:
             ``quantile``) or ``"tournament"`` (each member meets one other at random and
             copies it when it is better).
         explore: ``"perturb"`` (numbers ×0.8 or ×1.2 clipped into the space, Choice drawn again
-            with ``resample_probability``) or ``"resample"`` (each value drawn again with
-            ``resample_probability``, else perturbed).
+            with ``resample_probability``), ``"resample"`` (each value drawn again with
+            ``resample_probability``, else perturbed) or ``"pb2"`` (Population-Based Bandits,
+            Parker-Holder et al. 2020: a Gaussian process fitted to each segment's gain in
+            score, from its parent's score at the ready point to its own, against its config
+            and start step; each copied member takes the numbers of highest upper confidence
+            bound at the current step, a batch by kriging believer, and keeps or redraws a
+            Choice as perturb does; perturb while fewer than 4 such segments, or fewer than
+            the copied members, exist. A first segment, with no score at its start, is no
+            observation. Needs scipy: ``pip install "tunesmith[gp]"``). See
+            ``tunesmith.strategies.pb2``.
         quantile: The share of members replaced and copied by truncation, in (0, 0.5].
         resample_probability: The probability of drawing a value again, in [0, 1].
         direction: ``"minimize"`` or ``"maximize"`` the score.
@@ -153,6 +163,7 @@ class PBT:
 
     Raises:
         ValueError: When an argument breaks its rule (named in the message).
+        ImportError: When ``explore="pb2"`` and scipy is missing.
 
     Examples:
         >>> from tunesmith.pbt import PBT
@@ -181,6 +192,8 @@ class PBT:
     ) -> None:  # fmt: skip
         args = dict(locals())
         check_params("PBT", _TABLE, args)
+        if explore == "pb2":
+            require_scipy("PBT")
         self.space = _check_space(space)
         self.step, self.evaluate, self.init = step, evaluate, init
         self.copy = copy or default_copy
@@ -312,7 +325,13 @@ class _Run:
         source = dict(pairs)
         copies = {m: self.pbt.copy(self.states[s]) for m, s in pairs}  # before any is replaced
         space, old = self.pbt.space, self.configs
-        moved = {m: explore_config(space, old[s], rng, explore, p) for m, s in pairs}
+        if explore == "pb2":
+            sign = 1.0 if self.pbt.direction == "minimize" else -1.0
+            seen = segment_observations(self.segments, config="config", value="score", sign=sign)
+            new = pb2_explore(space, seen, [old[s] for _, s in pairs], rng, now=at, p=p)
+            moved = {m: v for (m, _), v in zip(pairs, new)}
+        else:
+            moved = {m: explore_config(space, old[s], rng, explore, p) for m, s in pairs}
         self.states = [copies.get(m, state) for m, state in enumerate(self.states)]
         self.configs = [moved.get(m, dict(c)) for m, c in enumerate(self.configs)]
         self.parents = [source.get(m, m) for m in range(self.pbt.members)]

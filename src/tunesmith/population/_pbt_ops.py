@@ -6,7 +6,8 @@ other member drawn at random and copies it when it is better). The copy is an in
 rows inside the population's tensors: weights, optimizer state, activity. Explore moves the
 copied hyperparameters (``perturb``: ×0.8 or ×1.2, clipped into the space, Int rounded, Choice
 drawn again with ``resample_probability``; ``resample``: each value drawn again from the space
-with ``resample_probability``, else perturbed). Every value stays inside the space.
+with ``resample_probability``, else perturbed; ``pb2``: a Gaussian-process bandit over the
+reward changes of the segments so far, ``strategies.pb2``). Every value stays inside the space.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ TUNABLE = (
     "lr", "momentum", "beta1", "beta2", "eps", "alpha", "weight_decay", "dropout", "l1", "l2"
 )  # fmt: skip
 EXPLOITS = ("truncation", "tournament")
-EXPLORES = ("perturb", "resample")
+EXPLORES = ("perturb", "resample", "pb2")
 _EVAL_FLOATS = 1 << 22  # activations per validation slice
 
 

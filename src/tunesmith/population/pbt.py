@@ -2,12 +2,13 @@
 
 Members train side by side as one computation; every ``ready_every`` epochs they are ranked by
 validation loss, worse members copy the weights and optimizer state of better ones (exploit)
-and move the copied hyperparameters (explore), and training goes on. Each member's
-hyperparameter schedule and lineage are recorded. With a ``study`` and a ``store`` folder
-beside it, each member segment (one member between two ready points) is one trial, and the
-population is checkpointed at every ready point as a ``torch.save`` file of tensors and plain
-data (read with ``weights_only=True``; nothing is pickled into the database), so a stopped
-run called again with the same arguments continues from its last completed ready point.
+and move the copied hyperparameters (explore: perturbed, resampled, or by PB2's GP bandit over
+the segments so far), and training goes on. Each member's hyperparameter schedule and lineage
+are recorded. With a ``study`` and a ``store`` folder beside it, each member segment (one
+member between two ready points) is one trial, and the population is checkpointed at every
+ready point as a ``torch.save`` file of tensors and plain data (read with
+``weights_only=True``; nothing is pickled into the database), so a stopped run called again
+with the same arguments continues from its last completed ready point.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from tunesmith.population.results import MemberResult, member_result
 from tunesmith.population.train import check_inputs
 from tunesmith.records import json_safe
 from tunesmith.space import space_to_json
+from tunesmith.strategies.pb2 import pb2_explore, require_scipy, segment_observations
 from tunesmith.validation import Integer, NoneOr, OneOf, Real, Satisfies, check_params, param_error
 
 __all__ = ["PBTResult", "pbt"]
@@ -158,10 +160,15 @@ class _Population:
         self.parents = [source.get(m, m) for m in range(self.n)]
         self.exploited = [m in source for m in range(self.n)]
         old, how, p = self.values, self.key["explore"], self.key["resample_probability"]
-        self.values = [
-            ops.explore(self.space, old[source[m]], rng, how, p) if m in source else dict(old[m])
-            for m in range(self.n)
-        ]
+        copied = sorted(source)  # members in order: each one's draws come in that order
+        sources = [old[source[m]] for m in copied]
+        if how == "pb2":
+            observed = segment_observations(self.segments)
+            moved = pb2_explore(self.space, observed, sources, rng, now=self.run.epoch, p=p)
+        else:
+            moved = [ops.explore(self.space, v, rng, how, p) for v in sources]
+        new = dict(zip(copied, moved))
+        self.values = [new[m] if m in new else dict(old[m]) for m in range(self.n)]
         ops.set_hypers(self.run, self.hypers())
         epoch = self.run.epoch
         self.lineage += [{"epoch": epoch, "member": d, "source": s} for d, s in pairs]
@@ -293,9 +300,10 @@ def pbt(
     ``ready_every`` epochs members are ranked by validation loss; ``exploit`` ("truncation":
     the bottom ``quantile`` copies the top ``quantile``; "tournament": each copies a random
     better one) copies weights and optimizer state, ``explore`` ("perturb", "resample" with
-    ``resample_probability``) moves the copied values. ``study`` ("minimize") gets one trial
-    per member segment, ``store`` (a folder) the checkpoints: called again alike, a stopped run
-    continues from its last ready point to the same end. Other keywords: ``TrainingOptions``.
+    ``resample_probability``, "pb2": a GP bandit over the segments so far) moves the copied
+    values. ``study`` ("minimize") gets one trial per member segment, ``store`` (a folder) the
+    checkpoints: called again alike, a stopped run continues from its last ready point to the
+    same end. Other keywords: ``TrainingOptions``.
 
     Args:
         model: The population model every member trains (``MLP``, ``Linear``, ...).
@@ -308,7 +316,17 @@ def pbt(
         epochs: The epochs each member trains in all, an int >= 1.
         ready_every: The epochs between two ready points (exploit and explore), an int >= 1.
         exploit: ``"truncation"`` or ``"tournament"``, as above.
-        explore: ``"perturb"`` or ``"resample"``, as above.
+        explore: ``"perturb"`` (numbers ×0.8 or ×1.2, a Choice drawn again with
+            ``resample_probability``), ``"resample"`` (each value drawn again with
+            ``resample_probability``, else perturbed) or ``"pb2"`` (Population-Based Bandits,
+            Parker-Holder et al. 2020: a Gaussian process fitted to each segment's fall in
+            validation loss, from its parent's loss at the ready point to its own, against its
+            values and start epoch; each copied member takes the numbers of highest upper
+            confidence bound at the current epoch, a batch by kriging believer, and keeps or
+            redraws a Choice as perturb does; perturb while fewer than 4 such segments, or
+            fewer than the copied members, exist. A first segment, with no loss at its start,
+            is no observation. Needs scipy:
+            ``pip install "tunesmith[gp]"``). See ``tunesmith.strategies.pb2``.
         quantile: The share of members replaced and copied by truncation, in (0, 0.5].
         resample_probability: The probability of drawing a value again, in [0, 1].
         X_val: Validation inputs, the members ranked by their loss on them.
@@ -330,6 +348,7 @@ def pbt(
     Raises:
         ValueError: When an argument breaks its rule (named in the message).
         TypeError: When a keyword is no training option.
+        ImportError: When ``explore="pb2"`` and scipy is missing.
         MemoryError: When the members do not fit at once in the memory budget.
     """
     params = {
@@ -338,6 +357,8 @@ def pbt(
     }  # fmt: skip
     check_inputs("pbt", model=model)
     check_params("pbt", _TABLE, {**params, "config": config, "store": store})
+    if explore == "pb2":
+        require_scipy("pbt")
     space = ops.check_space(space)
     config, opts = _settings(space, config, options, {**kwargs, "epochs": epochs, "seed": seed})
     check_study(study, store, space)
