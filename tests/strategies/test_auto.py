@@ -21,7 +21,9 @@ def test_grid_size():
     [
         (SMALL_GRID, 30, 1, "grid"),
         (SMALL_GRID, 29, 1, "tpe"),
-        (NUMERIC, 200, 1, "cmaes"),
+        (NUMERIC, 200, 1, "tpe"),  # an Int among them: ordinal, TPE leads there
+        ({"a": ts.Int(0, 9), "b": ts.Int(0, 9), "c": ts.Int(1, 3)}, 100, 1, "tpe"),
+        ({**CONTINUOUS, "s": ts.Float(0, 1, step=0.1)}, 300, 1, "tpe"),
         (NUMERIC, 50, 1, "tpe"),
         (CONTINUOUS, 50, 1, "gp"),
         (CONTINUOUS, 100, 1, "gp"),

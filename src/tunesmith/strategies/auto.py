@@ -43,21 +43,23 @@ def choose(space: Space, budget: int | None, n_objectives: int) -> tuple[str, st
             f"{len(space)} continuous parameters and a budget of {budget}: a Gaussian process "
             "makes the most of few trials"
         )
-    numeric = not any(isinstance(d, Choice) for d in space.values())
     large = budget is None or budget >= CMAES_MIN_BUDGET
-    if numeric and len(space) >= 2 and large and importlib.util.find_spec("cmaes") is not None:
+    # CMA-ES for continuous spaces only: on ordinal ones (Int, stepped Float: the HPO tables)
+    # TPE ranks well ahead of it (benchmarks/RESULTS.md, "auto")
+    if continuous and len(space) >= 2 and large and importlib.util.find_spec("cmaes") is not None:
         return "cmaes", (
-            f"{len(space)} numeric parameters and a budget of "
+            f"{len(space)} continuous parameters and a budget of "
             f"{budget or 'unbounded'}: CMA-ES adapts to their correlations"
         )
-    kind = "mixed" if not numeric else "small-budget numeric"
+    numeric = not any(isinstance(d, Choice) for d in space.values())
+    kind = "mixed" if not numeric else ("small-budget continuous" if continuous else "discrete")
     return "tpe", f"a {kind} space: TPE handles it sample-efficiently"
 
 
 class Auto(Strategy):
     """Delegates to the technique ``choose`` picks when the first proposal is asked for:
     grid when the grid is small and the budget covers it, NSGA2 for several objectives, GP for
-    continuous spaces and small budgets, CMA-ES for numeric spaces with large budgets, TPE
+    continuous spaces and small budgets, CMA-ES for continuous spaces with large budgets, TPE
     otherwise (the rules and their measurements: benchmarks/RESULTS.md, "auto"). ``chosen``
     and ``reason`` say which and why (also logged on the "tunesmith" logger).
 
