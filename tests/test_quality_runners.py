@@ -1,0 +1,90 @@
+"""The quality benchmark's peer runners keep the space, budget and seed; its per-set sign tests."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import sys
+from pathlib import Path
+
+import pytest
+
+import tunesmith as ts
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+SPACE = {
+    "x": ts.Float(-2.0, 2.0),
+    "lr": ts.Float(1e-4, 1.0, log=True),
+    "n": ts.Int(1, 64, log=True),
+    "k": ts.Int(0, 4),
+    "c": ts.Choice(["a", "b", "c"]),
+}
+
+
+def objective(p: dict) -> float:
+    return p["x"] ** 2 + abs(math.log10(p["lr"]) + 2) + p["n"] / 64 + p["k"] + (p["c"] == "b")
+
+
+@pytest.fixture(scope="module")
+def runners():
+    sys.path.insert(0, str(BENCH))
+    from peers import quality_runners
+
+    return quality_runners
+
+
+@pytest.fixture(scope="module")
+def quality():
+    sys.path.insert(0, str(BENCH))
+    import quality
+
+    return quality
+
+
+@pytest.mark.parametrize("name", ["run_hyperopt", "run_nevergrad"])
+def test_runner_keeps_space_budget_and_seed(runners, name: str) -> None:
+    run = getattr(runners, name)
+    params, values = run(SPACE, objective, 3, 12)
+    assert len(params) == len(values) == 12
+    assert values == [objective(p) for p in params]
+    for p in params:
+        assert -2.0 <= p["x"] <= 2.0 and 1e-4 <= p["lr"] <= 1.0
+        assert type(p["n"]) is int and 1 <= p["n"] <= 64
+        assert type(p["k"]) is int and 0 <= p["k"] <= 4
+        assert p["c"] in ("a", "b", "c")
+    assert run(SPACE, objective, 3, 12) == (params, values)
+    assert run(SPACE, objective, 4, 12)[1] != values
+
+
+def test_hyperopt_samples_log_parameters_on_a_log_scale(runners) -> None:
+    params, _ = runners.run_hyperopt(SPACE, objective, 0, 20)  # 20 = its random start-up
+    assert statistics.median(p["lr"] for p in params) < 0.1  # uniform's median is 0.5
+    assert statistics.median(p["n"] for p in params) < 20  # uniform's median is 32
+
+
+def test_nevergrad_starts_at_the_log_centre(runners) -> None:
+    params, _ = runners.run_nevergrad(SPACE, objective, 0, 1)
+    assert params[0]["lr"] == pytest.approx(1e-2)  # geometric mean of 1e-4 and 1
+    assert params[0]["n"] == 8  # geometric mean of 1 and 64
+    assert params[0]["x"] == pytest.approx(0.0)
+
+
+def test_set_rows_count_sign_tests_per_dimension_and_table(quality) -> None:
+    quality.use_methods("ts-tpe,optuna-tpe")
+    groups = {"f": {"dimension": "d=2"}, "g": {"dimension": "d=5"}, "t": {"table": "HPOLib"}}
+    groups["u"] = {"table": "HPOBench"}  # no cells: no row
+    cells = {("f", s): {"ts-tpe": 1.0, "optuna-tpe": 2.0} for s in range(6)}
+    cells |= {
+        ("g", 0): {"ts-tpe": 2.0, "optuna-tpe": 2.0},
+        ("g", 1): {"ts-tpe": 3, "optuna-tpe": 2},
+    }
+    cells |= {("t", s): {"ts-tpe": 0.5, "optuna-tpe": 0.1} for s in range(3)}
+    try:
+        rows = quality.set_rows(cells, groups)[2:]
+    finally:
+        quality.use_methods(None)
+    assert rows == [
+        "| ts-tpe | optuna-tpe | d=2 | 6 | 6 / 0 / 0 | 0.0312 |",
+        "| ts-tpe | optuna-tpe | d=5 | 2 | 0 / 1 / 1 | 1 |",
+        "| ts-tpe | optuna-tpe | HPOLib | 3 | 0 / 0 / 3 | 0.25 |",
+    ]
