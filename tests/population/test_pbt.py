@@ -10,7 +10,6 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.datasets import load_digits
 
 import tunesmith as ts
 from tunesmith import population as pop
@@ -23,13 +22,6 @@ from tunesmith.study.study import Study
 torch.set_num_threads(1)
 
 SPACE = {"lr": ts.Float(1e-3, 1e-1, log=True), "weight_decay": ts.Float(1e-6, 1e-2, log=True)}
-
-
-@pytest.fixture(scope="module")
-def digits() -> dict:
-    x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype(np.float32)
-    return {"X": x[:200], "y": y[:200], "X_val": x[200:300], "y_val": y[200:300]}
 
 
 def small_pbt(digits: dict, **kwargs) -> pop.PBTResult:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
 
 import tunesmith as ts
 from tunesmith import population as pop
@@ -15,13 +14,6 @@ from tunesmith.population.engine import PopulationRun
 torch.set_num_threads(1)
 
 SPACE = {"lr": ts.Float(1e-3, 1e-1, log=True), "weight_decay": ts.Float(1e-6, 1e-2, log=True)}
-
-
-@pytest.fixture(scope="module")
-def digits() -> dict:
-    x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype(np.float32)
-    return {"X": x[:200], "y": y[:200], "X_val": x[200:300], "y_val": y[200:300]}
 
 
 def small_pbt(digits: dict, **kwargs) -> pop.PBTResult:
