@@ -90,3 +90,15 @@ def storage(request, tmp_path):
         return f"sqlite:///{tmp_path / 'study.db'}"
     server_url, _ = request.getfixturevalue("postgres")
     return _fresh_database(server_url)
+
+
+@pytest.fixture(scope="module")
+def digits() -> dict:
+    """The first 200 digits for training and the next 100 for validation, scaled to [0, 1]
+    (population tests; a test module may define its own ``digits``)."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).astype(np.float32)
+    return {"X": x[:200], "y": y[:200], "X_val": x[200:300], "y_val": y[200:300]}
