@@ -79,6 +79,20 @@ def test_log_marginal_likelihood_gradient_matches_central_differences():
         assert np.max(np.abs(grad - numeric)) < 1e-6 * np.max(np.abs(numeric))
 
 
+def test_choice_lengthscales_have_their_own_prior_so_options_inform_each_other():
+    """A Choice lengthscale divides whole mismatches: its prior's mode is 2 (a numeric one's
+    0.5), so one differing option keeps a correlation of exp(-1/2) at the start."""
+    layout = gpm.Layout(np.array([0, 1]), np.array([2, 3]))
+    theta = gpm.default_theta(layout)
+    assert np.exp(theta[:4]) == pytest.approx([0.5, 0.5, 2.0, 2.0])
+    _, grad = gpm._log_prior(theta, layout)
+    assert np.abs(grad[:4]).max() < 1e-12  # the start is the prior's mode
+    x = np.array([[0.5, 0.5, 0.1, 0.1], [0.5, 0.5, 0.3, 0.1]])  # one option differs
+    sq, mis = gpm._pairs(x, x, layout)
+    k, _, _ = gpm._kernel_parts(sq, mis, theta, layout)
+    assert k[0, 1] / k[0, 0] == pytest.approx(math.exp(-0.5))
+
+
 def test_fit_raises_the_posterior_and_the_acquisition_gradient_is_right():
     x, y, layout = mixed_data(30, 2)
     sq, mis = gpm._pairs(x, x, layout)
@@ -192,16 +206,19 @@ def test_mixed_space_stays_in_the_space_and_finds_the_discrete_optimum():
     assert study.best_value < 0.05
 
 
-def test_a_categorical_space_is_searched_without_repeats_after_the_start():
+def test_a_categorical_space_is_searched_without_repeats_until_the_optimum():
+    """Options inform each other (an additive cost is learned from 4 random trials), so the
+    optimum of 12 points is found within 10 trials, with no repeat on the way."""
     space = {"a": ts.Choice(["p", "q", "r", "s"]), "b": ts.Choice([1, 2, 3])}
-    study = ts.create_study(space=space, strategy=GP(n_startup_trials=4), seed=0)
     cost = {"p": 3, "q": 0, "r": 2, "s": 1}
-    study.optimize(lambda t: cost[t.params["a"]] + t.params["b"], n_trials=10, progress=False)
-    keys = [(t.params["a"], t.params["b"]) for t in study.trials]
-    assert all(k[0] in cost and k[1] in (1, 2, 3) for k in keys)
-    guided = keys[4:]
-    assert all(k not in keys[:i] for i, k in enumerate(guided, start=4))
-    assert study.best_value == 1  # ("q", 1)
+    for seed in range(3):
+        study = ts.create_study(space=space, strategy=GP(n_startup_trials=4), seed=seed)
+        study.optimize(lambda t: cost[t.params["a"]] + t.params["b"], n_trials=10, progress=False)
+        keys = [(t.params["a"], t.params["b"]) for t in study.trials]
+        assert all(k[0] in cost and k[1] in (1, 2, 3) for k in keys)
+        assert study.best_value == 1  # ("q", 1)
+        found = keys.index(("q", 1))
+        assert all(k not in keys[:i] for i, k in enumerate(keys[4 : found + 1], start=4))
 
 
 def test_a_resumed_study_proposes_what_an_uninterrupted_one_would(tmp_path):

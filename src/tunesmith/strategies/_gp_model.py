@@ -22,7 +22,10 @@ __all__ = ["Layout", "Posterior", "fit", "neg_log_posterior", "default_theta"]
 
 _SQRT5 = np.sqrt(5.0)
 _SAME = 1e-9  # Choice coordinates closer than this are the same option
-_LS_PRIOR = (3.0, 6.0)  # gamma(shape, rate) prior on every lengthscale: mode 0.5 in log space
+_LS_PRIOR = (3.0, 6.0)  # gamma(shape, rate) prior on a numeric lengthscale: mode 0.5 in log space
+# A Choice lengthscale divides whole mismatches (0 or 1), not unit-cube distances: mode 2, so
+# one differing option keeps a correlation of about 0.6 and options inform each other
+_LS_PRIOR_CHOICE = (3.0, 1.5)
 _NOISE_PRIOR = (np.log(1e-4), 2.0)  # log-normal (mean, sd) of the noise: small, not zero
 _SIGNAL_SD = 1.0  # log-normal sd of the signal variance around 1 (the outputs' variance)
 _MEAN_SD = 1.0  # normal prior of the constant mean (standardized outputs)
@@ -45,9 +48,17 @@ class Layout:
         return len(self.numeric) + len(self.choice)
 
 
+def _ls_prior(layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Per coordinate, the (shape, rate) of its lengthscale's gamma prior."""
+    shape, rate = np.full(layout.d, _LS_PRIOR[0]), np.full(layout.d, _LS_PRIOR[1])
+    shape[layout.choice], rate[layout.choice] = _LS_PRIOR_CHOICE
+    return shape, rate
+
+
 def default_theta(layout: Layout) -> np.ndarray:
-    """The prior's mode: lengthscales 0.5, signal variance 1, noise 1e-4, mean 0."""
-    return np.concatenate([np.full(layout.d, np.log(0.5)), [0.0, _NOISE_PRIOR[0], 0.0]])
+    """The prior's mode: lengthscales 0.5 (Choice: 2), signal variance 1, noise 1e-4, mean 0."""
+    shape, rate = _ls_prior(layout)
+    return np.concatenate([np.log(shape / rate), [0.0, _NOISE_PRIOR[0], 0.0]])
 
 
 def _bounds(layout: Layout) -> list[tuple[float, float]]:
@@ -95,7 +106,7 @@ def _log_prior(theta: np.ndarray, layout: Layout) -> tuple[float, np.ndarray]:
     """Log-density of the priors over ``theta`` (in log space, Jacobian included) and its
     gradient."""
     d = layout.d
-    shape, rate = _LS_PRIOR
+    shape, rate = _ls_prior(layout)
     ls = np.exp(theta[:d])
     grad = np.zeros_like(theta)
     value = float(np.sum(shape * theta[:d] - rate * ls))
