@@ -7,12 +7,14 @@ import multiprocessing as mp
 import pickle
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 
 def _child(conn: Any, fn: Callable[..., Any], args: tuple) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    conn.send(("started", None))  # a trial's timeout counts from here, not from the fork
     try:
         result: tuple[str, Any] = ("ok", fn(*args))
     except BaseException as exc:  # noqa: BLE001 - shipped back to the driver
@@ -29,7 +31,11 @@ class WorkerDied(RuntimeError):
 
 
 class IsolatedProcessExecutor(cf.Executor):
-    """``submit`` forks a process for the call; ``kill(future)`` ends that process."""
+    """``submit`` forks a process for the call; ``kill(future)`` ends that process.
+
+    Each future has ``submitted`` (the ``time.monotonic()`` of its submit) and ``started``: None
+    until the call begins in its process, then the time of that moment (a trial's timeout
+    counts from it, so a slow fork on a busy machine is not charged to the trial)."""
 
     def __init__(self, max_workers: int):
         self._ctx = (
@@ -43,6 +49,8 @@ class IsolatedProcessExecutor(cf.Executor):
             raise TypeError("IsolatedProcessExecutor.submit takes positional arguments only")
         self._slots.acquire()
         future: cf.Future = cf.Future()
+        future.submitted = time.monotonic()  # type: ignore[attr-defined]
+        future.started = None  # type: ignore[attr-defined]
         parent, child = self._ctx.Pipe(duplex=False)
         proc = self._ctx.Process(target=_child, args=(child, fn, args), daemon=True)
         proc.start()
@@ -54,6 +62,9 @@ class IsolatedProcessExecutor(cf.Executor):
     def _watch(self, future: cf.Future, proc: Any, conn: Any) -> None:
         try:
             kind, value = conn.recv()
+            if kind == "started":
+                future.started = time.monotonic()  # type: ignore[attr-defined]
+                kind, value = conn.recv()
         except (EOFError, OSError):
             proc.join()
             kind, value = (

@@ -232,7 +232,8 @@ class Driver:
 
     def _wait_time(self, in_flight: dict) -> float:
         """Until the next trial timeout or the deadline, and never longer than SIGNAL_CHECK."""
-        ends = [end for _, end in in_flight.values() if end is not None]
+        ends = [_trial_end(f, end) for f, (_, end) in in_flight.items()]
+        ends = [end for end in ends if end is not None]
         if self.deadline is not None:
             ends.append(self.deadline)
         return min([SIGNAL_CHECK] + [max(0.0, end - time.monotonic()) for end in ends])
@@ -258,6 +259,7 @@ class Driver:
             return []
         now, out = time.monotonic(), []
         for future, (trial, ends) in list(in_flight.items()):
+            ends = _trial_end(future, ends)
             if ends is not None and now >= ends and not future.done():
                 getattr(executor, "kill", lambda f: None)(future)
                 del in_flight[future]
@@ -270,3 +272,12 @@ class Driver:
                     )
                 )
         return out
+
+
+def _trial_end(future: cf.Future, submitted_end: float | None) -> float | None:
+    """When a trial's timeout runs out: from its start where the executor reports one (a
+    process of its own: ``started``, None while it is still starting), else from its submit."""
+    if submitted_end is None or not hasattr(future, "started"):
+        return submitted_end
+    started = future.started
+    return None if started is None else submitted_end + (started - future.submitted)
