@@ -87,8 +87,12 @@ def test_ray_trial_timeout_cancels_the_task(local_ray):
             time.sleep(3600)
         return 0.0
 
+    # On Ray the clock starts at the submit, a worker's start-up included (seconds on a busy
+    # machine): the workers start on a first run, then the timed one.
+    executor = ts.RayExecutor(max_concurrent=2)
+    ts.create_study(space=SPACE, seed=0).optimize(_square, n_trials=4, executor=executor)
     study = ts.create_study(space=SPACE, seed=0)
-    study.optimize(hang, n_trials=3, executor=ts.RayExecutor(max_concurrent=2), trial_timeout=2.0)
+    study.optimize(hang, n_trials=3, executor=executor, trial_timeout=3.0)
     first = study.trials[0]
     assert first.state is TrialState.FAIL and "Timed out" in first.error
     assert [t.state for t in study.trials[1:]] == [TrialState.COMPLETE] * 2

@@ -33,9 +33,9 @@ class WorkerDied(RuntimeError):
 class IsolatedProcessExecutor(cf.Executor):
     """``submit`` forks a process for the call; ``kill(future)`` ends that process.
 
-    Each future has ``submitted`` (the ``time.monotonic()`` of its submit) and ``started``: None
-    until the call begins in its process, then the time of that moment (a trial's timeout
-    counts from it, so a slow fork on a busy machine is not charged to the trial)."""
+    Each future has ``started``: None until the call begins in its process, then the
+    ``time.monotonic()`` of that moment (a trial's timeout counts from it, so a slow fork on a
+    busy machine is not charged to the trial)."""
 
     def __init__(self, max_workers: int):
         self._ctx = (
@@ -49,7 +49,6 @@ class IsolatedProcessExecutor(cf.Executor):
             raise TypeError("IsolatedProcessExecutor.submit takes positional arguments only")
         self._slots.acquire()
         future: cf.Future = cf.Future()
-        future.submitted = time.monotonic()  # type: ignore[attr-defined]
         future.started = None  # type: ignore[attr-defined]
         parent, child = self._ctx.Pipe(duplex=False)
         proc = self._ctx.Process(target=_child, args=(child, fn, args), daemon=True)

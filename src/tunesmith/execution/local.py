@@ -135,7 +135,7 @@ class Driver:
         trials ``INTERRUPT_GRACE`` seconds to finish (told as usual), stop the rest (left to
         the caller to put back) and re-raise; a second Ctrl-C cuts the grace short."""
         self._executor = new_executor()
-        in_flight: dict[cf.Future, tuple[Trial, float | None]] = {}
+        in_flight: dict[cf.Future, tuple[Trial, float]] = {}  # -> (trial, when submitted)
         try:
             self._pool_loop(objective, new_executor, n_jobs, catch, trial_timeout, in_flight)
         except INTERRUPTIONS:
@@ -155,7 +155,7 @@ class Driver:
         n_jobs: int,
         catch: tuple,
         trial_timeout: float | None,
-        in_flight: dict[cf.Future, tuple[Trial, float | None]],
+        in_flight: dict[cf.Future, tuple[Trial, float]],
     ) -> None:
         """Long because the ask, wait and tell phases share the in-flight table and the
         first error, which is raised once every trial in flight has been told."""
@@ -167,14 +167,14 @@ class Driver:
                 if not trials:
                     break
                 self.asked += 1
-                in_flight[self._submit(objective, trials[0], n_obj, catch, new_executor)] = (
-                    trials[0],
-                    None if trial_timeout is None else time.monotonic() + trial_timeout,
-                )
+                future = self._submit(objective, trials[0], n_obj, catch, new_executor)
+                in_flight[future] = (trials[0], time.monotonic())
             if not in_flight:
                 return
             finished, _ = cf.wait(
-                in_flight, timeout=self._wait_time(in_flight), return_when=cf.FIRST_COMPLETED
+                in_flight,
+                timeout=self._wait_time(in_flight, trial_timeout),
+                return_when=cf.FIRST_COMPLETED,
             )
             # A finished trial stays in the in-flight table until its tell begins, so an
             # interruption before that still tells it (see _finish_some), and never twice.
@@ -210,7 +210,7 @@ class Driver:
             self._executor = new_executor()
             return self._executor.submit(evaluate, objective, trial, n_obj, catch)
 
-    def _finish_some(self, in_flight: dict[cf.Future, tuple[Trial, float | None]]) -> None:
+    def _finish_some(self, in_flight: dict[cf.Future, tuple[Trial, float]]) -> None:
         """After an interruption: tell the trials that finish within the grace period."""
         ends = time.monotonic() + INTERRUPT_GRACE
         try:
@@ -230,9 +230,9 @@ class Driver:
         except INTERRUPTIONS:
             return  # a second Ctrl-C: stop now; the caller puts the rest back
 
-    def _wait_time(self, in_flight: dict) -> float:
+    def _wait_time(self, in_flight: dict, trial_timeout: float | None) -> float:
         """Until the next trial timeout or the deadline, and never longer than SIGNAL_CHECK."""
-        ends = [_trial_end(f, end) for f, (_, end) in in_flight.items()]
+        ends = [_trial_end(f, submitted, trial_timeout) for f, (_, submitted) in in_flight.items()]
         ends = [end for end in ends if end is not None]
         if self.deadline is not None:
             ends.append(self.deadline)
@@ -258,8 +258,8 @@ class Driver:
         if trial_timeout is None:
             return []
         now, out = time.monotonic(), []
-        for future, (trial, ends) in list(in_flight.items()):
-            ends = _trial_end(future, ends)
+        for future, (trial, submitted) in list(in_flight.items()):
+            ends = _trial_end(future, submitted, trial_timeout)
             if ends is not None and now >= ends and not future.done():
                 getattr(executor, "kill", lambda f: None)(future)
                 del in_flight[future]
@@ -274,10 +274,11 @@ class Driver:
         return out
 
 
-def _trial_end(future: cf.Future, submitted_end: float | None) -> float | None:
+def _trial_end(future: cf.Future, submitted: float, timeout: float | None) -> float | None:
     """When a trial's timeout runs out: from its start where the executor reports one (a
     process of its own: ``started``, None while it is still starting), else from its submit."""
-    if submitted_end is None or not hasattr(future, "started"):
-        return submitted_end
-    started = future.started
-    return None if started is None else submitted_end + (started - future.submitted)
+    if timeout is None:
+        return None
+    if not hasattr(future, "started"):
+        return submitted + timeout
+    return None if future.started is None else future.started + timeout
