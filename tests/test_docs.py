@@ -48,6 +48,7 @@ RUN_PAGES = (
     "how-to/resume.md",
     "how-to/parallel.md",
     "how-to/prune.md",
+    "how-to/constraints.md",
     "how-to/sklearn.md",
     "how-to/population.md",
     "how-to/compare.md",

@@ -18,6 +18,7 @@ __all__ = [
     "loss",
     "losses",
     "completed",
+    "eligible",
     "best_trial",
     "best_trials",
     "pareto_front",
@@ -77,9 +78,18 @@ def nondominated_ranks(loss_rows: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def pareto_front(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
-    """The completed trials no other completed trial beats in every objective."""
+def eligible(trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
+    """The completed trials that can be best: all of them, or once any has set constraints,
+    those whose constraints are all satisfied (a trial that set none is not known to be)."""
     done = completed(trials)
+    if any(t.feasible is not None for t in done):
+        return [t for t in done if t.feasible]
+    return done
+
+
+def pareto_front(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
+    """The eligible trials (see ``eligible``) no other beats in every objective."""
+    done = eligible(trials)
     if not done:
         return []
     ranks = nondominated_ranks(losses(done, directions))
@@ -87,8 +97,9 @@ def pareto_front(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> li
 
 
 def best_trial(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> FrozenTrial | None:
-    """The completed trial with the lowest loss (one objective; the first on ties), or None."""
-    done = completed(trials)
+    """The eligible trial (see ``eligible``) with the lowest loss (one objective; the first on
+    ties), or None."""
+    done = eligible(trials)
     if not done:
         return None
     return min(done, key=lambda t: loss(t.values[0], directions[0]))  # type: ignore[index]

@@ -26,11 +26,12 @@ class SystemKey:
     ENQUEUED = "enqueued"  # queued by a user (study.enqueue), not proposed by the strategy
     TRACEBACK = "traceback"  # the objective's traceback, for a trial that raised
     GRADIENT = "gradient"  # {name: d value / d param} returned by the objective
+    CONSTRAINTS = "constraints"  # [c1, c2, ...] set by the objective; c <= 0 is satisfied
     LOST = "lost"  # FAIL set by the machine (process killed, host gone), not by the objective
     INTERRUPTED = "interrupted"  # times the trial was put back to WAITING by Ctrl-C / SIGTERM
 
     # What one run of the objective produced: a retry of the same point starts without them.
-    RUN_RESULTS = (TRACEBACK, GRADIENT, LOST)
+    RUN_RESULTS = (TRACEBACK, GRADIENT, CONSTRAINTS, LOST)
 
 
 def _json_default(obj: Any) -> Any:

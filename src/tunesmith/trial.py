@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass, field
@@ -115,6 +116,18 @@ class FrozenTrial:
     def gradient(self) -> dict[str, float] | None:
         """{name: d value / d param} returned by the objective (or set as a user attribute)."""
         return self.system_attrs.get(SystemKey.GRADIENT, self.user_attrs.get("gradient"))
+
+    @property
+    def constraints(self) -> tuple[float, ...] | None:
+        """The values given to ``Trial.set_constraints`` (each <= 0 when satisfied), or None."""
+        values = self.system_attrs.get(SystemKey.CONSTRAINTS)
+        return None if values is None else tuple(float(v) for v in values)
+
+    @property
+    def feasible(self) -> bool | None:
+        """Whether every constraint is satisfied (<= 0); None when none were set."""
+        values = self.constraints
+        return None if values is None else all(v <= 0.0 for v in values)
 
 
 def canonical_params(params: dict[str, Any], dists: dict[str, Distribution]) -> dict[str, Any]:
@@ -316,6 +329,34 @@ class Trial:
             return False
         snapshot = self.freeze()
         return bool(self._pruner.prune(snapshot, self._pruner_history, self._directions))
+
+    def set_constraints(self, values: Sequence[float]) -> None:
+        """Record the trial's constraint values: each is satisfied when <= 0 (the convention of
+        Gardner et al. 2014, "Bayesian Optimization with Inequality Constraints").
+
+        TPE and GP steer towards points that satisfy them, and ``best_trial`` and the Pareto
+        front keep to feasible trials once any trial has set constraints. Give the same number
+        of values in every trial.
+
+        Args:
+            values: One finite number per constraint, e.g. ``[memory_gb - 8.0]``.
+
+        Raises:
+            ValueError: When ``values`` is not a non-empty sequence of finite numbers.
+        """
+        rule = "The 'values' parameter of set_constraints must be a non-empty sequence of finite"
+        if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+            raise ValueError(f"{rule} numbers. Got {values!r} instead.")
+        out = []
+        for v in list(values):
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)):
+                raise ValueError(f"{rule} numbers. Got {values!r} instead.")
+            if not math.isfinite(float(v)):
+                raise ValueError(f"{rule} numbers (not NaN or inf). Got {values!r} instead.")
+            out.append(float(v))
+        if not out:
+            raise ValueError(f"{rule} numbers. Got {values!r} instead.")
+        self.system_attrs[SystemKey.CONSTRAINTS] = out
 
     def set_user_attr(self, key: str, value: Any) -> None:
         """Attach a JSON-serializable value to the trial record.

@@ -1,5 +1,7 @@
-"""The acquisition of strategy 'gp': log expected improvement, maximized by L-BFGS-B from many
-starts over the numeric coordinates, then a local search over the discrete ones.
+"""The acquisition of strategy 'gp': log expected improvement, plus the log probability that each
+constraint holds when there are constraints (Gardner et al. 2014, "Bayesian Optimization with
+Inequality Constraints"), maximized by L-BFGS-B from many starts over the numeric coordinates,
+then a local search over the discrete ones.
 
 Int parameters and Float parameters with a step are relaxed to the interval while L-BFGS-B
 runs and rounded to their values after; Choice coordinates stay fixed during L-BFGS-B and are
@@ -17,7 +19,7 @@ from scipy.special import erfcx, log_ndtr, ndtr
 from tunesmith.space import Choice, Distribution, Float, Int
 from tunesmith.strategies._gp_model import Posterior
 
-__all__ = ["log_h", "log_ei", "Searcher"]
+__all__ = ["log_h", "log_ei", "Acquisition", "Searcher"]
 
 _LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 _FAR = -1e3  # below this z, log h uses the asymptotic series
@@ -60,6 +62,54 @@ def _log_ei_grad(post: Posterior, q: np.ndarray, best: float) -> tuple[np.ndarra
     ratio = np.exp(log_ndtr(z) - lh)  # d log h / dz = Phi(z) / h(z)
     dz = -dmu / sd[:, None] - (z / (2 * var))[:, None] * dvar
     return lh + np.log(sd), ratio[:, None] * dz + dvar / (2 * var)[:, None]
+
+
+def _log_feasible_grad(
+    post: Posterior, q: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """log P(c <= threshold) under a constraint's GP at the rows of ``q``, and its gradient."""
+    mu, var, dmu, dvar = post.predict_grad(q)
+    sd = np.sqrt(var)
+    z = (threshold - mu) / sd
+    log_p = log_ndtr(z)
+    ratio = np.exp(-0.5 * z * z - _LOG_SQRT_2PI - log_p)  # d log Phi / dz = phi(z) / Phi(z)
+    dz = -dmu / sd[:, None] - (z / (2 * var))[:, None] * dvar
+    return log_p, ratio[:, None] * dz
+
+
+class Acquisition:
+    """Log EI below ``best`` (None: no feasible point yet, so no EI term) plus, for each
+    constraint's GP and its threshold (0 in the GP's standardized units), log P(c <= threshold).
+    """
+
+    def __init__(
+        self,
+        post: Posterior,
+        best: float | None,
+        constraints: Sequence[tuple[Posterior, float]] = (),
+    ):
+        self.post, self.best, self.constraints = post, best, tuple(constraints)
+
+    def __call__(self, q: np.ndarray) -> np.ndarray:
+        """The acquisition at the rows of ``q``."""
+        out = np.zeros(len(q))
+        if self.best is not None:
+            out += log_ei(*self.post.predict(q), self.best)
+        for post, threshold in self.constraints:
+            mu, var = post.predict(q)
+            out += log_ndtr((threshold - mu) / np.sqrt(var))
+        return out
+
+    def with_grad(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The acquisition and its gradient in the numeric coordinates."""
+        value = np.zeros(len(q))
+        grad = np.zeros((len(q), len(self.post.layout.numeric)))
+        terms = [_log_feasible_grad(post, q, t) for post, t in self.constraints]
+        if self.best is not None:
+            terms.append(_log_ei_grad(self.post, q, self.best))
+        for v, g in terms:
+            value, grad = value + v, grad + g
+        return value, grad
 
 
 class Searcher:
@@ -105,26 +155,24 @@ class Searcher:
         return self.snap(out)
 
     def maximize(
-        self, post: Posterior, best: float, centres: np.ndarray, rng: np.random.Generator
+        self, acquisition: Acquisition, centres: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Candidate points, best first, with their log EI: the raw candidates, the L-BFGS-B
-        results and the local search's, so a caller can skip the ones it cannot use."""
+        """Candidate points, best first, with their acquisition values: the raw candidates, the
+        L-BFGS-B results and the local search's, so a caller can skip the ones it cannot use."""
         raw = np.vstack([self.sample(_RAW, rng), self.perturb(centres, _PERTURBED, rng)])
-        mu, var = post.predict(raw)
-        score = log_ei(mu, var, best)
+        score = acquisition(raw)
         starts = raw[np.argsort(-score)[:_STARTS]]
-        polished = self.snap(self._lbfgsb(post, best, starts))
-        mu, var = post.predict(polished)
-        found = log_ei(mu, var, best)
+        polished = self.snap(self._lbfgsb(acquisition, starts))
+        found = acquisition(polished)
         order = np.argsort(-found)[:_LOCAL_SEARCHES]
-        local = [self._local_search(post, best, polished[i], found[i]) for i in order]
+        local = [self._local_search(acquisition, polished[i], found[i]) for i in order]
         points = np.vstack([raw, polished, *(p for p, _ in local)])
         values = np.concatenate([score, found, [s for _, s in local]])
         order = np.argsort(-values, kind="stable")
         return points[order], values[order]
 
-    def _lbfgsb(self, post: Posterior, best: float, starts: np.ndarray) -> np.ndarray:
-        """Every start climbed at once: one L-BFGS-B over the sum of their log EI."""
+    def _lbfgsb(self, acquisition: Acquisition, starts: np.ndarray) -> np.ndarray:
+        """Every start climbed at once: one L-BFGS-B over the sum of their acquisition values."""
         if not len(self.numeric):
             return starts
         shape = (len(starts), len(self.numeric))
@@ -132,7 +180,7 @@ class Searcher:
         def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
             q = starts.copy()
             q[:, self.numeric] = flat.reshape(shape)
-            value, grad = _log_ei_grad(post, q, best)
+            value, grad = acquisition.with_grad(q)
             return -float(np.sum(value)), -grad.reshape(-1)
 
         result = minimize(
@@ -148,15 +196,14 @@ class Searcher:
         return out
 
     def _local_search(
-        self, post: Posterior, best: float, point: np.ndarray, value: float
+        self, acquisition: Acquisition, point: np.ndarray, value: float
     ) -> tuple[np.ndarray, float]:
         """Best-improvement moves over the discrete coordinates until none improves."""
         for _ in range(4 * len(self.dists) + 4):
             near = self.neighbours(point)
             if not len(near):
                 break
-            mu, var = post.predict(near)
-            scores = log_ei(mu, var, best)
+            scores = acquisition(near)
             i = int(np.argmax(scores))
             if not scores[i] > value:
                 break

@@ -3,8 +3,10 @@
 Complete trials rank first: by loss for one objective (Bergstra et al. 2011), by non-dominated
 front for several (Ozaki et al. 2020, "Multiobjective Tree-Structured Parzen Estimator for
 Computationally Expensive Optimization Problems"), the last front needed cut by hypervolume
-contribution (two objectives) or crowding distance (more). Pruned trials follow,
-those that went further first, then by their last intermediate value.
+contribution (two objectives) or crowding distance (more). With constraints, Deb's (2000)
+feasibility rules: feasible complete trials rank as above, then the infeasible ones by their
+total violation. Pruned trials follow, those that went further first, then by their last
+intermediate value.
 """
 
 from __future__ import annotations
@@ -41,26 +43,42 @@ def good_rows(
     step: np.ndarray,
     last: np.ndarray,
     k: int,
+    violation: np.ndarray | None = None,
 ) -> np.ndarray:
     """The ``k`` best of ``rows`` (finished trial numbers, ascending), as a boolean mask.
 
     ``kind`` holds COMPLETE or PRUNED per row, ``loss`` (rows, objectives) the signed values of
-    complete rows, ``step`` the last step reached and ``last`` the signed last intermediate value
-    of pruned rows."""
+    complete rows, ``step`` the last step reached, ``last`` the signed last intermediate value
+    of pruned rows and ``violation`` each row's total constraint violation (NaN: none set)."""
     complete = kind == COMPLETE
+    violation = _violations(violation, complete)
+    feasible = complete & (violation == 0.0)
     chosen = np.zeros(len(rows), dtype=bool)
-    idx = np.flatnonzero(complete)
+    idx = np.flatnonzero(feasible)
     if loss.shape[1] == 1:
         best = idx[np.argsort(loss[idx, 0], kind="stable")[:k]]
     else:
         best = idx[_pareto_best(loss[idx], k)]
     chosen[best] = True
     need = k - len(best)
+    if need > 0:  # infeasible complete trials, the least violation first
+        infeasible = np.flatnonzero(complete & ~feasible)
+        take = infeasible[np.argsort(violation[infeasible], kind="stable")[:need]]
+        chosen[take] = True
+        need -= len(take)
     if need > 0:
         pruned = np.flatnonzero(~complete)
         order = np.lexsort((last[pruned], -step[pruned]))
         chosen[pruned[order[:need]]] = True
     return chosen
+
+
+def _violations(violation: np.ndarray | None, complete: np.ndarray) -> np.ndarray:
+    """Each row's violation: zeros when no complete trial set constraints, else a complete
+    trial that set none counts as infinitely far from feasible."""
+    if violation is None or np.all(np.isnan(violation[complete])):
+        return np.zeros(len(complete))
+    return np.where(np.isnan(violation), np.inf, violation)
 
 
 def _pareto_best(loss: np.ndarray, k: int) -> np.ndarray:

@@ -13,7 +13,7 @@ from tunesmith.space import Distribution, Space
 from tunesmith.strategies import _tpe_split as split
 from tunesmith.trial import FrozenTrial, TrialState
 
-__all__ = ["Table", "row_values"]
+__all__ = ["Table", "row_values", "violation_of"]
 
 
 class Table:
@@ -36,6 +36,7 @@ class Table:
         self.loss = np.empty((0, n_obj))
         self.step = np.empty(0)
         self.last = np.empty(0)
+        self.violation = np.empty(0)
 
     def update(
         self, history: Sequence[FrozenTrial], space: Space, directions: Sequence[str]
@@ -53,6 +54,18 @@ class Table:
                 self._encode(i, t, directions)
                 refs[i] = t
 
+    def good(self, rows: np.ndarray, k: int) -> np.ndarray:
+        """The ``k`` best of ``rows`` by TPE's ranking (``_tpe_split.good_rows``), as a mask."""
+        return split.good_rows(
+            rows,
+            self.kind[rows],
+            self.loss[rows],
+            self.step[rows],
+            self.last[rows],
+            k,
+            self.violation[rows],
+        )
+
     def _resize(self, n: int) -> None:
         old = len(self.refs)
         if n < old:
@@ -66,6 +79,7 @@ class Table:
             self.loss = np.vstack([self.loss, np.full((grow, self.loss.shape[1]), np.inf)])
             self.step = np.append(self.step, np.full(grow, -1.0))
             self.last = np.append(self.last, np.full(grow, np.inf))
+            self.violation = np.append(self.violation, np.full(grow, np.nan))
         self.kind[n:] = split.IGNORED  # rows past the history are never read
 
     def _encode(self, i: int, t: FrozenTrial, directions: Sequence[str]) -> None:
@@ -74,9 +88,17 @@ class Table:
             ok = value is not _MISSING and dist.contains(value)
             self.x[i, j] = dist.to_unit(value) if ok else np.nan
         self.kind[i], self.loss[i], self.step[i], self.last[i] = row_values(t, directions)
+        self.violation[i] = violation_of(t)
 
 
 _MISSING = object()
+
+
+def violation_of(t: FrozenTrial) -> float:
+    """How far a trial is from satisfying its constraints: the sum of its positive values
+    (0 when feasible), NaN when it set none."""
+    values = t.constraints
+    return np.nan if values is None else float(sum(max(v, 0.0) for v in values))
 
 
 def row_values(t: FrozenTrial, directions: Sequence[str]) -> tuple[int, np.ndarray, float, float]:

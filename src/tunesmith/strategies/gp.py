@@ -62,6 +62,10 @@ class GP(Strategy):
     of the observed and fantasy values), so parallel workers and a batch spread out; no proposal
     repeats a running point or another of its batch while others exist.
 
+    Constraints (``Trial.set_constraints``): one GP per constraint, and the acquisition adds
+    the log probability that each holds to log EI over the best feasible value (Gardner et
+    al. 2014); before any feasible point, the probability alone.
+
     Several objectives: each proposal scalarizes the losses, each scaled to [0, 1] over the
     finished trials, by an augmented Chebyshev function with weights drawn uniformly from the
     simplex by the call's ``rng`` (Knowles 2006, "ParEGO"), the GP keeping the hyperparameters
@@ -90,7 +94,7 @@ class GP(Strategy):
         check_params("GP", self._parameters, locals())
         _load_scipy()
         self.n_startup_trials = None if n_startup_trials is None else int(n_startup_trials)
-        self._fitted: tuple[bytes, np.ndarray] | None = None  # (data key, theta): a cache
+        self._fitted: dict[bytes, np.ndarray] = {}  # data key -> theta: the last call's fits
 
     def startup(self, d: int) -> int:
         """The number of finished trials drawn uniformly before the GP proposes.
@@ -117,21 +121,22 @@ class GP(Strategy):
         self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
     ) -> list[dict[str, Any]]:
         model, acquisition = _load_scipy()
-        x, losses, pending = self._data(history, space)
+        x, losses, limits, pending = self._data(history, space)
         searcher = acquisition.Searcher(tuple(space.values()))
         if len(x) < max(self.startup(len(space)), 2):
             picks = self._uniform(searcher, pending, n, rng)
         else:
-            picks = self._guided(model, searcher, x, losses, pending, n, rng)
+            picks = self._guided(model, searcher, (x, losses, limits), pending, n, rng)
         return [decode(row, space) for row in picks]
 
     def _data(
         self, history: Sequence[FrozenTrial], space: Space
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Finished points and their losses (pruned ones at the worst complete loss of each
-        objective, for one objective only), and the points running or waiting."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Finished points, their losses (pruned ones at the worst complete loss of each
+        objective, for one objective only) and constraint values (NaN where unknown), and the
+        points running or waiting."""
         signs = np.array([-1.0 if d == "maximize" else 1.0 for d in self.directions])
-        done, values, pruned, pending = [], [], [], []
+        done, values, limits, pruned, pending = [], [], [], [], []
         for t in history:
             if not usable(t, space):
                 continue
@@ -140,6 +145,7 @@ class GP(Strategy):
                 if len(row) == len(signs) and np.all(np.isfinite(row)):
                     done.append(encode(t.params, space))
                     values.append(signs * row)
+                    limits.append(t.constraints)
             elif t.state is TrialState.PRUNED and len(signs) == 1:
                 pruned.append(encode(t.params, space))
             elif t.state in (TrialState.RUNNING, TrialState.WAITING):
@@ -149,7 +155,9 @@ class GP(Strategy):
         if pruned and len(values):
             losses = np.vstack([losses, np.full((len(pruned), m), losses.max(axis=0))])
             done += pruned
-        return np.array(done).reshape(-1, d), losses, np.array(pending).reshape(-1, d)
+            limits += [None] * len(pruned)
+        x = np.array(done).reshape(-1, d)
+        return x, losses, _constraint_matrix(limits), np.array(pending).reshape(-1, d)
 
     def _uniform(
         self, searcher: Any, pending: np.ndarray, n: int, rng: np.random.Generator
@@ -167,43 +175,68 @@ class GP(Strategy):
         self,
         model: Any,
         searcher: Any,
-        x: np.ndarray,
-        losses: np.ndarray,
+        data: tuple[np.ndarray, np.ndarray, np.ndarray],
         pending: np.ndarray,
         n: int,
         rng: np.random.Generator,
     ) -> np.ndarray:
         """``n`` proposals from the GP, each conditioned on the running points and the
-        proposals before it (kriging believer)."""
+        proposals before it (kriging believer); with constraints, weighed by the probability
+        that each holds and improving on the best feasible point."""
+        x, losses, limits = data
+        acquisition = _load_scipy()[1]
         layout = model.Layout(
             searcher.numeric, np.setdiff1d(np.arange(x.shape[1]), searcher.numeric)
         )
+        fits: dict[bytes, np.ndarray] = {}
+        feasible = np.all(limits <= 0.0, axis=1)  # NaN compares False: not known feasible
+        constraints = [self._constraint_posterior(model, x, c, layout, fits) for c in limits.T]
+        constraints = [c for c in constraints if c is not None]
         theta = None
         picks = np.empty((n, x.shape[1]))
         for i in range(n):
             y = _standardize(_scalarize(losses, rng))
             if theta is None:
-                theta = self._fit(model, x, y, layout)
+                theta = self._fit(model, x, y, layout, fits)
             post = model.Posterior(theta, x, y, layout)
-            centres = x[np.argsort(y)[:_CENTRES]]
+            centres = x[np.lexsort((y, ~feasible))[:_CENTRES]]
             believed = post.believe(np.vstack([pending, picks[:i]]))
-            best = float(np.min(believed.y))  # a fantasy below the best observed counts
-            candidates, _ = searcher.maximize(believed, best, centres, rng)
+            if limits.shape[1]:  # the best feasible observation, or none yet
+                best = float(np.min(y[feasible])) if feasible.any() else None
+            else:
+                best = float(np.min(believed.y))  # a fantasy below the best observed counts
+            scorer = acquisition.Acquisition(believed, best, constraints)
+            candidates, _ = searcher.maximize(scorer, centres, rng)
             taken = _keys(np.vstack([pending, picks[:i]]))
             fallback = searcher.sample(_REDRAWS, rng)
             picks[i] = _first_free(np.vstack([candidates, fallback]), taken, candidates[0])
+        self._fitted = fits
         return picks
 
-    def _fit(self, model: Any, x: np.ndarray, y: np.ndarray, layout: Any) -> np.ndarray:
-        """The hyperparameters for (x, y), fitted from the prior's mode; the last fit is reused
-        when the data is the same (a function of the data either way)."""
+    def _fit(self, model: Any, x: np.ndarray, y: np.ndarray, layout: Any, fits: dict) -> np.ndarray:
+        """The hyperparameters for (x, y), fitted from the prior's mode; a fit of the previous
+        call is reused when the data is the same (a function of the data either way). ``fits``
+        collects this call's fits, which become the cache when the call ends."""
         key = x.tobytes() + y.tobytes()
-        cached = self._fitted
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        theta = model.fit(x, y, layout)
-        self._fitted = (key, theta)
+        theta = self._fitted.get(key)
+        if theta is None:
+            theta = model.fit(x, y, layout)
+        fits[key] = theta
         return theta
+
+    def _constraint_posterior(
+        self, model: Any, x: np.ndarray, values: np.ndarray, layout: Any, fits: dict
+    ) -> tuple[Any, float] | None:
+        """One constraint's GP over the points that reported it, standardized, with the
+        threshold 0 in its units; None with fewer than two such points."""
+        known = np.isfinite(values)
+        if known.sum() < 2:
+            return None
+        c = values[known]
+        sd = float(np.std(c)) or 1.0
+        z = (c - np.mean(c)) / sd
+        theta = self._fit(model, x[known], z, layout, fits)
+        return model.Posterior(theta, x[known], z, layout), float(-np.mean(c) / sd)
 
 
 @contextmanager
@@ -228,6 +261,17 @@ def _scalarize(losses: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     scaled = (losses - low) / np.where(high > low, high - low, 1.0)
     w = rng.dirichlet(np.ones(losses.shape[1]))
     return np.max(w * scaled, axis=1) + _RHO * scaled @ w
+
+
+def _constraint_matrix(rows: list[tuple[float, ...] | None]) -> np.ndarray:
+    """Constraint values, one row per finished point; NaN where a trial set none or a number
+    of values other than the first trial that set any. No column when none did."""
+    width = next((len(r) for r in rows if r is not None), 0)
+    out = np.full((len(rows), width), np.nan)
+    for i, row in enumerate(rows):
+        if row is not None and len(row) == width:
+            out[i] = row
+    return out
 
 
 def _standardize(y: np.ndarray) -> np.ndarray:

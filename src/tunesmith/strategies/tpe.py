@@ -35,7 +35,9 @@ class TPE(Strategy):
     The first ``n_startup_trials`` finished trials are uniform draws. Then the finished trials
     split into the best ``min(ceil(gamma * n), max_good)`` and the rest; ``n_ei_candidates``
     points drawn from the density of the good ones, l(x), compete on l(x) / g(x), g the density
-    of the rest. Pruned trials rank below every complete one, failed ones are ignored. With
+    of the rest. Pruned trials rank below every complete one, failed ones are ignored; with
+    constraints (``Trial.set_constraints``) feasible trials rank first, then infeasible ones by
+    total violation (Deb 2000). With
     ``constant_liar=True`` running trials count as bad, so parallel workers spread out, and no
     proposal (start-up draws included) repeats a running point while others exist; points
     proposed earlier in the same call are always treated so. With ``avoid_repeats=True`` a
@@ -168,9 +170,7 @@ class TPE(Strategy):
         """Fit l and g over ``rows`` in dimensions ``dims`` and pick ``n`` points one by one."""
         axes = parzen.Axes.of(dists)
         k = split.n_good(len(rows), self.gamma, self.max_good)
-        good = split.good_rows(
-            rows, table.kind[rows], table.loss[rows], table.step[rows], table.last[rows], k
-        )
+        good = table.good(rows, k)
         points = table.x[rows][:, dims]
         above = np.vstack([points[~good], liars])
         weights = np.concatenate(

@@ -42,7 +42,8 @@ class StudyResults:
 
     @property
     def best_trial(self) -> FrozenTrial:
-        """The completed trial with the best value (single-objective studies)."""
+        """The completed trial with the best value (single-objective studies); once any trial
+        has set constraints, the best of those that satisfy them."""
         self._refresh()
         if len(self.directions) != 1:
             raise RuntimeError(
@@ -50,6 +51,11 @@ class StudyResults:
                 "front) instead of 'best_trial'."
             )
         best = best_trial(self._trials, self.directions)
+        if best is None and any(t.feasible is not None for t in self._trials):
+            raise ValueError(
+                "No completed trial satisfies its constraints yet (Trial.set_constraints: "
+                "every value <= 0), so there is no best trial."
+            )
         if best is None:
             raise ValueError("No trial has completed yet, so there is no best trial.")
         return detached(best)
@@ -64,7 +70,8 @@ class StudyResults:
 
     @property
     def best_trials(self) -> list[FrozenTrial]:
-        """The Pareto front of the completed trials (the best trial for one objective)."""
+        """The Pareto front of the completed trials (the best trial for one objective), of the
+        feasible ones once any trial has set constraints."""
         self._refresh()
         return [detached(t) for t in best_trials(self._trials, self.directions)]
 

@@ -166,9 +166,7 @@ def tpe_view(
         if not len(rows) or not (table.kind[rows] == split.COMPLETE).any():
             continue
         k = split.n_good(len(rows), cfg["gamma"], cfg["max_good"])
-        good = split.good_rows(
-            rows, table.kind[rows], table.loss[rows], table.step[rows], table.last[rows], k
-        )
+        good = table.good(rows, k)
         points = table.x[rows][:, [j]]
         liars = table.x[np.flatnonzero(pending & has)][:, [j]]
         weights = np.concatenate(
