@@ -19,6 +19,8 @@ __all__ = [
     "losses",
     "completed",
     "eligible",
+    "total_violation",
+    "violations",
     "best_trial",
     "best_trials",
     "pareto_front",
@@ -76,6 +78,20 @@ def nondominated_ranks(loss_rows: np.ndarray) -> np.ndarray:
         front = np.flatnonzero(count == 0)
         level += 1
     return ranks
+
+
+def total_violation(constraints: Sequence[float]) -> float:
+    """How far constraint values are from all holding: the sum of the positive ones."""
+    return float(sum(max(c, 0.0) for c in constraints))
+
+
+def violations(trials: Sequence[FrozenTrial]) -> np.ndarray:
+    """Each trial's total violation (0 when feasible): all zeros when none set constraints,
+    else infinite for a trial that set none (it is not known to be feasible)."""
+    values = [t.constraints for t in trials]
+    if all(v is None for v in values):
+        return np.zeros(len(values))
+    return np.array([np.inf if v is None else total_violation(v) for v in values])
 
 
 def eligible(trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from tunesmith.ranking import signs as direction_signs
+from tunesmith.ranking import total_violation
 from tunesmith.space import Distribution, Space
 from tunesmith.strategies import _tpe_split as split
 from tunesmith.trial import FrozenTrial, TrialState
@@ -98,7 +99,7 @@ def violation_of(t: FrozenTrial) -> float:
     """How far a trial is from satisfying its constraints: the sum of its positive values
     (0 when feasible), NaN when it set none."""
     values = t.constraints
-    return np.nan if values is None else float(sum(max(v, 0.0) for v in values))
+    return np.nan if values is None else total_violation(values)
 
 
 def row_values(t: FrozenTrial, directions: Sequence[str]) -> tuple[int, np.ndarray, float, float]:

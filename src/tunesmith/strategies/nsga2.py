@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from tunesmith.ranking import violations
 from tunesmith.space import Space
 from tunesmith.strategies._generations import Taken, is_parent
 from tunesmith.strategies._pareto import crowding_distance, hypervolume, nondominated_ranks
@@ -17,9 +18,24 @@ from tunesmith.trial import FrozenTrial
 __all__ = ["NSGA2", "hypervolume"]
 
 
-def rank_and_crowd(losses: np.ndarray) -> np.ndarray:
-    """Selection keys (Pareto rank, minus crowding distance); lower is better."""
-    ranks = nondominated_ranks(losses)
+def constrained_ranks(losses: np.ndarray, violation: np.ndarray | None = None) -> np.ndarray:
+    """Front index of each row by Deb et al.'s constrained domination: feasible rows (violation
+    0) by Pareto front, then the infeasible ones after all of them, less violation first."""
+    if violation is None or not np.any(violation > 0):
+        return nondominated_ranks(losses)
+    ranks = np.empty(len(losses), dtype=int)
+    feasible = violation <= 0
+    start = 0
+    if feasible.any():
+        ranks[feasible] = nondominated_ranks(losses[feasible])
+        start = int(ranks[feasible].max()) + 1
+    ranks[~feasible] = start + np.unique(violation[~feasible], return_inverse=True)[1]
+    return ranks
+
+
+def rank_and_crowd(losses: np.ndarray, violation: np.ndarray | None = None) -> np.ndarray:
+    """Selection keys (constrained Pareto rank, minus crowding distance); lower is better."""
+    ranks = constrained_ranks(losses, violation)
     crowd = np.zeros(len(losses))
     for level in np.unique(ranks):
         members = np.flatnonzero(ranks == level)
@@ -27,9 +43,11 @@ def rank_and_crowd(losses: np.ndarray) -> np.ndarray:
     return np.column_stack([ranks, -crowd])
 
 
-def select_survivors(losses: np.ndarray, size: int) -> np.ndarray:
+def select_survivors(
+    losses: np.ndarray, size: int, violation: np.ndarray | None = None
+) -> np.ndarray:
     """Indices of the ``size`` best rows by rank then crowding (NSGA-II environmental selection)."""
-    keys = rank_and_crowd(losses)
+    keys = rank_and_crowd(losses, violation)
     order = np.lexsort((np.arange(len(keys)), keys[:, 1], keys[:, 0]))
     return np.sort(order[:size])
 
@@ -38,7 +56,9 @@ class NSGA2(Genetic):
     """Non-dominated sorting genetic algorithm II (Deb, Pratap, Agarwal & Meyarivan 2002).
 
     Generational: the survivors of each generation are the best ``population_size`` of the
-    previous survivors and the new complete members, by Pareto rank and then crowding distance;
+    previous survivors and the new complete members, by Pareto rank and then crowding distance
+    (with constraints, ``Trial.set_constraints``, feasible members first: Deb et al.'s
+    constrained domination);
     parents are drawn from the survivors by tournament on the same keys, and bred with the
     Genetic operators (SBX crossover and mutation in the unit cube, choices never averaged).
     Survivors are recomputed from the stored trials alone, so a reloaded study goes on the same.
@@ -128,7 +148,8 @@ class NSGA2(Genetic):
             return self._novel_random(size, space, taken, rng)
         losses = np.array([signed_values(t, self.directions) for t in survivors])
         units = np.array([encode(t.params, space) for t in survivors])
-        return self._breed(units, rank_and_crowd(losses), size, space, taken, rng)
+        keys = rank_and_crowd(losses, violations(survivors))
+        return self._breed(units, keys, size, space, taken, rng)
 
     def _survivors(
         self, batches: dict[int, list[FrozenTrial]], loose: list[FrozenTrial], space: Space
@@ -161,14 +182,14 @@ class NSGA2(Genetic):
             pool = survivors + newcomers
             if pool:
                 losses = np.array([signed_values(t, self.directions) for t in pool])
-                pool = [pool[i] for i in select_survivors(losses, size)]
+                pool = [pool[i] for i in select_survivors(losses, size, violations(pool))]
             survivors = pool
             self._survivor_cache[cache_key] = [t.number for t in survivors]
         tail = [t for t in loose[done_loose:] if parent(t)]
         if tail:
             pool = survivors + tail
             losses = np.array([signed_values(t, self.directions) for t in pool])
-            survivors = [pool[i] for i in select_survivors(losses, size)]
+            survivors = [pool[i] for i in select_survivors(losses, size, violations(pool))]
         return survivors
 
     def survivor_size(self, largest: int) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.ranking import signs
+from tunesmith.ranking import signs, violations
 from tunesmith.space import Choice
 from tunesmith.strategies import Strategy, from_attrs, resolve
 from tunesmith.strategies.base import encode, usable
@@ -168,11 +168,13 @@ def _best(values: np.ndarray, direction: str) -> float:
     return float(finite.max() if direction == "maximize" else finite.min())
 
 
-def _survivors(losses: np.ndarray, size: int, nsga: bool, elitism: int) -> np.ndarray:
-    """Indices kept after a generation: NSGA-II's selection, or the ``elitism`` lowest losses
-    compared lexicographically, best first (Genetic's elites)."""
+def _survivors(
+    losses: np.ndarray, violation: np.ndarray, size: int, nsga: bool, elitism: int
+) -> np.ndarray:
+    """Indices kept after a generation: NSGA-II's selection (constraints as it weighs them), or
+    the ``elitism`` lowest losses compared lexicographically, best first (Genetic's elites)."""
     if nsga:
-        return select_survivors(losses, size)
+        return select_survivors(losses, size, violation)
     order = np.lexsort(losses.T[::-1])
     return order[:elitism]  # best first
 
@@ -197,7 +199,8 @@ def generations_view(source: Any, strategy: Strategy) -> GenerationsView:
         largest = max(largest, len(members))
         size = strategy.survivor_size(largest) if nsga else 0  # type: ignore[attr-defined]
         if pool:
-            kept = _survivors(values[pool] * sign, size, nsga, elitism)
+            violation = violations([trials[i] for i in pool])
+            kept = _survivors(values[pool] * sign, violation, size, nsga, elitism)
             pool = [pool[k] for k in kept]
         elite_gen += [g] * len(pool)
         elite_rows += pool
