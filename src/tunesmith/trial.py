@@ -334,9 +334,9 @@ class Trial:
         """Record the trial's constraint values: each is satisfied when <= 0 (the convention of
         Gardner et al. 2014, "Bayesian Optimization with Inequality Constraints").
 
-        TPE, GP and NSGA-II steer towards points that satisfy them, and ``best_trial`` and the Pareto
-        front keep to feasible trials once any trial has set constraints. Give the same number
-        of values in every trial.
+        TPE, GP and NSGA-II steer towards points that satisfy them, and ``best_trial`` and the
+        Pareto front keep to feasible trials once any trial has set constraints. Give the same
+        number of values in every trial.
 
         Args:
             values: One finite number per constraint, e.g. ``[memory_gb - 8.0]``.
