@@ -64,6 +64,24 @@ def test_first_view_numbers_on_every_backend(storage) -> None:
     assert h2["y"] == [0.0, 1.0, 2.0, 3.0] and h2["directions"] == ["minimize", "maximize"]
 
 
+def test_best_and_history_keep_to_feasible_trials_on_every_backend(storage) -> None:
+    from starlette.testclient import TestClient
+
+    from tunesmith.dashboard import create_app
+
+    study = ts.create_study(name="limits", storage=storage, space=SPACE, seed=0)
+    study.add_trials([
+        FrozenTrial(0, TrialState.COMPLETE, {"a": 0.1 * i}, {}, values=(value,),
+                    system_attrs={"constraints": [limit, -1.0]})
+        for i, (value, limit) in enumerate(((0.5, 1.0), (2.0, -0.5), (1.0, 0.0)))
+    ])  # fmt: skip
+    client = TestClient(create_app(storage), base_url="http://127.0.0.1")
+    row = client.get("/api/studies").json()[0]
+    assert row["best"] == 1.0 == study.best_value  # 0.5 breaks its first constraint
+    h = client.get(f"/api/studies/{row['id']}/history").json()
+    assert h["y"] == [0.5, 2.0, 1.0] and h["best"] == [None, 2.0, 1.0]
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_the_narrow_reader_extracts_every_objective(backend, tmp_path, request) -> None:
     from tunesmith.dashboard.narrow import NarrowReader, engine_of

@@ -184,3 +184,33 @@ def test_nsga2_with_constraints_breeds_mostly_feasible_generations() -> None:
         shares[seen] = float(np.mean(runs))
     # measured: 0.85 of the last two generations feasible with the constraint, 0.22 blind
     assert shares[True] > 0.7 > 0.4 > shares[False]
+
+
+def _three_trials(storage: str | None = None) -> ts.Study:
+    """Values 0.5 (breaks its constraint), 2.0 and 1.0 (both hold), in that order."""
+    study = ts.create_study(name="c", storage=storage, space=SPACE, seed=0)
+    for value, limit in ((0.5, 1.0), (2.0, -0.5), (1.0, 0.0)):
+        trial = study.ask()
+        trial.set_constraints([limit])
+        study.tell(trial, value)
+    return study
+
+
+def test_history_best_line_keeps_to_feasible_trials() -> None:
+    from tunesmith.viz import history_data
+
+    data = history_data(_three_trials())
+    assert np.isnan(data.best[0, 0]) and data.best[1:, 0].tolist() == [2.0, 1.0]
+    assert data.values[:, 0].tolist() == [0.5, 2.0, 1.0]  # every value is still drawn
+
+
+def test_dashboard_table_gives_each_trials_constraints(tmp_path) -> None:
+    from starlette.testclient import TestClient
+
+    from tunesmith.dashboard import create_app
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    _three_trials(url)
+    client = TestClient(create_app(url), base_url="http://127.0.0.1")
+    rows = client.get("/api/studies/1/table?sort=number&desc=0").json()["trials"]
+    assert [r["constraints"] for r in rows] == [[1.0], [-0.5], [0.0]]

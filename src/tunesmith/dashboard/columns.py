@@ -1,17 +1,18 @@
 """A study's light trial data as NumPy columns indexed by trial number (numbers are dense):
-state, values, start and finish. What the study list and the first figure (the history) read,
-so that opening a large study builds no trial objects (the rule: the first view reads only the
-numbers it draws)."""
+state, values, start, finish and constraint violation. What the study list and the first
+figure (the history) read, so that opening a large study builds no trial objects (the rule:
+the first view reads only the numbers it draws)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from tunesmith.ranking import first_front, signs
+from tunesmith.ranking import first_front, signs, total_violation
 from tunesmith.trial import FrozenTrial, TrialState
 from tunesmith.viz import downsample
 
@@ -26,13 +27,14 @@ ABSENT = -1  # a number not read (yet)
 @dataclass(frozen=True)
 class LightColumns:
     """Changed trials as columns: numbers, state codes, values (rows; NaN: none), started and
-    finished (NaN: not yet)."""
+    finished (NaN: not yet), total constraint violation (NaN: no constraints set)."""
 
     numbers: np.ndarray
     states: np.ndarray
     values: np.ndarray
     started: np.ndarray
     finished: np.ndarray
+    violation: np.ndarray
 
     @classmethod
     def empty(cls, n_objectives: int) -> LightColumns:
@@ -40,15 +42,17 @@ class LightColumns:
 
     @classmethod
     def of(cls, rows: Sequence[Sequence[Any]], n_objectives: int) -> LightColumns:
-        """From rows (number, state, started, finished, value of each objective...)."""
-        cols = list(zip(*rows)) if rows else [()] * (4 + n_objectives)
-        values = np.array(cols[4:], dtype=float).T.reshape(len(rows), n_objectives)
+        """From rows (number, state, started, finished, value of each objective..., the
+        constraint values as stored: JSON text, a list, or None)."""
+        cols = list(zip(*rows)) if rows else [()] * (5 + n_objectives)
+        values = np.array(cols[4:-1], dtype=float).T.reshape(len(rows), n_objectives)
         return cls(
             np.array(cols[0], dtype=np.int64),
             np.array([_CODE[s] for s in cols[1]], dtype=np.int8),
             values,
             np.array(cols[2], dtype=float),
             np.array(cols[3], dtype=float),
+            np.array([_violation(c) for c in cols[-1]], dtype=float),
         )
 
     @classmethod
@@ -61,7 +65,7 @@ class LightColumns:
 
         rows = [
             (t.number, t.state.value, t.started, t.finished,
-             *(value(t, k) for k in range(n_objectives)))
+             *(value(t, k) for k in range(n_objectives)), t.constraints)
             for t in trials
         ]  # fmt: skip
         return cls.of(rows, n_objectives)
@@ -77,6 +81,7 @@ class Columns:
         self.values = np.empty((0, n_objectives))
         self.started = np.empty(0)
         self.finished = np.empty(0)
+        self.violation = np.empty(0)
 
     def _grow(self, size: int) -> None:
         extra = size - len(self.states)
@@ -87,6 +92,7 @@ class Columns:
         self.values = np.concatenate([self.values, np.full((extra, self.k), np.nan)])
         self.started = np.concatenate([self.started, np.full(extra, np.nan)])
         self.finished = np.concatenate([self.finished, np.full(extra, np.nan)])
+        self.violation = np.concatenate([self.violation, np.full(extra, np.nan)])
 
     def put(self, changed: LightColumns) -> None:
         """Take changed trials' columns (newer than what is held)."""
@@ -98,20 +104,31 @@ class Columns:
         self.values[numbers] = changed.values
         self.started[numbers] = changed.started
         self.finished[numbers] = changed.finished
+        self.violation[numbers] = changed.violation
 
     @property
     def numbers(self) -> np.ndarray:
         """The numbers read, ascending."""
         return np.flatnonzero(self.states != ABSENT)
 
+    def feasible(self, numbers: np.ndarray) -> np.ndarray:
+        """Which of ``numbers`` may be best: all, or once any trial set constraints, those
+        whose constraints all hold (``ranking.eligible``'s rule)."""
+        violation = self.violation[numbers]
+        if np.all(np.isnan(violation)):
+            return np.ones(len(numbers), dtype=bool)
+        return violation == 0.0
+
     def summary(self, directions: Sequence[str]) -> dict[str, Any]:
-        """Count, counts per state, best first objective (one objective only) and the latest
-        start or finish."""
+        """Count, counts per state, best first objective (one objective only; of the feasible
+        trials where constraints are set) and the latest start or finish."""
         held = self.states[self.states != ABSENT]
         counts = np.bincount(held, minlength=len(STATES))
         best = None
         if len(directions) == 1:
-            done = self.values[(self.states == _COMPLETE) & ~np.isnan(self.values[:, 0]), 0]
+            ok = (self.states == _COMPLETE) & ~np.isnan(self.values[:, 0])
+            ok[self.numbers] &= self.feasible(self.numbers)
+            done = self.values[ok, 0]
             if done.size:
                 best = float(done.max() if directions[0] == "maximize" else done.min())
         times = np.concatenate([self.started, self.finished])
@@ -124,7 +141,8 @@ class Columns:
         }
 
     def history(self, directions: Sequence[str], max_points: int) -> dict[str, Any]:
-        """Every trial's first objective by number, its state, and the best so far; thinned
+        """Every trial's first objective by number, its state, and the best so far (of the
+        feasible trials where constraints are set); thinned
         to ``max_points`` keeping every improvement of the best, the best trials (the front
         for several objectives) and the last trial."""
         numbers = self.numbers
@@ -132,7 +150,7 @@ class Columns:
             return {"directions": list(directions), "points": 0, "x": [], "states": [], "y": [],
                     "best": []}  # fmt: skip
         states, values = self.states[numbers], self.values[numbers]
-        done = (states == _COMPLETE) & ~np.isnan(values).any(axis=1)
+        done = (states == _COMPLETE) & ~np.isnan(values).any(axis=1) & self.feasible(numbers)
         losses = np.where(done[:, None], values * signs(directions), np.inf)
         running = np.minimum.accumulate(losses[:, 0])
         best = np.where(np.isinf(running), np.nan, running * signs(directions)[0])
@@ -152,3 +170,11 @@ class Columns:
             "y": [None if np.isnan(v) else v for v in y.tolist()],
             "best": [None if np.isnan(v) else v for v in b.tolist()],
         }
+
+
+def _violation(stored: Any) -> float:
+    """Total violation of stored constraint values (JSON text or a list); NaN for none."""
+    if stored is None:
+        return float("nan")
+    values = json.loads(stored) if isinstance(stored, str) else stored
+    return total_violation(values) if isinstance(values, (list, tuple)) else float("nan")

@@ -28,6 +28,7 @@ def trial_row(t: FrozenTrial) -> dict[str, Any]:
         "user_attrs": t.user_attrs,
         "error": t.error,
         "traceback": t.system_attrs.get("traceback"),
+        "constraints": t.system_attrs.get("constraints"),
         "started": t.started,
         "finished": t.finished,
         "intermediate": {str(k): v for k, v in sorted(t.intermediate.items())},

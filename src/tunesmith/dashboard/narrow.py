@@ -1,9 +1,9 @@
 """Narrow reads of a SQL storage for the dashboard's first view (the rule: read only the columns
 a figure needs). Read-only SELECTs over the storage's own engine, on SQLite and PostgreSQL alike.
 
-``light`` reads number, state, values (each objective extracted from the JSON by the database)
-and times of the trials changed after a revision, as columns: no parameters, attributes or
-distributions to parse, no trial objects; ``latest`` reads the table's last rows.
+``light`` reads number, state, values (each objective extracted from the JSON by the database),
+times and constraint values of the trials changed after a revision, as columns: no parameters,
+attributes or distributions to parse, no trial objects; ``latest`` reads the table's last rows.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ def table_row(row: Any) -> dict[str, Any]:
         "user_attrs": _object(row.user_attrs),
         "error": row.error,
         "traceback": system.get("traceback"),
+        "constraints": system.get("constraints"),
         "started": row.started,
         "finished": row.finished,
         "intermediate": {k: intermediate[k] for k in sorted(intermediate, key=int)},
@@ -109,15 +110,25 @@ class NarrowReader:
             return cast(cast(_T.values_json, JSONB)[k].astext, Float)
         return func.json_extract(_T.values_json, f"$[{k}]")
 
+    def _constraints(self) -> Any:
+        """The stored constraint values (JSON text; NULL when none), extracted by the database."""
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return cast(_T.system_attrs, JSONB)["constraints"].astext
+        return func.json_extract(_T.system_attrs, "$.constraints")
+
     def light(self, study_id: int, since: int, n_objectives: int) -> tuple[LightColumns, int]:
-        """Light columns (numbers, states, values, started, finished) of the trials changed
-        after revision ``since``, up to the revision returned."""
+        """Light columns (numbers, states, values, started, finished, constraints) of the trials
+        changed after revision ``since``, up to the revision returned."""
         values = [self._value(k) for k in range(n_objectives)]
         with self.engine.connect().execution_options(tunesmith_read=True) as conn:
             revision = self._revision(conn, study_id)  # begins the read transaction
             if revision <= since:
                 return LightColumns.empty(n_objectives), revision
-            query = select(_T.number, _T.state, _T.started, _T.finished, *values)
+            query = select(
+                _T.number, _T.state, _T.started, _T.finished, *values, self._constraints()
+            )
             if since > 0:
                 query = query.where(_T.revision > since, _T.revision <= revision)
             # a first read takes every row (one changed after ``revision`` comes again later)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from tunesmith.ranking import violations
 from tunesmith.trial import TrialState
 from tunesmith.viz.source import (
     MAX_POINTS,
@@ -60,10 +61,18 @@ class HistoryData:
     total: int
 
 
-def best_so_far(values: np.ndarray, states: Sequence[str], direction: str) -> np.ndarray:
-    """Running best of the COMPLETE values (min or max by ``direction``), NaN before the first."""
+def best_so_far(
+    values: np.ndarray,
+    states: Sequence[str],
+    direction: str,
+    feasible: np.ndarray | None = None,
+) -> np.ndarray:
+    """Running best of the COMPLETE values (min or max by ``direction``) of the ``feasible``
+    trials (default all), NaN before the first."""
     flip = -1.0 if direction == "maximize" else 1.0
     usable = np.array([s == TrialState.COMPLETE.value for s in states], dtype=bool)
+    if feasible is not None:
+        usable &= feasible
     losses = np.where(usable & ~np.isnan(values), flip * values, np.inf)
     running = np.minimum.accumulate(losses) if losses.size else losses
     return np.where(np.isinf(running), np.nan, flip * running)
@@ -72,7 +81,8 @@ def best_so_far(values: np.ndarray, states: Sequence[str], direction: str) -> np
 def history_data(
     study: Any, directions: Sequence[str] | None = None, max_points: int = MAX_POINTS
 ) -> HistoryData:
-    """Values and best so far of every trial; thinned to ``max_points``, keeping each
+    """Values and best so far of every trial (of the feasible ones, where trials set
+    constraints); thinned to ``max_points``, keeping each
     objective's improvements, the best trials and the last one.
 
     Args:
@@ -88,8 +98,11 @@ def history_data(
     trials, dirs = source.trials, source.directions
     states = [t.state.value for t in trials]
     values = values_matrix(trials, len(dirs))
+    feasible = violations(trials) == 0  # all, unless trials set constraints
     best = (
-        np.column_stack([best_so_far(values[:, k], states, d) for k, d in enumerate(dirs)])
+        np.column_stack(
+            [best_so_far(values[:, k], states, d, feasible) for k, d in enumerate(dirs)]
+        )
         if trials
         else np.empty((0, len(dirs)))
     )

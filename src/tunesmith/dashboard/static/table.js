@@ -81,10 +81,19 @@ function noteCell(t) {
   return cell;
 }
 
+// A trial's constraint values (each <= 0 when satisfied), marked when any is broken.
+function constraintCell(t) {
+  const values = Array.isArray(t.constraints) ? t.constraints : [];
+  const broken = values.some(v => v > 0);
+  return el("td", values.map(fmt).join(", "), "num" + (broken ? " infeasible" : ""));
+}
+
 function drawTable(matched, total) {
   const head = document.querySelector("#trials thead");
   const row = el("tr");
+  const constrained = table.rows.some(t => Array.isArray(t.constraints));
   row.append(headerCell("#", "number"), headerCell("state", "state"), headerCell("value", "value"),
+    ...(constrained ? [headerCell("constraints (≤ 0 holds)")] : []),
     ...table.params.map(p => headerCell(p, "param:" + p)), headerCell("duration", "duration"),
     headerCell("note"), headerCell("error"));
   head.replaceChildren(row);
@@ -94,6 +103,7 @@ function drawTable(matched, total) {
     const tr = body.insertRow(); tr.className = t.state; tr.dataset.number = String(t.number);
     tr.append(el("td", t.number, "num"), el("td", t.state),
       el("td", t.values ? t.values.map(fmt).join(", ") : "", "num"),
+      ...(constrained ? [constraintCell(t)] : []),
       ...table.params.map(p => el("td", fmt(t.params[p]), "num")),
       el("td", t.started && t.finished ? fmt(t.finished - t.started) + " s" : "", "num"),
       noteCell(t), errorCell(t));
