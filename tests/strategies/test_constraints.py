@@ -214,3 +214,18 @@ def test_dashboard_table_gives_each_trials_constraints(tmp_path) -> None:
     client = TestClient(create_app(url), base_url="http://127.0.0.1")
     rows = client.get("/api/studies/1/table?sort=number&desc=0").json()["trials"]
     assert [r["constraints"] for r in rows] == [[1.0], [-0.5], [0.0]]
+
+
+def test_cli_best_says_when_no_trial_satisfies_the_constraints(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from tunesmith.cli.main import cli
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    study = ts.create_study(name="c", storage=url, space=SPACE, seed=0)
+    trial = study.ask()
+    trial.set_constraints([0.5])
+    study.tell(trial, 1.0)
+    result = CliRunner().invoke(cli, ["best", "c", "--storage", url])
+    assert result.exit_code != 0
+    assert "no completed trial that satisfies its constraints" in result.output

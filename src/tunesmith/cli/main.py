@@ -39,7 +39,7 @@ from tunesmith.cli.output import (
 )
 from tunesmith.cli.plot import plot as plot_command
 from tunesmith.cli.run import run as run_command
-from tunesmith.ranking import best_trials
+from tunesmith.ranking import best_trials, completed
 from tunesmith.storage import StudyNotFoundError
 from tunesmith.study import delete_study
 from tunesmith.trial import FrozenTrial, TrialState
@@ -141,9 +141,10 @@ def best(study: str, storage: str, fmt: str) -> None:
     """The best trial of STUDY, or its Pareto front when it has several objectives."""
     info, found = read_study(storage, study)
     if not best_trials(found, info.directions):
+        kind = " that satisfies its constraints" if completed(found) else ""
         fail(
-            f"Study {study!r} has no completed trial yet ({len(found)} trials), so it has no "
-            "best trial."
+            f"Study {study!r} has no completed trial{kind} yet ({len(found)} trials), so it "
+            "has no best trial."
         )
     if fmt == "json":
         click.echo(json.dumps(best_payload(info, found), indent=2, allow_nan=False))
