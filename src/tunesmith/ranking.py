@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from tunesmith.records import SystemKey
 from tunesmith.trial import FrozenTrial, TrialState
 from tunesmith.validation import DIRECTIONS
 
@@ -20,6 +21,8 @@ __all__ = [
     "completed",
     "eligible",
     "total_violation",
+    "violation_of",
+    "settle_violations",
     "violations",
     "best_trial",
     "best_trials",
@@ -85,22 +88,33 @@ def total_violation(constraints: Sequence[float]) -> float:
     return float(sum(max(c, 0.0) for c in constraints))
 
 
+def violation_of(t: FrozenTrial) -> float:
+    """A trial's total violation (0 when feasible), NaN when it set no constraints."""
+    values = t.system_attrs.get(SystemKey.CONSTRAINTS)
+    return np.nan if values is None else total_violation(values)
+
+
+def settle_violations(raw: np.ndarray) -> np.ndarray:
+    """Total violations with NaN for "none set", settled by one rule: all zeros when no row
+    set constraints, else infinite where a row set none (it is not known to be feasible)."""
+    raw = np.asarray(raw, dtype=float)
+    if np.all(np.isnan(raw)):
+        return np.zeros(len(raw))
+    return np.where(np.isnan(raw), np.inf, raw)
+
+
 def violations(trials: Sequence[FrozenTrial]) -> np.ndarray:
-    """Each trial's total violation (0 when feasible): all zeros when none set constraints,
-    else infinite for a trial that set none (it is not known to be feasible)."""
-    values = [t.constraints for t in trials]
-    if all(v is None for v in values):
-        return np.zeros(len(values))
-    return np.array([np.inf if v is None else total_violation(v) for v in values])
+    """Each trial's settled total violation (see ``settle_violations``)."""
+    return settle_violations(np.array([violation_of(t) for t in trials], dtype=float))
 
 
 def eligible(trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
     """The completed trials that can be best: all of them, or once any has set constraints,
     those whose constraints are all satisfied (a trial that set none is not known to be)."""
     done = completed(trials)
-    if any(t.feasible is not None for t in done):
-        return [t for t in done if t.feasible]
-    return done
+    if not any(SystemKey.CONSTRAINTS in t.system_attrs for t in done):
+        return done  # the common case, without building arrays
+    return [t for t, v in zip(done, violations(done)) if v == 0.0]
 
 
 def pareto_front(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:

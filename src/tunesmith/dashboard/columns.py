@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tunesmith.ranking import first_front, signs, total_violation
+from tunesmith.ranking import first_front, settle_violations, signs, total_violation
 from tunesmith.trial import FrozenTrial, TrialState
 from tunesmith.viz import downsample
 
@@ -114,10 +114,7 @@ class Columns:
     def feasible(self, numbers: np.ndarray) -> np.ndarray:
         """Which of ``numbers`` may be best: all, or once any trial set constraints, those
         whose constraints all hold (``ranking.eligible``'s rule)."""
-        violation = self.violation[numbers]
-        if np.all(np.isnan(violation)):
-            return np.ones(len(numbers), dtype=bool)
-        return violation == 0.0
+        return settle_violations(self.violation[numbers]) == 0.0
 
     def summary(self, directions: Sequence[str]) -> dict[str, Any]:
         """Count, counts per state, best first objective (one objective only; of the feasible

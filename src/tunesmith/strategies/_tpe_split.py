@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from tunesmith.ranking import first_front
+from tunesmith.ranking import first_front, settle_violations
 
 __all__ = ["n_good", "good_rows", "forgetting_weights"]
 
@@ -51,7 +51,10 @@ def good_rows(
     complete rows, ``step`` the last step reached, ``last`` the signed last intermediate value
     of pruned rows and ``violation`` each row's total constraint violation (NaN: none set)."""
     complete = kind == COMPLETE
-    violation = _violations(violation, complete)
+    if violation is None:
+        violation = np.zeros(len(rows))
+    else:  # only complete trials decide whether constraints are in play
+        violation = settle_violations(np.where(complete, violation, np.nan))
     feasible = complete & (violation == 0.0)
     chosen = np.zeros(len(rows), dtype=bool)
     idx = np.flatnonzero(feasible)
@@ -71,14 +74,6 @@ def good_rows(
         order = np.lexsort((last[pruned], -step[pruned]))
         chosen[pruned[order[:need]]] = True
     return chosen
-
-
-def _violations(violation: np.ndarray | None, complete: np.ndarray) -> np.ndarray:
-    """Each row's violation: zeros when no complete trial set constraints, else a complete
-    trial that set none counts as infinitely far from feasible."""
-    if violation is None or np.all(np.isnan(violation[complete])):
-        return np.zeros(len(complete))
-    return np.where(np.isnan(violation), np.inf, violation)
 
 
 def _pareto_best(loss: np.ndarray, k: int) -> np.ndarray:

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 
 from tunesmith.ranking import signs as direction_signs
-from tunesmith.ranking import total_violation
+from tunesmith.ranking import violation_of
 from tunesmith.space import Distribution, Space
 from tunesmith.strategies import _tpe_split as split
 from tunesmith.trial import FrozenTrial, TrialState
 
-__all__ = ["Table", "row_values", "violation_of"]
+__all__ = ["Table", "row_values"]
 
 
 class Table:
@@ -93,13 +93,6 @@ class Table:
 
 
 _MISSING = object()
-
-
-def violation_of(t: FrozenTrial) -> float:
-    """How far a trial is from satisfying its constraints: the sum of its positive values
-    (0 when feasible), NaN when it set none."""
-    values = t.constraints
-    return np.nan if values is None else total_violation(values)
 
 
 def row_values(t: FrozenTrial, directions: Sequence[str]) -> tuple[int, np.ndarray, float, float]:
