@@ -14,6 +14,7 @@ import pytest
 import tunesmith as ts
 from tunesmith.strategies import _gp_acquisition as acq
 from tunesmith.strategies import _gp_model as gpm
+from tunesmith.strategies import gp as gp_mod
 from tunesmith.strategies.gp import GP
 from tunesmith.strategies.random import Random
 
@@ -219,6 +220,40 @@ def test_a_categorical_space_is_searched_without_repeats_until_the_optimum():
         assert study.best_value == 1  # ("q", 1)
         found = keys.index(("q", 1))
         assert all(k not in keys[:i] for i, k in enumerate(keys[4 : found + 1], start=4))
+
+
+def trials_of(space: dict, loss: Any, seed: int) -> list[dict[str, Any]]:
+    study = ts.create_study(space=space, strategy=GP(n_startup_trials=5), seed=seed)
+    study.optimize(loss, n_trials=14, progress=False)
+    return [t.params for t in study.trials]
+
+
+def test_on_a_discrete_space_only_the_order_of_the_losses_matters():
+    """All-discrete spaces are modelled on the losses' normal scores: squashing the losses
+    through a monotone map (a few diverged runs at 1e6) leaves every proposal unchanged; on a
+    continuous space the values themselves are modelled."""
+    discrete = {"a": ts.Int(0, 9), "b": ts.Int(0, 9), "c": ts.Choice(["p", "q", "r"])}
+
+    def loss(t: Any) -> float:
+        p = t.params
+        return (p["a"] - 3) ** 2 + (p["b"] - 6) ** 2 + {"p": 0, "q": 2, "r": 5}[p["c"]]
+
+    def heavy(t: Any) -> float:
+        return math.exp(loss(t) / 4.0)  # the same order, a long tail
+
+    assert gp_mod._normal_scores(np.array([1.0, 1e9, 2.0, 2.0])) == pytest.approx(
+        gp_mod._normal_scores(np.array([0.0, 5.0, 1.0, 1.0]))
+    )
+    for seed in range(2):
+        assert trials_of(discrete, heavy, seed) == trials_of(discrete, loss, seed)
+    continuous = {"x": ts.Float(0.0, 9.0), "y": ts.Float(0.0, 9.0)}
+
+    def bowl(t: Any) -> float:
+        return (t.params["x"] - 3) ** 2 + (t.params["y"] - 6) ** 2
+
+    assert trials_of(continuous, lambda t: math.exp(bowl(t) / 4.0), 0) != trials_of(
+        continuous, bowl, 0
+    )
 
 
 def test_a_resumed_study_proposes_what_an_uninterrupted_one_would(tmp_path):

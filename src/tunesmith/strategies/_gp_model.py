@@ -4,10 +4,10 @@ posterior.
 The kernel is a Matérn-5/2 with one lengthscale per numeric coordinate of the unit cube (log
 parameters are already log there), times ``exp(-sum_j mismatch_j / l_j)`` over the Choice
 coordinates (a Choice coordinate is an option's bin centre, so two points share an option
-exactly when their coordinates are equal). The mean is a constant; the noise variance is fitted.
-Hyperparameters ``theta`` are, in order: the log lengthscale of every coordinate (space order),
-the log signal variance, the log noise variance and the constant mean. Outputs are standardized
-by the caller.
+exactly when their coordinates are equal). The mean is a constant, fitted or held at 0; the
+noise variance is fitted. Hyperparameters ``theta`` are, in order: the log lengthscale of every
+coordinate (space order), the log signal variance, the log noise variance and the constant
+mean. Outputs are standardized by the caller.
 """
 
 from __future__ import annotations
@@ -38,10 +38,12 @@ _FIT_ITERATIONS = 200
 
 @dataclass(frozen=True)
 class Layout:
-    """Which coordinates are numeric (Matérn) and which are Choice (mismatch)."""
+    """Which coordinates are numeric (Matérn) and which are Choice (mismatch), and whether the
+    constant mean is fitted (else held at 0)."""
 
     numeric: np.ndarray  # indices into the coordinates
     choice: np.ndarray
+    fit_mean: bool = True
 
     @property
     def d(self) -> int:
@@ -62,7 +64,8 @@ def default_theta(layout: Layout) -> np.ndarray:
 
 
 def _bounds(layout: Layout) -> list[tuple[float, float]]:
-    return [_BOUNDS_LS] * layout.d + [_BOUNDS_SIGNAL, _BOUNDS_NOISE, _BOUNDS_MEAN]
+    mean = _BOUNDS_MEAN if layout.fit_mean else (0.0, 0.0)
+    return [_BOUNDS_LS] * layout.d + [_BOUNDS_SIGNAL, _BOUNDS_NOISE, mean]
 
 
 def _pairs(a: np.ndarray, b: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:

@@ -47,11 +47,15 @@ class GP(Strategy):
 
     The kernel is a Matérn-5/2 with one lengthscale per numeric parameter (Float and Int, in
     the unit cube, so log parameters are modelled in log space) times a Choice kernel
-    ``exp(-sum of mismatches / lengthscale)``; a constant mean and the noise variance are fitted
-    with them, by maximizing the marginal likelihood plus priors (gamma on lengthscales, a
-    log-normal keeping the noise near 1e-4 of the standardized variance) with L-BFGS-B. Log EI is
-    maximized by L-BFGS-B from the best of many random and near-the-best starts, Int and stepped
-    Float values rounded, then a local search over the discrete values and the Choice options.
+    ``exp(-sum of mismatches / lengthscale)``. The GP models the standardized losses with a
+    fitted constant mean; on a space whose parameters are all discrete (Int, Choice, stepped
+    Float) it models their normal scores (ranks through the normal quantile function, mean 0),
+    so a few huge losses do not flatten the differences among good ones. The noise variance is
+    fitted with the kernel, by maximizing the marginal likelihood plus priors (gamma on
+    lengthscales, a log-normal keeping the noise near 1e-4 of the standardized variance) with
+    L-BFGS-B. Log EI is maximized by L-BFGS-B from the best of many random and near-the-best
+    starts, Int and stepped Float values rounded, then a local search over the discrete values
+    and the Choice options.
 
     The first ``n_startup_trials`` finished trials (default None: 10, or the number of
     parameters + 1 if larger) are uniform draws, as random search makes them. Pruned trials
@@ -185,17 +189,21 @@ class GP(Strategy):
         that each holds and improving on the best feasible point."""
         x, losses, limits = data
         acquisition = _load_scipy()[1]
-        layout = model.Layout(
-            searcher.numeric, np.setdiff1d(np.arange(x.shape[1]), searcher.numeric)
-        )
+        choice = np.setdiff1d(np.arange(x.shape[1]), searcher.numeric)
+        ranked = len(searcher.discrete) == x.shape[1]  # every coordinate discrete: normal scores
+        transform = _normal_scores if ranked else _standardize
+        layout = model.Layout(searcher.numeric, choice, fit_mean=not ranked)
         fits: dict[bytes, np.ndarray] = {}
         feasible = np.all(limits <= 0.0, axis=1)  # NaN compares False: not known feasible
-        constraints = [self._constraint_posterior(model, x, c, layout, fits) for c in limits.T]
+        constraint_layout = model.Layout(searcher.numeric, choice)
+        constraints = [
+            self._constraint_posterior(model, x, c, constraint_layout, fits) for c in limits.T
+        ]
         constraints = [c for c in constraints if c is not None]
         theta = None
         picks = np.empty((n, x.shape[1]))
         for i in range(n):
-            y = _standardize(_scalarize(losses, rng))
+            y = transform(_scalarize(losses, rng))
             if theta is None:
                 theta = self._fit(model, x, y, layout, fits)
             post = model.Posterior(theta, x, y, layout)
@@ -277,6 +285,18 @@ def _constraint_matrix(rows: list[tuple[float, ...] | None]) -> np.ndarray:
 def _standardize(y: np.ndarray) -> np.ndarray:
     sd = float(np.std(y))
     return (y - np.mean(y)) / (sd if sd > 0 else 1.0)
+
+
+def _normal_scores(y: np.ndarray) -> np.ndarray:
+    """The losses' ranks (ties averaged) through the normal quantile function, standardized: a
+    copula transform (Salinas et al. 2020, "A Quantile-based Approach for Hyperparameter
+    Transfer Learning"), so a few huge losses do not flatten the differences among good ones."""
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    z = ndtri((rankdata(y) - 0.5) / len(y))
+    sd = float(np.std(z))
+    return (z - np.mean(z)) / (sd if sd > 0 else 1.0)
 
 
 def _key(row: np.ndarray) -> str:
