@@ -20,9 +20,13 @@ def test_grid_size():
     "space, budget, n_obj, expected",
     [
         (SMALL_GRID, 30, 1, "grid"),
-        (SMALL_GRID, 29, 1, "tpe"),
+        (SMALL_GRID, 29, 1, "gp"),  # all discrete, a small budget: GP over the ranks
         (NUMERIC, 200, 1, "tpe"),  # an Int among them: ordinal, TPE leads there
-        ({"a": ts.Int(0, 9), "b": ts.Int(0, 9), "c": ts.Int(1, 3)}, 100, 1, "tpe"),
+        ({"a": ts.Int(0, 9), "b": ts.Int(0, 9), "c": ts.Int(1, 3)}, 100, 1, "gp"),
+        ({"a": ts.Int(0, 9), "b": ts.Int(0, 9), "c": ts.Int(1, 3)}, 101, 1, "tpe"),
+        ({"a": ts.Int(0, 9), "b": ts.Int(0, 9), "c": ts.Int(1, 3)}, None, 1, "tpe"),
+        ({f"k{i}": ts.Choice(["x", "y", "z"]) for i in range(11)}, 50, 1, "tpe"),
+        ({"k": ts.Choice(["x", "y"]), "n": ts.Int(1, 9, log=True)}, 10, 1, "gp"),
         ({**CONTINUOUS, "s": ts.Float(0, 1, step=0.1)}, 300, 1, "tpe"),
         (NUMERIC, 50, 1, "tpe"),
         (CONTINUOUS, 50, 1, "gp"),
@@ -58,3 +62,4 @@ def test_without_the_gp_extra_a_continuous_small_budget_gets_tpe(monkeypatch):
 
     monkeypatch.setattr(auto, "_installed", lambda *modules: False)
     assert choose(CONTINUOUS, 50, 1)[0] == "tpe"
+    assert choose(SMALL_GRID, 29, 1)[0] == "tpe"
