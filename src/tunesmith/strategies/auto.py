@@ -44,7 +44,7 @@ def choose(space: Space, budget: int | None, n_objectives: int) -> tuple[str, st
             f"{len(space)} continuous parameters and a budget of {budget}: a Gaussian process "
             "makes the most of few trials"
         )
-    discrete = all(isinstance(d, Choice) or d.step is not None for d in space.values())
+    discrete = bool(np.isfinite(size))  # a finite grid: no Float without a step
     if discrete and small and len(space) <= GP_MAX_DIM and _installed("scipy", "threadpoolctl"):
         return "gp", (
             f"{len(space)} discrete parameters and a budget of {budget}: a Gaussian process "

@@ -294,9 +294,7 @@ def _normal_scores(y: np.ndarray) -> np.ndarray:
     from scipy.special import ndtri
     from scipy.stats import rankdata
 
-    z = ndtri((rankdata(y) - 0.5) / len(y))
-    sd = float(np.std(z))
-    return (z - np.mean(z)) / (sd if sd > 0 else 1.0)
+    return _standardize(ndtri((rankdata(y) - 0.5) / len(y)))
 
 
 def _key(row: np.ndarray) -> str:
