@@ -545,6 +545,9 @@ def parse_args(argv=None):
     parser.add_argument("--long", action="store_true", help="budget 300")
     parser.add_argument("--budget", type=int, default=None)
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (10)")
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds run from here (held-out checks)"
+    )
     parser.add_argument("--functions", type=str, default=None, help="e.g. 1-24 or 1,8,15")
     parser.add_argument("--dims", type=str, default=None, help="e.g. 2,5,10")
     parser.add_argument("--instances", type=str, default=None, help="e.g. 1-3")
@@ -570,7 +573,8 @@ def parse_args(argv=None):
     args.functions = _ints(args.functions) or (list(QUICK_FUNCTIONS) if q else list(range(1, 25)))
     args.dims = _ints(args.dims) or ([2, 5] if q else [2, 5, 10])
     args.instances = _ints(args.instances) or ([1] if q else [1, 2, 3])
-    args.seeds = list(range(args.seeds or (3 if q else 10)))
+    count = args.seeds or (3 if q else 10)
+    args.seeds = list(range(args.first_seed, args.first_seed + count))
     return args
 
 
