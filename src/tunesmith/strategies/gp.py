@@ -47,8 +47,9 @@ class GP(Strategy):
 
     The kernel is a Matérn-5/2 with one lengthscale per numeric parameter (Float and Int, in
     the unit cube, so log parameters are modelled in log space) times a Choice kernel
-    ``exp(-sum of mismatches / lengthscale)``. The GP models the standardized losses with a
-    fitted constant mean; on a space whose parameters are all discrete (Int, Choice, stepped
+    ``exp(-sum of mismatches / lengthscale)``. The GP models the standardized losses after a
+    Yeo-Johnson power transform (fitted to them, as HEBO does), with a fitted constant mean;
+    on a space whose parameters are all discrete (Int, Choice, stepped
     Float) it models their normal scores (ranks through the normal quantile function, mean 0),
     so a few huge losses do not flatten the differences among good ones. The noise variance is
     fitted with the kernel, by maximizing the marginal likelihood plus priors (gamma on
@@ -63,8 +64,8 @@ class GP(Strategy):
     ones are ignored. Trials running or waiting
     elsewhere, and the proposals made earlier in the same call, are fantasies: the GP is
     conditioned on its own mean there (kriging believer, the improvement counted from the best
-    of the observed and fantasy values), so parallel workers and a batch spread out; no proposal
-    repeats a running point or another of its batch while others exist.
+    of the observed and fantasy values), so the points of a batch and of parallel workers
+    differ; no proposal repeats a running point or another of its batch while others exist.
 
     Constraints (``Trial.set_constraints``): one GP per constraint, and the acquisition adds
     the log probability that each holds to log EI over the best feasible value (Gardner et
@@ -191,7 +192,7 @@ class GP(Strategy):
         acquisition = _load_scipy()[1]
         choice = np.setdiff1d(np.arange(x.shape[1]), searcher.numeric)
         ranked = len(searcher.discrete) == x.shape[1]  # every coordinate discrete: normal scores
-        transform = _normal_scores if ranked else _standardize
+        transform = _normal_scores if ranked else _power_transformed
         layout = model.Layout(searcher.numeric, choice, fit_mean=not ranked)
         fits: dict[bytes, np.ndarray] = {}
         feasible = np.all(limits <= 0.0, axis=1)  # NaN compares False: not known feasible
@@ -285,6 +286,18 @@ def _constraint_matrix(rows: list[tuple[float, ...] | None]) -> np.ndarray:
 def _standardize(y: np.ndarray) -> np.ndarray:
     sd = float(np.std(y))
     return (y - np.mean(y)) / (sd if sd > 0 else 1.0)
+
+
+def _power_transformed(y: np.ndarray) -> np.ndarray:
+    """Standardized losses through a Yeo-Johnson power transform fitted by maximum likelihood,
+    standardized again (Cowen-Rivers et al. 2022, "HEBO"): skewed losses become closer to
+    normal, so the few largest do not set the scale the good ones are modelled on."""
+    from scipy.stats import yeojohnson
+
+    z = _standardize(y)
+    if not np.any(z):
+        return z
+    return _standardize(yeojohnson(z)[0])
 
 
 def _normal_scores(y: np.ndarray) -> np.ndarray:
