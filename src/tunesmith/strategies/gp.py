@@ -48,10 +48,10 @@ class GP(Strategy):
     The kernel is a Matérn-5/2 with one lengthscale per numeric parameter (Float and Int, in
     the unit cube, so log parameters are modelled in log space) times a Choice kernel
     ``exp(-sum of mismatches / lengthscale)``. The GP models the standardized losses after a
-    Yeo-Johnson power transform (fitted to them, as HEBO does), with a fitted constant mean;
-    on a space whose parameters are all discrete (Int, Choice, stepped
-    Float) it models their normal scores (ranks through the normal quantile function, mean 0),
-    so a few huge losses do not flatten the differences among good ones. The noise variance is
+    Yeo-Johnson power transform (fitted to them, as HEBO does), with a fitted constant mean; on
+    a space whose parameters are all discrete (Int, Choice, stepped Float) it models their
+    normal scores (ranks through the normal quantile function, mean 0), so a few huge losses
+    do not flatten the differences among good ones. The noise variance is
     fitted with the kernel, by maximizing the marginal likelihood plus priors (gamma on
     lengthscales, a log-normal keeping the noise near 1e-4 of the standardized variance) with
     L-BFGS-B. Log EI is maximized by L-BFGS-B from the best of many random and near-the-best
@@ -201,14 +201,15 @@ class GP(Strategy):
             self._constraint_posterior(model, x, c, constraint_layout, fits) for c in limits.T
         ]
         constraints = [c for c in constraints if c is not None]
-        theta = None
+        theta = post = None
         picks = np.empty((n, x.shape[1]))
         for i in range(n):
-            y = transform(_scalarize(losses, rng))
-            if theta is None:
-                theta = self._fit(model, x, y, layout, fits)
-            post = model.Posterior(theta, x, y, layout)
-            centres = x[np.lexsort((y, ~feasible))[:_CENTRES]]
+            if post is None or losses.shape[1] > 1:  # one objective: the same model for all n
+                y = transform(_scalarize(losses, rng))
+                if theta is None:
+                    theta = self._fit(model, x, y, layout, fits)
+                post = model.Posterior(theta, x, y, layout)
+                centres = x[np.lexsort((y, ~feasible))[:_CENTRES]]
             believed = post.believe(np.vstack([pending, picks[:i]]))
             if limits.shape[1]:  # the best feasible observation, or none yet
                 best = float(np.min(y[feasible])) if feasible.any() else None
