@@ -2,18 +2,29 @@
 
 A RUNNING trial stores its owner: host, process id and the process's start time. A process on
 the same host (same kernel boot and process-id namespace) can tell at once whether that owner
-still exists; trials of other hosts are judged by their heartbeats instead.
+still exists; trials of other hosts are judged by their heartbeats instead. A live owner on this
+host is never judged by its heartbeat: its beats may queue behind other writers for longer than
+the grace period (32 drivers on one SQLite file), and reaping it would run its trial twice.
+Within this process, the studies that hold asked trials are known, so a trial no study holds
+any more (its study was dropped) is still reaped once its heartbeat is stale.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Mapping
+import threading
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["this_process", "owner_gone", "describe_owner"]
+__all__ = ["this_process", "owner_gone", "runs_here", "hold", "describe_owner"]
+
+# Objects of this process that hold asked, untold trials (studies), each with a function that
+# gives their trial ids. Weak: a dropped study stops holding its trials.
+_holders: weakref.WeakKeyDictionary[Any, Callable[[], Sequence[int]]] = weakref.WeakKeyDictionary()
+_holders_lock = threading.Lock()
 
 
 def _read(path: str) -> str:
@@ -78,6 +89,28 @@ def owner_gone(owner: Mapping[str, Any] | None) -> bool:
     except PermissionError:
         return False  # exists, owned by another user
     return False
+
+
+def hold(holder: Any, trial_ids: Callable[[], Sequence[int]]) -> None:
+    """Record that ``holder`` (kept weakly) runs the trials ``trial_ids()`` in this process."""
+    with _holders_lock:
+        _holders[holder] = trial_ids
+
+
+def _held_here(trial_id: int) -> bool:
+    with _holders_lock:
+        sources = list(_holders.values())
+    return any(trial_id in source() for source in sources)
+
+
+def runs_here(owner: Mapping[str, Any] | None, trial_id: int) -> bool:
+    """True when trial ``trial_id`` is known to be running: its owner is a live process on this
+    host other than this one, or it is this process and one of its studies holds the trial."""
+    if not owner or owner.get("host") != _host() or owner_gone(owner):
+        return False
+    if owner.get("pid") == os.getpid():
+        return _held_here(trial_id)
+    return True
 
 
 def describe_owner(owner: Mapping[str, Any] | None) -> str:

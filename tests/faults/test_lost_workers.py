@@ -186,3 +186,79 @@ def test_a_dropped_study_stops_beating_for_its_asked_trials():
     gc.collect()
     thread.join(timeout=5.0)
     assert not thread.is_alive()
+
+
+def _ask_stop_beating_then_tell(url, ready, go, told):
+    """Asks a trial, stops its heartbeats (as if every beat queued behind other writers), and
+    tells it once the test says so."""
+    study = ts.load_study("hb", storage=url)
+    trial = study.ask()
+    study._heartbeat.stop()
+    ready.put(trial.number)
+    go.wait(60)
+    try:
+        study.tell(trial, 7.0)
+        told.put(None)
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        told.put(repr(exc))
+
+
+def test_a_live_driver_on_this_host_keeps_its_trial_however_late_its_heartbeat(tmp_path):
+    """Under many writers a beat can wait for the lock longer than the grace period: a claim on
+    this host must not reap a trial whose owner process is alive (its tell would fail)."""
+    url = f"sqlite:///{tmp_path / 'hb.db'}"
+    grace = 0.3
+    ts.create_study(
+        name="hb", storage=url, space=SPACE, seed=0, heartbeat=0.1, grace_period=grace, retries=1
+    )
+    ctx = mp.get_context("fork")
+    ready, go, told = ctx.Queue(), ctx.Event(), ctx.Queue()
+    proc = ctx.Process(target=_ask_stop_beating_then_tell, args=(url, ready, go, told))
+    proc.start()
+    try:
+        number = ready.get(timeout=60)
+        started, beat = _heartbeat(url, number)
+        last = beat if beat is not None else started
+        _wait_for(lambda: time.time() > last + grace + 0.05, "the heartbeat to go stale")
+        other = ts.load_study("hb", storage=url)
+        other.optimize(lambda t: 1.0, n_trials=2)
+        assert other.trials[number].state is TrialState.RUNNING
+        go.set()
+        assert told.get(timeout=60) is None
+        proc.join(timeout=30)
+        trials = ts.load_study("hb", storage=url).trials
+        assert trials[number].state is TrialState.COMPLETE and trials[number].value == 7.0
+        assert not any("retry_of" in t.system_attrs for t in trials)
+    finally:
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=30)
+
+
+@pytest.mark.parametrize("dropped", [False, True])
+def test_in_this_process_a_stale_trial_is_reaped_only_once_no_study_holds_it(tmp_path, dropped):
+    """A study of this process that still holds its asked trial keeps it past the grace period;
+    once that study is dropped, the trial is lost like a killed process's."""
+    import gc
+
+    url = f"sqlite:///{tmp_path / 'hb.db'}"
+    grace = 0.2
+    asking = ts.create_study(
+        name="hb", storage=url, space=SPACE, seed=0, heartbeat=0.05, grace_period=grace
+    )
+    trial = asking.ask()
+    asking._heartbeat.stop()
+    number, started = trial.number, time.time()
+    if dropped:
+        del asking, trial
+        gc.collect()
+    _wait_for(lambda: time.time() > started + grace + 0.3, "the heartbeat to go stale")
+    other = ts.load_study("hb", storage=url)
+    other.optimize(lambda t: 1.0, n_trials=1)
+    stored = other.trials[number]
+    if dropped:
+        assert stored.state is TrialState.FAIL and "Lost heartbeat" in stored.error
+    else:
+        assert stored.state is TrialState.RUNNING
+        asking.tell(trial, 3.0)
+        assert ts.load_study("hb", storage=url).trials[number].value == 3.0

@@ -101,7 +101,7 @@ def reap(
     """Fail the RUNNING trials that are lost (owner gone on this host, or heartbeat older than
     ``stale_before``) and queue their retries. Returns the next free trial number."""
     for row in conn.execute(q.RUNNING, {"sid": study_id}).all():
-        reason = lost_reason(_owner(row.owner), row.heartbeat, stale_before)
+        reason = lost_reason(_owner(row.owner), row.heartbeat, stale_before, row.id)
         if reason is None:
             continue
         lost = q.row_to_trial(conn.execute(q.BY_IDS, {"ids": [row.id]}).one())

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunesmith.owner import describe_owner, owner_gone
+from tunesmith.owner import describe_owner, owner_gone, runs_here
 from tunesmith.records import StudySettings, SystemKey, dumps, json_safe
 from tunesmith.space import Distribution
 from tunesmith.trial import FrozenTrial, TrialState
@@ -201,13 +201,17 @@ def retry_proposal(trial: FrozenTrial, retries: int) -> Proposal | None:
 
 
 def lost_reason(
-    owner: dict[str, Any] | None, heartbeat: float | None, stale_before: float | None
+    owner: dict[str, Any] | None,
+    heartbeat: float | None,
+    stale_before: float | None,
+    trial_id: int,
 ) -> str | None:
-    """Why a RUNNING trial is lost (its owner on this host is gone, or its heartbeat stopped);
-    None while it may still be running."""
+    """Why a RUNNING trial is lost (its owner on this host is gone, or its heartbeat stopped and
+    its owner is not known to run it); None while it may still be running."""
     if owner_gone(owner):
         return f"Lost: {describe_owner(owner)} ended (killed or crashed) while running this trial."
-    if stale_before is not None and heartbeat is not None and heartbeat < stale_before:
+    stale = stale_before is not None and heartbeat is not None and heartbeat < stale_before
+    if stale and not runs_here(owner, trial_id):
         return LOST_HEARTBEAT
     return None
 

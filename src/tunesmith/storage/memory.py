@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from tunesmith.owner import this_process
 from tunesmith.storage.base import (
-    LOST_HEARTBEAT,
     Claim,
     DuplicatedStudyError,
     Proposal,
@@ -22,6 +22,7 @@ from tunesmith.storage.base import (
     StudyNotFoundError,
     check_user_attr_target,
     lost_attrs,
+    lost_reason,
     released_attrs,
     retry_proposal,
     with_user_attr,
@@ -146,12 +147,12 @@ class InMemoryStorage(Storage):
             trial = rec.trials[number]
             if trial.state is not TrialState.RUNNING:
                 del rec.heartbeats[number]
-            elif beat < before:
+            elif (reason := lost_reason(this_process(), beat, before, number)) is not None:
                 del rec.heartbeats[number]
                 rec.trials[number] = replace(
                     trial,
                     state=TrialState.FAIL,
-                    error=LOST_HEARTBEAT,
+                    error=reason,
                     finished=now,
                     system_attrs=lost_attrs(trial.system_attrs),
                 )

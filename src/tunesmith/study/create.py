@@ -38,7 +38,9 @@ def create_study(
     process on this host is gone is marked FAIL by the next ask on this host, at once. For other
     hosts, running trials tell the storage they are alive every ``heartbeat`` seconds (default:
     10 s for a database, off in memory; 0 turns it off); one silent for ``grace_period``
-    (default four heartbeats) is marked FAIL by the next ask. A trial failed so (or whose worker
+    (default four heartbeats) is marked FAIL by the next ask; a live process on this host keeps
+    its trials however late its heartbeats land (they may queue behind other writers). A trial
+    failed so (or whose worker
     process died) is run again with the same parameters up to ``retries`` times.
 
     Args:

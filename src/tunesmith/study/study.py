@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from tunesmith.execution.heartbeat import Heartbeat, weakly
 from tunesmith.interrupts import deferred
-from tunesmith.owner import this_process
+from tunesmith.owner import hold, this_process
 from tunesmith.records import SystemKey
 from tunesmith.space import Distribution
 from tunesmith.storage import Proposal, Storage
@@ -94,10 +94,12 @@ class Study(StudyResults, StudyAdding, StudyTelling):
         self._lock = threading.RLock()  # guards _live
         self._heartbeat = None
         if self.heartbeat_interval:
-            # Held weakly: a study dropped with trials still asked stops beating for them, so
-            # they are reaped after the grace period like those of a killed process.
+            # Held weakly: a study dropped with trials still asked stops beating for them and
+            # stops holding them, so this process (and other hosts) reap them after the grace
+            # period; while it lives, a late heartbeat (queued behind other writers) is no loss.
             live_ids, beat = weakly(self._live_trial_ids, []), weakly(self._beat, None)
             self._heartbeat = Heartbeat(self.heartbeat_interval, live_ids, beat)
+            hold(self, live_ids)
 
     def __repr__(self) -> str:
         return (
