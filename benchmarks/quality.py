@@ -9,8 +9,8 @@ Genetic, GradientDescent, Random, GP and auto with their defaults; Optuna's TPES
 CmaEsSampler, NSGAIISampler (one objective), RandomSampler and GPSampler with theirs;
 Hyperopt's TPE, Nevergrad's NGOpt and SMAC3's HyperparameterOptimizationFacade
 (``benchmarks/peers/quality_runners.py``; SMAC3 only where ``pip install smac`` succeeds, so
-it is not in the default set). ``--methods`` runs a subset, e.g. ``--methods
-ts-gp,optuna-gp,ts-random``.
+it is not in the default set; nor is ``ts-gp-global``, GP without its trust region, an
+ablation). ``--methods`` runs a subset, e.g. ``--methods ts-gp,optuna-gp,ts-random``.
 Every method gets the same budget, problems and seeds (the seed goes to the strategy or
 sampler), storage in memory.
 
@@ -68,6 +68,7 @@ TUNESMITH = {
     "ts-random": "random",
     "ts-gp": "gp",
     "ts-auto": "auto",
+    "ts-gp-global": ts.strategies.GP(trust_region=False),  # gp without its trust region
 }
 OPTUNA = {
     "optuna-tpe": "TPESampler",
@@ -82,7 +83,8 @@ PEERS = {  # other libraries, in benchmarks/peers/quality_runners.py
     "smac-hpo": "run_smac",
 }
 ALL_METHODS = (*TUNESMITH, *OPTUNA, *PEERS)
-DEFAULT_METHODS = tuple(m for m in ALL_METHODS if m != "smac-hpo")  # smac: if it installs
+# smac: if it installs; gp without its trust region: an ablation, asked for by name
+DEFAULT_METHODS = tuple(m for m in ALL_METHODS if m not in ("smac-hpo", "ts-gp-global"))
 METHODS = DEFAULT_METHODS  # the methods of this run: --methods narrows it (see ``use_methods``)
 RANDOMS = ("ts-random", "optuna-random")
 ALL_SETS = ("BBOB, all", "HPO tables, all", "Bayesmark-style, all")
@@ -125,7 +127,9 @@ QUICK_TABLES = {
 
 
 # -- one run ---------------------------------------------------------------------------------
-def run_tunesmith(problem: qp.Problem, strategy: str, seed: int, budget: int):
+def run_tunesmith(
+    problem: qp.Problem, strategy: str | ts.strategies.Strategy, seed: int, budget: int
+):
     study = ts.create_study(space=problem.space, strategy=strategy, seed=seed)
     study.optimize(lambda trial: problem(trial.params), n_trials=budget)
     done = [t for t in study.trials if t.state is ts.TrialState.COMPLETE]
@@ -565,7 +569,7 @@ def parse_args(argv=None):
         "--methods",
         type=str,
         default=None,
-        help=f"comma-separated, default all but smac-hpo: {','.join(ALL_METHODS)}",
+        help=f"comma-separated, default all but smac-hpo and ts-gp-global: {','.join(ALL_METHODS)}",
     )
     args = parser.parse_args(argv)
     q = args.quick

@@ -301,7 +301,7 @@ def test_a_resumed_study_proposes_what_an_uninterrupted_one_would(tmp_path):
                            seed=7)  # fmt: skip
     part.optimize(loss, n_trials=9, progress=False)
     again = ts.load_study("p", storage=url)  # a fresh strategy from the stored settings
-    assert repr(again.strategy) == "GP(n_startup_trials=5)"
+    assert repr(again.strategy) == "GP(n_startup_trials=5, trust_region=True)"
     again.optimize(loss, n_trials=7, progress=False)
     assert [t.params for t in again.trials] == [t.params for t in whole.trials]
 

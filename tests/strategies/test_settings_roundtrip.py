@@ -20,7 +20,7 @@ from tunesmith.strategies.random import Random
 
 # name -> settings that differ from every default (strategies without settings: {})
 NON_DEFAULT: dict[str, dict[str, Any]] = {
-    "gp": {"n_startup_trials": 5},
+    "gp": {"n_startup_trials": 5, "trust_region": False},
     "grid": {"n_points": 3, "retry_failed": True},
     "random": {},
     "genetic": {

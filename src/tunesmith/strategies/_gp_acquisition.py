@@ -127,9 +127,14 @@ class Searcher:
             out[:, j] = _snap_column(self.dists[j], out[:, j])
         return out
 
-    def sample(self, m: int, rng: np.random.Generator) -> np.ndarray:
-        """``m`` uniform points, snapped."""
-        return self.snap(rng.random((m, len(self.dists))))
+    def sample(
+        self, m: int, rng: np.random.Generator, box: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """``m`` uniform points (in ``box``, lower and upper corners, when given), snapped."""
+        u = rng.random((m, len(self.dists)))
+        if box is not None:
+            u = box[0] + (box[1] - box[0]) * u
+        return self.snap(u)
 
     def neighbours(self, point: np.ndarray) -> np.ndarray:
         """The points one discrete move away: the next value up or down of an Int or stepped
@@ -155,14 +160,23 @@ class Searcher:
         return self.snap(out)
 
     def maximize(
-        self, acquisition: Acquisition, centres: np.ndarray, rng: np.random.Generator
+        self,
+        acquisition: Acquisition,
+        centres: np.ndarray,
+        rng: np.random.Generator,
+        box: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Candidate points, best first, with their acquisition values: the raw candidates, the
-        L-BFGS-B results and the local search's, so a caller can skip the ones it cannot use."""
-        raw = np.vstack([self.sample(_RAW, rng), self.perturb(centres, _PERTURBED, rng)])
+        L-BFGS-B results and the local search's, so a caller can skip the ones it cannot use.
+        With ``box`` (lower and upper corners), the continuous search stays inside it."""
+        low, high = (
+            box if box is not None else (np.zeros(len(self.dists)), np.ones(len(self.dists)))
+        )
+        near = self.snap(np.clip(self.perturb(centres, _PERTURBED, rng), low, high))
+        raw = np.vstack([self.sample(_RAW, rng, box), near])
         score = acquisition(raw)
         starts = raw[np.argsort(-score)[:_STARTS]]
-        polished = self.snap(self._lbfgsb(acquisition, starts))
+        polished = self.snap(self._lbfgsb(acquisition, starts, low, high))
         found = acquisition(polished)
         order = np.argsort(-found)[:_LOCAL_SEARCHES]
         local = [self._local_search(acquisition, polished[i], found[i]) for i in order]
@@ -171,8 +185,11 @@ class Searcher:
         order = np.argsort(-values, kind="stable")
         return points[order], values[order]
 
-    def _lbfgsb(self, acquisition: Acquisition, starts: np.ndarray) -> np.ndarray:
-        """Every start climbed at once: one L-BFGS-B over the sum of their acquisition values."""
+    def _lbfgsb(
+        self, acquisition: Acquisition, starts: np.ndarray, low: np.ndarray, high: np.ndarray
+    ) -> np.ndarray:
+        """Every start climbed at once, inside [low, high]: one L-BFGS-B over the sum of their
+        acquisition values."""
         if not len(self.numeric):
             return starts
         shape = (len(starts), len(self.numeric))
@@ -188,11 +205,13 @@ class Searcher:
             starts[:, self.numeric].reshape(-1),
             jac=True,
             method="L-BFGS-B",
-            bounds=[(0.0, 1.0)] * (shape[0] * shape[1]),
+            bounds=list(zip(low[self.numeric], high[self.numeric])) * shape[0],
             options={"maxiter": _ITERATIONS},
         )
         out = starts.copy()
-        out[:, self.numeric] = np.clip(result.x.reshape(shape), 0.0, 1.0)
+        out[:, self.numeric] = np.clip(
+            result.x.reshape(shape), low[self.numeric], high[self.numeric]
+        )
         return out
 
     def _local_search(

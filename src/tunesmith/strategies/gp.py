@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from tunesmith.space import Space
+from tunesmith.strategies import _gp_trust_region as trust
 from tunesmith.strategies.base import Strategy, decode, encode, params_key, usable
 from tunesmith.trial import FrozenTrial, TrialState
-from tunesmith.validation import Integer, NoneOr, check_params
+from tunesmith.validation import Boolean, Integer, NoneOr, check_params
 
 __all__ = ["GP"]
 
@@ -58,6 +59,13 @@ class GP(Strategy):
     starts, Int and stepped Float values rounded, then a local search over the discrete values
     and the Choice options.
 
+    With one objective, no constraints and at least one continuous parameter, the search for
+    the next point stays in a trust region (TuRBO's, Eriksson et al. 2019): a box around the
+    best point whose sides follow the lengthscales, 0.8 of the unit cube at first, doubled
+    after 3 improvements in a row and halved after max(4, number of parameters) failures in a
+    row, starting over once smaller than 1/128. The box is replayed from the finished losses in
+    trial order, so it depends on the history alone.
+
     The first ``n_startup_trials`` finished trials (default None: 10, or the number of
     parameters + 1 if larger) are uniform draws, as random search makes them. Pruned trials
     count as the worst complete value (one objective; with several they are left out), failed
@@ -79,6 +87,8 @@ class GP(Strategy):
     Args:
         n_startup_trials: Finished trials drawn uniformly before the GP proposes; None for 10
             or the number of parameters + 1, whichever is larger.
+        trust_region: Search for each proposal in the trust region (where it applies, see
+            above); False searches the whole space every time.
 
     Raises:
         ImportError: scipy is not installed.
@@ -93,12 +103,13 @@ class GP(Strategy):
     """
 
     name = "gp"
-    _parameters = {"n_startup_trials": NoneOr(Integer(1))}
+    _parameters = {"n_startup_trials": NoneOr(Integer(1)), "trust_region": Boolean()}
 
-    def __init__(self, n_startup_trials: int | None = None):
+    def __init__(self, n_startup_trials: int | None = None, trust_region: bool = True):
         check_params("GP", self._parameters, locals())
         _load_scipy()
         self.n_startup_trials = None if n_startup_trials is None else int(n_startup_trials)
+        self.trust_region = bool(trust_region)
         self._fitted: dict[bytes, np.ndarray] = {}  # data key -> theta: the last call's fits
 
     def startup(self, d: int) -> int:
@@ -126,20 +137,26 @@ class GP(Strategy):
         self, history: Sequence[FrozenTrial], space: Space, n: int, rng: np.random.Generator
     ) -> list[dict[str, Any]]:
         model, acquisition = _load_scipy()
-        x, losses, limits, pending = self._data(history, space)
+        x, losses, limits, pending, complete = self._data(history, space)
         searcher = acquisition.Searcher(tuple(space.values()))
-        if len(x) < max(self.startup(len(space)), 2):
+        startup = self.startup(len(space))
+        if len(x) < max(startup, 2):
             picks = self._uniform(searcher, pending, n, rng)
         else:
-            picks = self._guided(model, searcher, (x, losses, limits), pending, n, rng)
+            length = None
+            continuous = len(searcher.discrete) < len(space)
+            if self.trust_region and continuous and losses.shape[1] == 1 and not limits.shape[1]:
+                length = trust.side_length(losses[:complete, 0], startup, len(space))
+            picks = self._guided(model, searcher, (x, losses, limits), pending, n, rng, length)
         return [decode(row, space) for row in picks]
 
     def _data(
         self, history: Sequence[FrozenTrial], space: Space
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
         """Finished points, their losses (pruned ones at the worst complete loss of each
-        objective, for one objective only) and constraint values (NaN where unknown), and the
-        points running or waiting."""
+        objective, for one objective only, after the complete ones) and constraint values (NaN
+        where unknown), the points running or waiting, and the number of complete points (the
+        first rows, in trial order)."""
         signs = np.array([-1.0 if d == "maximize" else 1.0 for d in self.directions])
         done, values, limits, pruned, pending = [], [], [], [], []
         for t in history:
@@ -162,7 +179,8 @@ class GP(Strategy):
             done += pruned
             limits += [None] * len(pruned)
         x = np.array(done).reshape(-1, d)
-        return x, losses, _constraint_matrix(limits), np.array(pending).reshape(-1, d)
+        pending_x = np.array(pending).reshape(-1, d)
+        return x, losses, _constraint_matrix(limits), pending_x, len(values)
 
     def _uniform(
         self, searcher: Any, pending: np.ndarray, n: int, rng: np.random.Generator
@@ -184,10 +202,12 @@ class GP(Strategy):
         pending: np.ndarray,
         n: int,
         rng: np.random.Generator,
+        length: float | None = None,
     ) -> np.ndarray:
         """``n`` proposals from the GP, each conditioned on the running points and the
         proposals before it (kriging believer); with constraints, weighed by the probability
-        that each holds and improving on the best feasible point."""
+        that each holds and improving on the best feasible point. With a trust region's side
+        ``length``, the acquisition is maximized in the box of that side around the best point."""
         x, losses, limits = data
         acquisition = _load_scipy()[1]
         choice = np.setdiff1d(np.arange(x.shape[1]), searcher.numeric)
@@ -210,13 +230,17 @@ class GP(Strategy):
                     theta = self._fit(model, x, y, layout, fits)
                 post = model.Posterior(theta, x, y, layout)
                 centres = x[np.lexsort((y, ~feasible))[:_CENTRES]]
+                box = None
+                if length is not None:
+                    scales = np.exp(theta[searcher.numeric])
+                    box = trust.box(centres[0], length, scales, searcher.numeric)
             believed = post.believe(np.vstack([pending, picks[:i]]))
             if limits.shape[1]:  # the best feasible observation, or none yet
                 best = float(np.min(y[feasible])) if feasible.any() else None
             else:
                 best = float(np.min(believed.y))  # a fantasy below the best observed counts
             scorer = acquisition.Acquisition(believed, best, constraints)
-            candidates, _ = searcher.maximize(scorer, centres, rng)
+            candidates, _ = searcher.maximize(scorer, centres, rng, box)
             taken = _keys(np.vstack([pending, picks[:i]]))
             fallback = searcher.sample(_REDRAWS, rng)
             picks[i] = _first_free(np.vstack([candidates, fallback]), taken, candidates[0])

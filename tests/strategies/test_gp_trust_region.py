@@ -1,0 +1,67 @@
+"""Strategy 'gp''s trust region: the side replayed from the losses, the box, proposals in it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tunesmith as ts
+from tunesmith.strategies import _gp_trust_region as trust
+from tunesmith.strategies.gp import GP
+
+
+def test_three_improvements_in_a_row_double_the_side_up_to_its_largest():
+    start = [10.0, 9.0]  # the start-up: best 9
+    assert trust.side_length(np.array(start + [8.0, 7.0]), 2, 3) == 0.8  # two: not yet
+    assert trust.side_length(np.array(start + [8.0, 7.0, 6.0]), 2, 3) == 1.6
+    assert trust.side_length(np.array(start + [8.0 - i for i in range(6)]), 2, 3) == 1.6
+
+
+def test_an_improvement_must_beat_the_best_by_a_thousandth_of_its_size():
+    tiny = [10.0, 9.0, 8.995, 8.99, 8.985]  # each 0.06 % below the last: failures
+    big = [10.0, 9.0, 8.98, 8.96, 8.94]
+    assert trust.side_length(np.array(tiny), 2, 3) == 0.8
+    assert trust.side_length(np.array(big), 2, 3) == 1.6
+
+
+@pytest.mark.parametrize("d, allowed", [(2, 4), (7, 7)])
+def test_failures_in_a_row_halve_the_side_and_a_tiny_box_starts_over(d, allowed):
+    fails = lambda k: np.array([1.0] + [2.0] * k)  # noqa: E731
+    assert trust.side_length(fails(allowed - 1), 1, d) == 0.8
+    assert trust.side_length(fails(allowed), 1, d) == 0.4
+    assert trust.side_length(fails(6 * allowed), 1, d) == pytest.approx(0.8 / 64)
+    assert trust.side_length(fails(7 * allowed), 1, d) == 0.8  # 0.8 / 128 < 1 / 128: again
+    # a success resets the run of failures
+    mixed = np.array([1.0] + [2.0] * (allowed - 1) + [0.5] + [2.0] * (allowed - 1))
+    assert trust.side_length(mixed, 1, d) == 0.8
+
+
+def test_the_box_is_shaped_by_the_lengthscales_and_clipped_to_the_cube():
+    centre = np.array([0.5, 0.9, 0.25])  # the last coordinate is a Choice: whole
+    low, high = trust.box(centre, 0.4, np.array([0.5, 2.0]), np.array([0, 1]))
+    # weights 0.5, 2 over their geometric mean 1: sides 0.2 and 0.8
+    assert low == pytest.approx([0.4, 0.5, 0.0]) and high == pytest.approx([0.6, 1.0, 1.0])
+
+
+RASTRIGIN_SPACE = {"x": ts.Float(-5.0, 5.0), "y": ts.Float(-5.0, 5.0)}
+
+
+def rastrigin(t: ts.Trial) -> float:
+    v = np.array([t.params["x"], t.params["y"]]) - 1.3
+    return float(20.0 + np.sum(v * v - 10.0 * np.cos(2.0 * np.pi * v)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_after_failures_the_next_proposal_stays_in_the_shrunk_box_around_the_best(seed):
+    """On a multimodal function the box has shrunk after 40 trials; the next proposal lies in
+    the box the lengthscales of its own fit give (without the trust region it does not, on
+    these seeds: measured)."""
+    study = ts.create_study(space=RASTRIGIN_SPACE, strategy=GP(), seed=seed)
+    study.optimize(rastrigin, n_trials=40, progress=False)
+    length = trust.side_length(np.array([t.value for t in study.trials]), 10, 2)
+    trial = study.ask()
+    (theta,) = study.strategy._fitted.values()  # the fit the proposal was made with
+    unit = lambda params: np.array([(params[k] + 5.0) / 10.0 for k in "xy"])  # noqa: E731
+    low, high = trust.box(unit(study.best_params), length, np.exp(theta[:2]), np.array([0, 1]))
+    assert length <= 0.05
+    assert np.all(unit(trial.params) >= low - 1e-9) and np.all(unit(trial.params) <= high + 1e-9)
