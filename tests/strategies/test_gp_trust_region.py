@@ -65,3 +65,31 @@ def test_after_failures_the_next_proposal_stays_in_the_shrunk_box_around_the_bes
     low, high = trust.box(unit(study.best_params), length, np.exp(theta[:2]), np.array([0, 1]))
     assert length <= 0.05
     assert np.all(unit(trial.params) >= low - 1e-9) and np.all(unit(trial.params) <= high + 1e-9)
+
+
+def test_a_resumed_study_replays_the_box_and_proposes_what_an_uninterrupted_one_would(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gp.db'}"
+    whole = ts.create_study(space=RASTRIGIN_SPACE, strategy=GP(), seed=5)
+    whole.optimize(rastrigin, n_trials=30, progress=False)
+    part = ts.create_study(name="p", storage=url, space=RASTRIGIN_SPACE, strategy=GP(), seed=5)
+    part.optimize(rastrigin, n_trials=18, progress=False)
+    again = ts.load_study("p", storage=url)
+    again.optimize(rastrigin, n_trials=12, progress=False)
+    assert [t.params for t in again.trials] == [t.params for t in whole.trials]
+
+
+@pytest.mark.parametrize(
+    "space, boxed",
+    [
+        ({"x": ts.Float(0.0, 1.0), "c": ts.Choice(["a", "b"])}, True),
+        ({"x": ts.Float(1e-3, 1.0, log=True)}, True),
+        ({"x": ts.Float(0.0, 1.0), "k": ts.Int(1, 9)}, False),
+        ({"x": ts.Float(0.0, 1.0), "s": ts.Float(0.0, 1.0, step=0.1)}, False),
+        ({"c": ts.Choice(["a", "b"])}, False),
+    ],
+)
+def test_the_box_applies_to_continuous_parameters_without_integer_steps(space, boxed):
+    from tunesmith.strategies import _gp_acquisition as acq
+    from tunesmith.strategies import gp as gp_mod
+
+    assert gp_mod._boxable(acq.Searcher(tuple(space.values()))) is boxed
