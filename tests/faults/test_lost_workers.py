@@ -262,3 +262,37 @@ def test_in_this_process_a_stale_trial_is_reaped_only_once_no_study_holds_it(tmp
         assert stored.state is TrialState.RUNNING
         asking.tell(trial, 3.0)
         assert ts.load_study("hb", storage=url).trials[number].value == 3.0
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_result_for_a_trial_failed_as_lost_meanwhile_warns_and_the_run_goes_on(
+    tmp_path, monkeypatch, backend
+):
+    """A host cut off for longer than the grace period comes back: its tell finds the trial
+    failed as lost and queued again. The run warns, keeps the stored record, and goes on."""
+    import tunesmith.storage.base as base
+
+    storage = ts.storage.InMemoryStorage() if backend == "memory" else f"sqlite:///{tmp_path}/l.db"
+    grace = 0.1
+    study = ts.create_study(
+        name="cut", storage=storage, space=SPACE, seed=0, heartbeat=0.05, grace_period=grace
+    )
+    # as if this process ran on another host: judged by its heartbeats alone
+    monkeypatch.setattr(base, "runs_here", lambda owner, trial_id: False)
+
+    def objective(trial):
+        if trial.number == 0:
+            study._heartbeat.stop()
+            started = time.time()
+            _wait_for(lambda: time.time() > started + grace + 0.05, "the heartbeat to go stale")
+            other = ts.load_study("cut", storage=study._storage)
+            other.optimize(lambda t: -1.0, n_trials=1)  # reaps trial 0, runs its retry
+        return float(trial.params["x"])
+
+    with pytest.warns(RuntimeWarning, match="Trial 0 was failed as lost by another process"):
+        study.optimize(objective, n_trials=3, catch=())
+    trials = ts.load_study("cut", storage=study._storage).trials
+    assert trials[0].state is TrialState.FAIL and trials[0].error.startswith("Lost heartbeat")
+    retry = [t for t in trials if t.system_attrs.get("retry_of") == 0]
+    assert len(retry) == 1 and retry[0].value == -1.0 and retry[0].params == trials[0].params
+    assert sum(t.state is TrialState.COMPLETE for t in trials) == 3  # the retry and two more

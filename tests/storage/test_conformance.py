@@ -6,7 +6,7 @@ import pytest
 
 import tunesmith as ts
 from tunesmith.storage import Proposal, StorageError, get_storage
-from tunesmith.storage.base import LOST_HEARTBEAT
+from tunesmith.storage.base import LOST_HEARTBEAT, TrialLostError
 
 SPACE = {"x": ts.Float(-1, 1), "k": ts.Choice(["a", "b"]), "n": ts.Int(1, 4)}
 
@@ -201,10 +201,12 @@ def test_stale_running_trial_fails_and_is_retried_while_a_live_one_runs_on(stora
     assert sorted(trials) == [0, 1, 2] and trials[2].error == LOST_HEARTBEAT
     assert trials[1].state is ts.TrialState.RUNNING
 
-    # The live trial can still be told; the reaped one cannot.
+    # The live trial can still be told; the reaped one cannot, and the error says why.
     done = backend.finish(sid, live, ts.TrialState.COMPLETE, (2.0,), None, start + 1.0)
     assert done.state is ts.TrialState.COMPLETE and done.values == (2.0,)
-    with pytest.raises(StorageError, match="never overwritten"):
+    with pytest.raises(
+        TrialLostError, match=r"Trial 0 was failed as lost .* result \(1\.0\) arrived"
+    ):
         backend.finish(sid, stale, ts.TrialState.COMPLETE, (1.0,), None, start + 1.0)
 
 

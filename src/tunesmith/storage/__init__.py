@@ -11,6 +11,7 @@ from tunesmith.storage.base import (
     StorageError,
     StudyInfo,
     StudyNotFoundError,
+    TrialLostError,
 )
 from tunesmith.storage.memory import InMemoryStorage
 
@@ -23,6 +24,7 @@ __all__ = [
     "StorageError",
     "DuplicatedStudyError",
     "StudyNotFoundError",
+    "TrialLostError",
     "get_storage",
 ]
 

@@ -26,6 +26,8 @@ __all__ = [
     "Proposal",
     "Claim",
     "StorageError",
+    "TrialLostError",
+    "lost_error",
     "DuplicatedStudyError",
     "StudyNotFoundError",
     "dumps",
@@ -40,6 +42,20 @@ LOST_HEARTBEAT = (
 
 class StorageError(RuntimeError):
     """A storage cannot be opened or used (wrong schema, not a tunesmith database, lost trial)."""
+
+
+class TrialLostError(StorageError):
+    """A result arrived for a trial another process had already failed as lost (its heartbeat
+    was older than the grace period); the trial was queued again if retries allow."""
+
+
+def lost_error(number: int, error: str | None, values: Any) -> TrialLostError:
+    """The error for a result that arrived after its trial was failed as lost."""
+    shown = ", ".join(map(repr, values)) if values is not None else "no value"
+    return TrialLostError(
+        f"Trial {number} was failed as lost by another process before its result ({shown}) "
+        f"arrived: {error} It runs again if retries allow; this result is not stored."
+    )
 
 
 class DuplicatedStudyError(StorageError):

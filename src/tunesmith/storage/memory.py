@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from tunesmith.owner import this_process
+from tunesmith.records import SystemKey
 from tunesmith.storage.base import (
     Claim,
     DuplicatedStudyError,
@@ -22,6 +23,7 @@ from tunesmith.storage.base import (
     StudyNotFoundError,
     check_user_attr_target,
     lost_attrs,
+    lost_error,
     lost_reason,
     released_attrs,
     retry_proposal,
@@ -172,6 +174,8 @@ class InMemoryStorage(Storage):
         with self._lock:
             rec = self._studies[study_id]
             current = rec.trials[trial.number]
+            if current.system_attrs.get(SystemKey.LOST):
+                raise lost_error(trial.number, current.error, values)
             if current.state is not TrialState.RUNNING:
                 raise StorageError(
                     f"Trial {trial.number} is already {current.state.value}; a finished trial is "

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from tunesmith.records import SystemKey
 from tunesmith.storage import _sql_rows as q
 from tunesmith.storage import _sql_trials as rows
 from tunesmith.storage._sql_engine import engine_for, normalize_url, run_transaction
@@ -34,6 +35,7 @@ from tunesmith.storage.base import (
     StudyInfo,
     StudyNotFoundError,
     dumps,
+    lost_error,
 )
 from tunesmith.storage.schema import ensure_schema, studies_table
 from tunesmith.trial import FrozenTrial, TrialState
@@ -255,6 +257,8 @@ class SQLStorage(Storage):
             ):
                 # our own commit, whose acknowledgement a lost connection ate
                 return current.started, json.loads(current.system_attrs)
+            if current is not None and json.loads(current.system_attrs).get(SystemKey.LOST):
+                raise lost_error(trial.number, current.error, values)
             got = current.state if current is not None else "missing"
             raise StorageError(
                 f"Trial {trial.number} is {got}, not RUNNING; a finished trial is "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,7 @@ from tunesmith.interrupts import deferred
 from tunesmith.outcome import TrialOutcome, outcome_of, pruned
 from tunesmith.records import json_safe
 from tunesmith.storage import Storage
-from tunesmith.storage.base import StudyInfo, retry_proposal
+from tunesmith.storage.base import StudyInfo, TrialLostError, retry_proposal
 from tunesmith.study.cache import TrialCache
 from tunesmith.trial import FrozenTrial, Trial, TrialState
 from tunesmith.validation import is_int
@@ -29,6 +30,10 @@ class StudyTelling:
     _cache: TrialCache
     _live: dict[int, Trial]
     _lock: threading.RLock
+    _trials: list[FrozenTrial]
+
+    def _refresh(self) -> None:  # pragma: no cover - provided by Study
+        raise NotImplementedError
 
     def _live_trial(self, trial: Trial | int) -> Trial:
         number = trial if is_int(trial) else getattr(trial, "number", None)
@@ -63,14 +68,21 @@ class StudyTelling:
             trial_id=live.trial_id,
         )
         with deferred():  # a committed trial leaves _live before a Ctrl-C can take effect
-            done = self._storage.finish(
-                self._info.study_id,
-                frozen,
-                outcome.state,
-                outcome.values,
-                outcome.error,
-                time.time(),
-            )
+            try:
+                done = self._storage.finish(
+                    self._info.study_id,
+                    frozen,
+                    outcome.state,
+                    outcome.values,
+                    outcome.error,
+                    time.time(),
+                )
+            except TrialLostError as exc:  # failed as lost elsewhere: the run goes on
+                with self._lock:
+                    self._live.pop(trial.number, None)
+                warnings.warn(str(exc), RuntimeWarning, stacklevel=3)
+                self._refresh()
+                return self._trials[trial.number]
             with self._lock:
                 self._live.pop(trial.number, None)
             self._cache.sync([done])
@@ -96,7 +108,9 @@ class StudyTelling:
             error: Why the trial failed, stored with a ``FAIL``.
 
         Returns:
-            The stored trial.
+            The stored trial. A trial another process failed as lost meanwhile (a heartbeat
+            older than the grace period) comes back as stored, FAIL, with a RuntimeWarning:
+            its result is not stored, and it runs again if retries allow.
 
         Raises:
             ValueError: ``trial`` is not live in this study, or ``state`` is not one of those.
