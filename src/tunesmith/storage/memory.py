@@ -149,7 +149,7 @@ class InMemoryStorage(Storage):
             trial = rec.trials[number]
             if trial.state is not TrialState.RUNNING:
                 del rec.heartbeats[number]
-            elif (reason := lost_reason(this_process(), beat, before, number)) is not None:
+            elif beat < before and (reason := lost_reason(this_process(), beat, before, number)):
                 del rec.heartbeats[number]
                 rec.trials[number] = replace(
                     trial,

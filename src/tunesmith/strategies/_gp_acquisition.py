@@ -169,14 +169,13 @@ class Searcher:
         """Candidate points, best first, with their acquisition values: the raw candidates, the
         L-BFGS-B results and the local search's, so a caller can skip the ones it cannot use.
         With ``box`` (lower and upper corners), the continuous search stays inside it."""
-        low, high = (
-            box if box is not None else (np.zeros(len(self.dists)), np.ones(len(self.dists)))
-        )
-        near = self.snap(np.clip(self.perturb(centres, _PERTURBED, rng), low, high))
+        near = self.perturb(centres, _PERTURBED, rng)
+        if box is not None:
+            near = self.snap(np.clip(near, *box))
         raw = np.vstack([self.sample(_RAW, rng, box), near])
         score = acquisition(raw)
         starts = raw[np.argsort(-score)[:_STARTS]]
-        polished = self.snap(self._lbfgsb(acquisition, starts, low, high))
+        polished = self.snap(self._lbfgsb(acquisition, starts, box))
         found = acquisition(polished)
         order = np.argsort(-found)[:_LOCAL_SEARCHES]
         local = [self._local_search(acquisition, polished[i], found[i]) for i in order]
@@ -186,13 +185,20 @@ class Searcher:
         return points[order], values[order]
 
     def _lbfgsb(
-        self, acquisition: Acquisition, starts: np.ndarray, low: np.ndarray, high: np.ndarray
+        self,
+        acquisition: Acquisition,
+        starts: np.ndarray,
+        box: tuple[np.ndarray, np.ndarray] | None,
     ) -> np.ndarray:
-        """Every start climbed at once, inside [low, high]: one L-BFGS-B over the sum of their
-        acquisition values."""
+        """Every start climbed at once, inside ``box`` (the unit cube when None): one L-BFGS-B
+        over the sum of their acquisition values."""
         if not len(self.numeric):
             return starts
         shape = (len(starts), len(self.numeric))
+        low, high = (
+            box if box is not None else (np.zeros(len(self.dists)), np.ones(len(self.dists)))
+        )
+        low, high = low[self.numeric], high[self.numeric]
 
         def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
             q = starts.copy()
@@ -205,13 +211,11 @@ class Searcher:
             starts[:, self.numeric].reshape(-1),
             jac=True,
             method="L-BFGS-B",
-            bounds=list(zip(low[self.numeric], high[self.numeric])) * shape[0],
+            bounds=list(zip(low, high)) * shape[0],
             options={"maxiter": _ITERATIONS},
         )
         out = starts.copy()
-        out[:, self.numeric] = np.clip(
-            result.x.reshape(shape), low[self.numeric], high[self.numeric]
-        )
+        out[:, self.numeric] = np.clip(result.x.reshape(shape), low, high)
         return out
 
     def _local_search(

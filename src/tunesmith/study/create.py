@@ -40,8 +40,8 @@ def create_study(
     10 s for a database, off in memory; 0 turns it off); one silent for ``grace_period``
     (default four heartbeats) is marked FAIL by the next ask; a live process on this host keeps
     its trials however late its heartbeats land (they may queue behind other writers). A trial
-    failed so (or whose worker
-    process died) is run again with the same parameters up to ``retries`` times.
+    failed so (or whose worker process died) is run again with the same parameters up to
+    ``retries`` times.
 
     Args:
         name: The study's name; a random ``study-xxxxxxxx`` when None.

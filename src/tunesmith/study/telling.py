@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tunesmith.interrupts import deferred
@@ -31,9 +31,7 @@ class StudyTelling:
     _live: dict[int, Trial]
     _lock: threading.RLock
     _trials: list[FrozenTrial]
-
-    def _refresh(self) -> None:  # pragma: no cover - provided by Study
-        raise NotImplementedError
+    _refresh: Callable[[], None]  # provided by Study
 
     def _live_trial(self, trial: Trial | int) -> Trial:
         number = trial if is_int(trial) else getattr(trial, "number", None)
