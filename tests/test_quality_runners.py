@@ -121,3 +121,16 @@ def test_unknown_optimum_is_the_best_any_run_reached(quality) -> None:
     assert regrets[("p", 1)]["ts-tpe"] == pytest.approx(1 / 3)
     assert regrets[("p", 0)]["ts-tpe"] == 0.0
     assert regrets[("q", 0)]["ts-tpe"] == pytest.approx(1 / 3)
+
+
+def test_nevergrad_metamodel_runs_under_numpy_2(runners) -> None:
+    # At a budget of 300 in 2-D, NGOpt picks a metamodel-assisted optimizer whose surrogate
+    # search calls float() on a one-element array: under NumPy 2 that raised after 13 asks.
+    space = {"x": ts.Float(-5.0, 5.0), "y": ts.Float(-5.0, 5.0)}
+
+    def sphere(p: dict) -> float:
+        return (p["x"] - 1.0) ** 2 + (p["y"] + 2.0) ** 2
+
+    params, values = runners.run_nevergrad(space, sphere, 0, 300)
+    assert len(values) == 300
+    assert min(values) < 1e-6

@@ -20,7 +20,7 @@ from tunesmith.space import Choice, Distribution, Float, Int
 
 from ._space import snap_all
 from .hyperopt_peer import _expression
-from .nevergrad_peer import _parameter
+from .nevergrad_peer import _parameter, numpy2_compatible
 
 Space = dict[str, Distribution]
 Objective = Callable[[dict[str, Any]], float]
@@ -64,6 +64,7 @@ def run_nevergrad(space: Space, objective: Objective, seed: int, budget: int) ->
     """Nevergrad's NGOpt (its algorithm selector), seeded through the parametrization."""
     import nevergrad as ng
 
+    numpy2_compatible(ng)
     evaluate, history = _recorder(space, objective)
     param = ng.p.Dict(**{k: _parameter(ng, d) for k, d in space.items()})
     param.random_state = np.random.RandomState(seed)
