@@ -61,8 +61,10 @@ def mixed_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, gpm.Layout]:
     return x, (y - y.mean()) / y.std(), gpm.Layout(np.array([0, 1, 3]), np.array([2]))
 
 
-def test_log_marginal_likelihood_gradient_matches_central_differences():
+@pytest.mark.parametrize("noise", [gpm.NOISE_SMALL, gpm.NOISE_WEAK])
+def test_log_marginal_likelihood_gradient_matches_central_differences(noise):
     x, y, layout = mixed_data(25, 0)
+    layout = gpm.Layout(layout.numeric, layout.choice, noise=noise)
     sq, mis = gpm._pairs(x, x, layout)
     rng = np.random.default_rng(1)
     for prior in (False, True):
@@ -92,6 +94,50 @@ def test_choice_lengthscales_have_their_own_prior_so_options_inform_each_other()
     sq, mis = gpm._pairs(x, x, layout)
     k, _, _ = gpm._kernel_parts(sq, mis, theta, layout)
     assert k[0, 1] / k[0, 0] == pytest.approx(math.exp(-0.5))
+
+
+def smooth_data(seed: int, noise_sd: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """40 points of a smooth 2-D function plus noise, standardized; the noise's variance in
+    the standardized units."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((40, 2))
+    y = np.sin(4 * x[:, 0]) + (x[:, 1] - 0.3) ** 2 + noise_sd * rng.standard_normal(40)
+    return x, (y - y.mean()) / y.std(), float((noise_sd / y.std()) ** 2)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_weak_noise_prior_lets_the_data_choose_the_noise(seed):
+    """On a continuous space the noise is the likelihood's to choose down to 1e-10: noiseless
+    data is interpolated (the small prior stops at its bound, 1e-6), noisy data gets about its
+    true noise. The fit starts high: from 1e-6 it stayed interpolating noisy data (measured:
+    1e-6 against a true 0.037 on seeds 0-2)."""
+    weak = gpm.Layout(np.array([0, 1]), np.array([], int), noise=gpm.NOISE_WEAK)
+    small = gpm.Layout(np.array([0, 1]), np.array([], int))
+    x, y, _ = smooth_data(seed, 0.0)
+    assert np.exp(gpm.fit(x, y, weak)[3]) < 1e-7  # measured 5e-9 to 6e-8
+    assert np.exp(gpm.fit(x, y, small)[3]) >= 1e-6
+    x, y, true = smooth_data(seed, 0.1)  # true: 0.034 to 0.037
+    assert true / 5 < np.exp(gpm.fit(x, y, weak)[3]) < 5 * true  # measured 0.008 to 0.04
+
+
+@pytest.mark.parametrize(
+    "space, noise",
+    [
+        ({"x": ts.Float(0.0, 1.0), "lr": ts.Float(1e-4, 1.0, log=True)}, gpm.NOISE_WEAK),
+        ({"x": ts.Float(0.0, 1.0), "n": ts.Int(1, 9)}, gpm.NOISE_SMALL),
+        ({"x": ts.Float(0.0, 1.0), "s": ts.Float(0.0, 1.0, step=0.1)}, gpm.NOISE_SMALL),
+        ({"x": ts.Float(0.0, 1.0), "c": ts.Choice(["a", "b"])}, gpm.NOISE_SMALL),
+        ({"n": ts.Int(1, 9), "c": ts.Choice(["a", "b"])}, gpm.NOISE_SMALL),
+    ],
+)
+def test_only_all_continuous_spaces_get_the_weak_noise_prior(monkeypatch, space, noise):
+    seen = []
+    fit = gpm.fit
+    monkeypatch.setattr(gpm, "fit", lambda x, y, layout, start=None: (
+        seen.append(layout.noise) or fit(x, y, layout, start)))  # fmt: skip
+    study = ts.create_study(space=space, strategy=GP(n_startup_trials=3), seed=0)
+    study.optimize(lambda t: sum(len(str(v)) for v in t.params.values()), n_trials=4)
+    assert seen == [noise]
 
 
 def test_fit_raises_the_posterior_and_the_acquisition_gradient_is_right():

@@ -8,17 +8,33 @@ exactly when their coordinates are equal). The mean is a constant, fitted or hel
 noise variance is fitted. Hyperparameters ``theta`` are, in order: the log lengthscale of every
 coordinate (space order), the log signal variance, the log noise variance and the constant
 mean. Outputs are standardized by the caller.
+
+The noise prior is the layout's: ``NOISE_SMALL`` keeps the noise near 1e-4 of the outputs'
+variance and above 1e-6 (ranks of discrete spaces, constraints); ``NOISE_WEAK`` lets the
+marginal likelihood choose it down to 1e-10, so a noiseless objective is interpolated and its
+minimum resolved to more digits, while a noisy one still gets the noise its data shows.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg import cho_solve, lapack
 from scipy.optimize import minimize
 
-__all__ = ["Layout", "Posterior", "fit", "neg_log_posterior", "default_theta"]
+__all__ = [
+    "NOISE_SMALL",
+    "NOISE_WEAK",
+    "Layout",
+    "NoisePrior",
+    "Posterior",
+    "default_theta",
+    "fit",
+    "neg_log_posterior",
+]
 
 _SQRT5 = np.sqrt(5.0)
 _SAME = 1e-9  # Choice coordinates closer than this are the same option
@@ -26,24 +42,39 @@ _LS_PRIOR = (3.0, 6.0)  # gamma(shape, rate) prior on a numeric lengthscale: mod
 # A Choice lengthscale divides whole mismatches (0 or 1), not unit-cube distances: mode 2, so
 # one differing option keeps a correlation of about 0.6 and options inform each other
 _LS_PRIOR_CHOICE = (3.0, 1.5)
-_NOISE_PRIOR = (np.log(1e-4), 2.0)  # log-normal (mean, sd) of the noise: small, not zero
+
+
+class NoisePrior(NamedTuple):
+    """A log-normal prior on the noise variance (of the log: mean, sd), the variance's lower
+    bound and where its fit starts, all in log space."""
+
+    mean: float
+    sd: float
+    low: float
+    start: float
+
+
+NOISE_SMALL = NoisePrior(math.log(1e-4), 2.0, math.log(1e-6), math.log(1e-4))  # small, not zero
+# Nearly flat from 1e-10 to 1. The fit starts high and descends: started low, it can stay in
+# the mode that interpolates noisy data (seen on 40 noisy points: noise 1e-6 instead of 0.03)
+NOISE_WEAK = NoisePrior(math.log(1e-6), 6.0, math.log(1e-10), math.log(1e-2))
 _SIGNAL_SD = 1.0  # log-normal sd of the signal variance around 1 (the outputs' variance)
 _MEAN_SD = 1.0  # normal prior of the constant mean (standardized outputs)
 _BOUNDS_LS = (np.log(1e-2), np.log(1e2))
 _BOUNDS_SIGNAL = (np.log(5e-2), np.log(20.0))
-_BOUNDS_NOISE = (np.log(1e-6), 0.0)
 _BOUNDS_MEAN = (-3.0, 3.0)
 _FIT_ITERATIONS = 200
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Which coordinates are numeric (Matérn) and which are Choice (mismatch), and whether the
-    constant mean is fitted (else held at 0)."""
+    """Which coordinates are numeric (Matérn) and which are Choice (mismatch), whether the
+    constant mean is fitted (else held at 0), and the noise prior."""
 
     numeric: np.ndarray  # indices into the coordinates
     choice: np.ndarray
     fit_mean: bool = True
+    noise: NoisePrior = NOISE_SMALL
 
     @property
     def d(self) -> int:
@@ -58,14 +89,15 @@ def _ls_prior(layout: Layout) -> tuple[np.ndarray, np.ndarray]:
 
 
 def default_theta(layout: Layout) -> np.ndarray:
-    """The prior's mode: lengthscales 0.5 (Choice: 2), signal variance 1, noise 1e-4, mean 0."""
+    """Where a fit starts: the lengthscale priors' modes (0.5, Choice: 2), signal variance 1,
+    the noise prior's start (1e-4, or 1e-2 for the weak prior), mean 0."""
     shape, rate = _ls_prior(layout)
-    return np.concatenate([np.log(shape / rate), [0.0, _NOISE_PRIOR[0], 0.0]])
+    return np.concatenate([np.log(shape / rate), [0.0, layout.noise.start, 0.0]])
 
 
 def _bounds(layout: Layout) -> list[tuple[float, float]]:
     mean = _BOUNDS_MEAN if layout.fit_mean else (0.0, 0.0)
-    return [_BOUNDS_LS] * layout.d + [_BOUNDS_SIGNAL, _BOUNDS_NOISE, mean]
+    return [_BOUNDS_LS] * layout.d + [_BOUNDS_SIGNAL, (layout.noise.low, 0.0), mean]
 
 
 def _pairs(a: np.ndarray, b: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +148,7 @@ def _log_prior(theta: np.ndarray, layout: Layout) -> tuple[float, np.ndarray]:
     grad[:d] = shape - rate * ls
     value -= 0.5 * (theta[d] / _SIGNAL_SD) ** 2
     grad[d] = -theta[d] / _SIGNAL_SD**2
-    mean, sd = _NOISE_PRIOR
+    mean, sd = layout.noise.mean, layout.noise.sd
     value -= 0.5 * ((theta[d + 1] - mean) / sd) ** 2
     grad[d + 1] = -(theta[d + 1] - mean) / sd**2
     value -= 0.5 * (theta[d + 2] / _MEAN_SD) ** 2
@@ -158,7 +190,7 @@ def fit(
     x: np.ndarray, y: np.ndarray, layout: Layout, start: np.ndarray | None = None
 ) -> np.ndarray:
     """The maximum a posteriori ``theta`` for standardized ``y`` at points ``x`` (L-BFGS-B with
-    the analytic gradient, from ``start`` or the prior's mode)."""
+    the analytic gradient, from ``start`` or ``default_theta``)."""
     sq, mis = _pairs(x, x, layout)
     theta0 = default_theta(layout) if start is None else start
     bounds = _bounds(layout)
