@@ -318,8 +318,9 @@ def test_skewed_losses_are_power_transformed_toward_normal_keeping_their_order()
 
 
 def test_on_a_continuous_space_the_transform_sharpens_convergence():
-    """A 4-D sphere in 40 trials: with the power transform the mean log10 regret over three
-    seeds is -4.16 (-3.50 with the standardized losses alone, measured)."""
+    """A 4-D sphere in 40 trials: with the power transform and the weak noise prior the mean
+    log10 regret over three seeds is -5.67 (measured: -5.02 with the standardized losses
+    alone, -4.14 with the noise prior of other spaces)."""
     centre = np.linspace(-3.0, 3.5, 4)
     space = {f"x{i}": ts.Float(-5.0, 5.0) for i in range(4)}
 
@@ -331,7 +332,7 @@ def test_on_a_continuous_space_the_transform_sharpens_convergence():
         study = ts.create_study(space=space, strategy=GP(), seed=seed)
         study.optimize(sphere, n_trials=40, progress=False)
         regrets.append(study.best_value)
-    assert np.mean(np.log10(regrets)) < -3.8
+    assert np.mean(np.log10(regrets)) < -5.3
 
 
 def test_a_resumed_study_proposes_what_an_uninterrupted_one_would(tmp_path):
