@@ -89,6 +89,7 @@ METHODS = DEFAULT_METHODS  # the methods of this run: --methods narrows it (see 
 RANDOMS = ("ts-random", "optuna-random")
 ALL_SETS = ("BBOB, all", "HPO tables, all", "Bayesmark-style, all")
 # (tunesmith, peer, group, group names, claim, "<=" no worse / "<" better / "" only reported)
+SIGN_TEST_ALPHA = 0.1  # the targets' threshold: a technique is worse when p < 0.1
 CHECKS = (
     ("ts-tpe", "optuna-tpe", "all", ALL_SETS, "TPE vs Optuna TPE", "<="),
     (
@@ -368,7 +369,7 @@ def check_rows(cells, rank_values, groups) -> list[str]:
             ra = float(np.mean([rank_values[k][a] for k in keys]))
             rb = float(np.mean([rank_values[k][b] for k in keys]))
             w, t, lo, p = head_to_head(cells, groups, a, b, where, name)
-            significant = p < 0.05
+            significant = p < SIGN_TEST_ALPHA
             if claim == "<=":
                 verdict, wanted = ("pass" if ra <= rb else "FAIL"), "no worse"
                 tested = "FAIL" if significant and lo > w else "pass"

@@ -90,6 +90,22 @@ def test_set_rows_count_sign_tests_per_dimension_and_table(quality) -> None:
     ]
 
 
+def test_no_worse_fails_below_p_0_1(quality) -> None:
+    # 13 losses in 18 decided cells: p = 0.096, worse by the targets' threshold (p < 0.1)
+    quality.use_methods("ts-tpe,optuna-tpe")
+    groups = {f"f{i}": {"all": "HPO tables, all"} for i in range(18)}
+    cells = {(f"f{i}", 0): {"ts-tpe": float(i < 13), "optuna-tpe": 0.5} for i in range(18)}
+    ranks = {k: {"ts-tpe": 1.0 + v["ts-tpe"], "optuna-tpe": 1.5} for k, v in cells.items()}
+    try:
+        rows = quality.check_rows(cells, ranks, groups)[2:]
+    finally:
+        quality.use_methods(None)
+    assert rows == [
+        "| TPE vs Optuna TPE | HPO tables, all | 18 | no worse | 1.72 | 1.50 | 5 / 0 / 13 "
+        "| 0.0963 | FAIL | FAIL |"
+    ]
+
+
 def test_bayesmark_problems_evaluate_and_translate_their_space_for_optuna(quality) -> None:
     import _quality_problems as qp
 
