@@ -7,6 +7,7 @@ from tunesmith.strategies.auto import choose
 NUMERIC = {"a": ts.Float(0, 1), "b": ts.Float(1e-3, 1, log=True), "c": ts.Int(1, 50)}
 MIXED = {**NUMERIC, "k": ts.Choice(["x", "y"])}
 CONTINUOUS = {"a": ts.Float(0, 1), "b": ts.Float(1e-3, 1, log=True)}
+TEN = {f"x{i}": ts.Float(0, 1) for i in range(10)}
 WIDE = {f"x{i}": ts.Float(0, 1) for i in range(11)}
 SMALL_GRID = {"n": ts.Int(1, 5), "k": ts.Choice(["x", "y"]), "s": ts.Float(0, 1, step=0.5)}
 
@@ -31,7 +32,9 @@ def test_grid_size():
         (NUMERIC, 50, 1, "tpe"),
         (CONTINUOUS, 50, 1, "gp"),
         (CONTINUOUS, 100, 1, "gp"),
-        (CONTINUOUS, 101, 1, "cmaes"),
+        (CONTINUOUS, 300, 1, "gp"),
+        (TEN, 300, 1, "gp"),
+        (CONTINUOUS, 301, 1, "cmaes"),
         (CONTINUOUS, None, 1, "cmaes"),
         ({**CONTINUOUS, "s": ts.Float(0, 1, step=0.1)}, 50, 1, "tpe"),
         (WIDE, 50, 1, "tpe"),
