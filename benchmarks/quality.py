@@ -525,7 +525,24 @@ def build_tasks(args) -> list[tuple[qp.ProblemSpec, int, str, int]]:
     if args.bayesmark:
         specs += qp.bayesmark_specs()
     # seeds outermost, so a partial run covers every problem with its first seeds
-    return [(s, seed, m, args.budget) for seed in args.seeds for s in specs for m in METHODS]
+    return [
+        (s, run_seed(s, seed, args.seed_per_instance), m, args.budget)
+        for seed in args.seeds
+        for s in specs
+        for m in METHODS
+    ]
+
+
+INSTANCE_SEED_STRIDE = 1000
+
+
+def run_seed(spec: qp.ProblemSpec, seed: int, per_instance: bool) -> int:
+    """The seed a run gets. With ``per_instance``, BBOB instance i runs seed + 1000 (i - 1): a
+    seeded method draws the same numbers on every instance under one seed, and instances only
+    shift and rotate a function, so its runs over instances would not be independent."""
+    if per_instance and spec.kind == "bbob":
+        return seed + INSTANCE_SEED_STRIDE * (spec.key[1] - 1)
+    return seed
 
 
 def use_methods(text: str | None) -> None:
@@ -556,6 +573,11 @@ def parse_args(argv=None):
     parser.add_argument("--functions", type=str, default=None, help="e.g. 1-24 or 1,8,15")
     parser.add_argument("--dims", type=str, default=None, help="e.g. 2,5,10")
     parser.add_argument("--instances", type=str, default=None, help="e.g. 1-3")
+    parser.add_argument(
+        "--seed-per-instance",
+        action="store_true",
+        help="BBOB instance i runs seed + 1000 (i - 1): independent runs over instances",
+    )
     parser.add_argument("--no-tables", dest="tables", action="store_false")
     parser.add_argument("--no-bbob", dest="bbob", action="store_false", help="the tables only")
     parser.add_argument("--bayesmark", action="store_true", help="add the scikit-learn problems")

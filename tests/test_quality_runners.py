@@ -150,3 +150,22 @@ def test_nevergrad_metamodel_runs_under_numpy_2(runners) -> None:
     params, values = runners.run_nevergrad(space, sphere, 0, 300)
     assert len(values) == 300
     assert min(values) < 1e-6
+
+
+def test_seed_per_instance_gives_each_bbob_instance_its_own_seed(quality) -> None:
+    argv = ["--no-tables", "--functions", "1", "--dims", "2", "--instances", "1-3", "--seeds", "2"]
+    try:
+        quality.use_methods("ts-tpe")
+        same = quality.build_tasks(quality.parse_args(argv))
+        own = quality.build_tasks(quality.parse_args([*argv, "--seed-per-instance"]))
+    finally:
+        quality.use_methods(None)
+    assert [(t[0].key[1], t[1]) for t in same] == [(i, s) for s in (0, 1) for i in (1, 2, 3)]
+    assert [(t[0].key[1], t[1]) for t in own] == [
+        (1, 0),
+        (2, 1000),
+        (3, 2000),
+        (1, 1),
+        (2, 1001),
+        (3, 2001),
+    ]
