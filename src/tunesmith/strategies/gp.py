@@ -219,10 +219,7 @@ class GP(Strategy):
         choice = np.setdiff1d(np.arange(x.shape[1]), searcher.numeric)
         ranked = len(searcher.discrete) == x.shape[1]  # every coordinate discrete: normal scores
         transform = _normal_scores if ranked else _power_transformed
-        # every parameter continuous: the noise is the data's to choose (a noiseless objective's
-        # minimum resolved to ~1e-8, not ~1e-5); elsewhere it stays near 1e-4 (measured there)
-        noise = model.NOISE_SMALL if searcher.discrete else model.NOISE_WEAK
-        layout = model.Layout(searcher.numeric, choice, fit_mean=not ranked, noise=noise)
+        layout = _objective_layout(model, searcher, choice, ranked)
         fits: dict[bytes, np.ndarray] = {}
         feasible = np.all(limits <= 0.0, axis=1)  # NaN compares False: not known feasible
         constraint_layout = model.Layout(searcher.numeric, choice)
@@ -280,6 +277,14 @@ class GP(Strategy):
         z = (c - np.mean(c)) / sd
         theta = self._fit(model, x[known], z, layout, fits)
         return model.Posterior(theta, x[known], z, layout), float(-np.mean(c) / sd)
+
+
+def _objective_layout(model: Any, searcher: Any, choice: np.ndarray, ranked: bool) -> Any:
+    """The objective's GP layout: mean 0 over normal scores when ``ranked``; with every
+    parameter continuous the weak noise prior (the noise is the data's to choose: a noiseless
+    minimum resolved to more digits), else the small one (where it was measured)."""
+    noise = model.NOISE_SMALL if searcher.discrete else model.NOISE_WEAK
+    return model.Layout(searcher.numeric, choice, fit_mean=not ranked, noise=noise)
 
 
 @contextmanager
