@@ -45,7 +45,7 @@ def choose(space: Space, budget: int | None, n_objectives: int) -> tuple[str, st
     if continuous and small and len(space) <= GP_MAX_DIM and _installed("scipy", "threadpoolctl"):
         return "gp", (
             f"{len(space)} continuous parameters and a budget of {budget}: a Gaussian process "
-            "makes the most of few trials"
+            "makes the most of each trial"
         )
     discrete = bool(np.isfinite(size))  # a finite grid: no Float without a step
     small = budget is not None and budget <= GP_MAX_BUDGET_DISCRETE
