@@ -28,6 +28,8 @@ Scores, per (problem, seed), from the best found within the budget:
     python benchmarks/quality.py --report /tmp/q.jsonl --budget 50  # at a checkpoint below
     python benchmarks/quality.py --long              # budget 300 instead of 100
     python benchmarks/quality.py --no-bbob --no-tables --bayesmark   # the scikit-learn problems
+    python benchmarks/quality.py --no-tables --instances 1-10 --seeds 1 --seed-per-instance
+        # COCO's instances, each run with its own seed (one seed everywhere correlates them)
 
 Results are appended to a JSON-lines file as runs finish, so a long run can be read while it
 goes and resumed (runs already in the file are skipped).
