@@ -41,15 +41,16 @@ def choose(space: Space, budget: int | None, n_objectives: int) -> tuple[str, st
     if budget is not None and size <= budget:
         return "grid", f"the grid has {int(size)} points and the budget of {budget} covers it"
     continuous = all(isinstance(d, Float) and d.step is None for d in space.values())
-    small = budget is not None and budget <= GP_MAX_BUDGET
-    if continuous and small and len(space) <= GP_MAX_DIM and _installed("scipy", "threadpoolctl"):
+    gp_fits = len(space) <= GP_MAX_DIM and _installed("scipy", "threadpoolctl")
+    budget_fits = budget is not None and budget <= GP_MAX_BUDGET
+    if continuous and budget_fits and gp_fits:
         return "gp", (
             f"{len(space)} continuous parameters and a budget of {budget}: a Gaussian process "
             "makes the most of each trial"
         )
     discrete = bool(np.isfinite(size))  # a finite grid: no Float without a step
-    small = budget is not None and budget <= GP_MAX_BUDGET_DISCRETE
-    if discrete and small and len(space) <= GP_MAX_DIM and _installed("scipy", "threadpoolctl"):
+    discrete_budget_fits = budget is not None and budget <= GP_MAX_BUDGET_DISCRETE
+    if discrete and discrete_budget_fits and gp_fits:
         return "gp", (
             f"{len(space)} discrete parameters and a budget of {budget}: a Gaussian process "
             "over the losses' ranks makes the most of few trials"
