@@ -137,7 +137,7 @@ def test_only_all_continuous_spaces_get_the_weak_noise_prior(monkeypatch, space,
         seen.append(layout.noise) or fit(x, y, layout, start)))  # fmt: skip
     study = ts.create_study(space=space, strategy=GP(n_startup_trials=3), seed=0)
     study.optimize(lambda t: sum(len(str(v)) for v in t.params.values()), n_trials=4)
-    assert seen == [noise]
+    assert seen and set(seen) == {noise}  # in a trust region: the whole data's fit and the box's
 
 
 def test_fit_raises_the_posterior_and_the_acquisition_gradient_is_right():

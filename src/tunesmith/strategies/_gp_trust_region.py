@@ -1,7 +1,9 @@
 """The trust region of strategy 'gp' (Eriksson et al. 2019, "Scalable Global Optimization via
 Local Bayesian Optimization", TuRBO): the acquisition is maximized inside a box around the best
 point, its sides shaped by the GP's lengthscales; the box doubles after a run of improvements and
-halves after a run of failures, and starts over at its first size once it is tiny.
+halves after a run of failures, and starts over at its first size once it is tiny. Once the box
+is smaller than its first size, the GP that searches it is fitted to the points in and near
+it, in the box's coordinates, so a small box is modelled at its own scale.
 
 The box is replayed from the finished losses in trial order, so it is a function of the history
 and a resumed study proposes what an uninterrupted one would.
@@ -11,11 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["side_length", "box"]
+__all__ = ["side_length", "shrunk", "box", "near"]
 
 _INITIAL, _SMALLEST, _LARGEST = 0.8, 0.5**7, 1.6
 _SUCCESSES = 3  # improvements in a row that double the box
 _IMPROVES = 1e-3  # an improvement beats the best by this fraction of its magnitude
+_MARGIN = 0.5  # points up to this many box sides outside the box inform its model
 
 
 def side_length(losses: np.ndarray, startup: int, d: int) -> float:
@@ -38,6 +41,11 @@ def side_length(losses: np.ndarray, startup: int, d: int) -> float:
     return length
 
 
+def shrunk(length: float) -> bool:
+    """Whether the box is smaller than its first size (then a GP of its own searches it)."""
+    return length < _INITIAL
+
+
 def box(
     centre: np.ndarray, length: float, lengthscales: np.ndarray, numeric: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -50,3 +58,16 @@ def box(
         low[numeric] = np.clip(centre[numeric] - half, 0.0, 1.0)
         high[numeric] = np.clip(centre[numeric] + half, 0.0, 1.0)
     return low, high
+
+
+def near(x: np.ndarray, low: np.ndarray, high: np.ndarray, minimum: int) -> np.ndarray:
+    """Which rows of ``x`` inform the box's model: those within half a side of the box along
+    every coordinate, or the ``minimum`` nearest (in box sides, the largest coordinate's
+    distance) when fewer are."""
+    scaled = (x - low) / (high - low)
+    outside = np.max(np.maximum(-scaled, scaled - 1.0), axis=1)  # <= 0 inside the box
+    chosen = outside <= _MARGIN
+    if chosen.sum() < minimum:
+        chosen = np.zeros(len(x), dtype=bool)
+        chosen[np.argsort(outside, kind="stable")[:minimum]] = True
+    return chosen

@@ -65,8 +65,11 @@ class GP(Strategy):
     the search for the next point stays in a trust region (TuRBO's, Eriksson et al. 2019): a
     box around the best point whose sides follow the lengthscales, 0.8 of the unit cube at
     first, doubled after 3 improvements in a row and halved after max(4, number of parameters)
-    failures in a row, starting over once smaller than 1/128. The box is replayed from the
-    finished losses in trial order, so it depends on the history alone.
+    failures in a row, starting over once smaller than 1/128. Once the box is smaller than
+    its first size, the GP that searches it is fitted to the points in and near it (within
+    half a side, at least 2 (d + 1) of them), in the box's own coordinates and on their own
+    standardized losses, so a small box is modelled at its own scale. The box is replayed from
+    the finished losses in trial order, so it depends on the history alone.
 
     The first ``n_startup_trials`` finished trials (default None: 10, or the number of
     parameters + 1 if larger) are uniform draws, as random search makes them. Pruned trials
@@ -142,18 +145,22 @@ class GP(Strategy):
         x, losses, limits, pending, complete = self._data(history, space)
         searcher = acquisition.Searcher(tuple(space.values()))
         startup = self.startup(len(space))
+        fits: dict[bytes, np.ndarray] = {}
         if len(x) < max(startup, 2):
             picks = self._uniform(searcher, pending, n, rng)
+        elif (
+            self.trust_region
+            and _boxable(searcher)
+            and losses.shape[1] == 1
+            and not limits.shape[1]
+        ):
+            length = trust.side_length(losses[:complete, 0], startup, len(space))
+            picks = self._in_trust_region(
+                model, searcher, (x, losses), pending, n, rng, length, fits
+            )
         else:
-            length = None
-            if (
-                self.trust_region
-                and _boxable(searcher)
-                and losses.shape[1] == 1
-                and not limits.shape[1]
-            ):
-                length = trust.side_length(losses[:complete, 0], startup, len(space))
-            picks = self._guided(model, searcher, (x, losses, limits), pending, n, rng, length)
+            picks = self._guided(model, searcher, (x, losses, limits), pending, n, rng, fits)
+        self._fitted = fits
         return [decode(row, space) for row in picks]
 
     def _data(
@@ -200,6 +207,38 @@ class GP(Strategy):
                 picks[i] = _first_free(searcher.sample(_REDRAWS, rng), taken, picks[i])
         return picks
 
+    def _in_trust_region(
+        self,
+        model: Any,
+        searcher: Any,
+        data: tuple[np.ndarray, np.ndarray],
+        pending: np.ndarray,
+        n: int,
+        rng: np.random.Generator,
+        length: float,
+        fits: dict,
+    ) -> np.ndarray:
+        """``n`` proposals in the trust region: the box of side ``length`` around the best point,
+        shaped by the lengthscales of a fit to every point. Once the box has shrunk, it is
+        searched with a GP fitted to the points in and near it, in the box's own coordinates
+        and on their own standardized losses, so the model resolves the differences inside it;
+        until then with the fit to every point."""
+        x, losses = data
+        choice = np.setdiff1d(np.arange(x.shape[1]), searcher.numeric)
+        y = _power_transformed(losses[:, 0])
+        layout = _objective_layout(model, searcher, choice, ranked=False)
+        theta = self._fit(model, x, y, layout, fits)
+        best = x[int(np.argmin(y))]
+        low, high = trust.box(best, length, np.exp(theta[searcher.numeric]), searcher.numeric)
+        if not trust.shrunk(length):  # the whole data's model, searched in the box
+            whole = (x, losses, np.empty((len(x), 0)))
+            return self._guided(model, searcher, whole, pending, n, rng, fits, (low, high))
+        near = trust.near(x, low, high, minimum=2 * (x.shape[1] + 1))
+        span = high - low
+        local = ((x[near] - low) / span, losses[near], np.empty((int(near.sum()), 0)))
+        picks = self._guided(model, searcher, local, (pending - low) / span, n, rng, fits)
+        return np.clip(low + span * picks, 0.0, 1.0)
+
     def _guided(
         self,
         model: Any,
@@ -208,19 +247,19 @@ class GP(Strategy):
         pending: np.ndarray,
         n: int,
         rng: np.random.Generator,
-        length: float | None = None,
+        fits: dict,
+        box: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         """``n`` proposals from the GP, each conditioned on the running points and the
         proposals before it (kriging believer); with constraints, weighed by the probability
-        that each holds and improving on the best feasible point. With a trust region's side
-        ``length``, the acquisition is maximized in the box of that side around the best point."""
+        that each holds and improving on the best feasible point. With ``box`` (lower and
+        upper corners), the acquisition is maximized inside it."""
         x, losses, limits = data
         acquisition = _load_scipy()[1]
         choice = np.setdiff1d(np.arange(x.shape[1]), searcher.numeric)
         ranked = len(searcher.discrete) == x.shape[1]  # every coordinate discrete: normal scores
         transform = _normal_scores if ranked else _power_transformed
         layout = _objective_layout(model, searcher, choice, ranked)
-        fits: dict[bytes, np.ndarray] = {}
         feasible = np.all(limits <= 0.0, axis=1)  # NaN compares False: not known feasible
         constraint_layout = model.Layout(searcher.numeric, choice)
         constraints = [
@@ -236,10 +275,6 @@ class GP(Strategy):
                     theta = self._fit(model, x, y, layout, fits)
                 post = model.Posterior(theta, x, y, layout)
                 centres = x[np.lexsort((y, ~feasible))[:_CENTRES]]
-                box = None
-                if length is not None:
-                    scales = np.exp(theta[searcher.numeric])
-                    box = trust.box(centres[0], length, scales, searcher.numeric)
             believed = post.believe(np.vstack([pending, picks[:i]]))
             if limits.shape[1]:  # the best feasible observation, or none yet
                 best = float(np.min(y[feasible])) if feasible.any() else None
@@ -250,15 +285,14 @@ class GP(Strategy):
             taken = _keys(np.vstack([pending, picks[:i]]))
             fallback = searcher.sample(_REDRAWS, rng)
             picks[i] = _first_free(np.vstack([candidates, fallback]), taken, candidates[0])
-        self._fitted = fits
         return picks
 
     def _fit(self, model: Any, x: np.ndarray, y: np.ndarray, layout: Any, fits: dict) -> np.ndarray:
-        """The hyperparameters for (x, y), fitted from the prior's mode; a fit of the previous
-        call is reused when the data is the same (a function of the data either way). ``fits``
-        collects this call's fits, which become the cache when the call ends."""
+        """The hyperparameters for (x, y), fitted from the prior's mode; a fit of this call or
+        the previous one is reused when the data is the same (a function of the data either
+        way). ``fits`` collects this call's fits, which become the cache when the call ends."""
         key = x.tobytes() + y.tobytes()
-        theta = self._fitted.get(key)
+        theta = fits.get(key, self._fitted.get(key))
         if theta is None:
             theta = model.fit(x, y, layout)
         fits[key] = theta
