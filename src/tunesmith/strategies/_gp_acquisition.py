@@ -118,6 +118,7 @@ class Searcher:
     def __init__(self, dists: Sequence[Distribution]):
         self.dists = tuple(dists)
         self.numeric = np.array([j for j, d in enumerate(dists) if not isinstance(d, Choice)], int)
+        self.choice = np.array([j for j, d in enumerate(dists) if isinstance(d, Choice)], int)
         self.discrete = [j for j, d in enumerate(dists) if _is_discrete(d)]
 
     def snap(self, u: np.ndarray) -> np.ndarray:
@@ -153,7 +154,7 @@ class Searcher:
         picks = centres[rng.integers(len(centres), size=m)]
         d = len(self.dists)
         noise = rng.normal(0.0, 0.05, size=(m, d))
-        noise[:, np.setdiff1d(np.arange(d), self.numeric)] = 0.0
+        noise[:, self.choice] = 0.0
         redraw = rng.random((m, d)) < 1.0 / d
         redraw[:, self.numeric] = False
         out = np.where(redraw, rng.random((m, d)), picks + noise)

@@ -224,9 +224,8 @@ class GP(Strategy):
         and on their own standardized losses, so the model resolves the differences inside it;
         until then with the fit to every point."""
         x, losses = data
-        choice = np.setdiff1d(np.arange(x.shape[1]), searcher.numeric)
         y = _power_transformed(losses[:, 0])
-        layout = _objective_layout(model, searcher, choice, ranked=False)
+        layout = _objective_layout(model, searcher, ranked=False)
         theta = self._fit(model, x, y, layout, fits)
         best = x[int(np.argmin(y))]
         low, high = trust.box(best, length, np.exp(theta[searcher.numeric]), searcher.numeric)
@@ -256,12 +255,11 @@ class GP(Strategy):
         upper corners), the acquisition is maximized inside it."""
         x, losses, limits = data
         acquisition = _load_scipy()[1]
-        choice = np.setdiff1d(np.arange(x.shape[1]), searcher.numeric)
         ranked = len(searcher.discrete) == x.shape[1]  # every coordinate discrete: normal scores
         transform = _normal_scores if ranked else _power_transformed
-        layout = _objective_layout(model, searcher, choice, ranked)
+        layout = _objective_layout(model, searcher, ranked)
         feasible = np.all(limits <= 0.0, axis=1)  # NaN compares False: not known feasible
-        constraint_layout = model.Layout(searcher.numeric, choice)
+        constraint_layout = model.Layout(searcher.numeric, searcher.choice)
         constraints = [
             self._constraint_posterior(model, x, c, constraint_layout, fits) for c in limits.T
         ]
@@ -313,12 +311,12 @@ class GP(Strategy):
         return model.Posterior(theta, x[known], z, layout), float(-np.mean(c) / sd)
 
 
-def _objective_layout(model: Any, searcher: Any, choice: np.ndarray, ranked: bool) -> Any:
+def _objective_layout(model: Any, searcher: Any, ranked: bool) -> Any:
     """The objective's GP layout: mean 0 over normal scores when ``ranked``; with every
     parameter continuous the weak noise prior (the noise is the data's to choose: a noiseless
     minimum resolved to more digits), else the small one (where it was measured)."""
     noise = model.NOISE_SMALL if searcher.discrete else model.NOISE_WEAK
-    return model.Layout(searcher.numeric, choice, fit_mean=not ranked, noise=noise)
+    return model.Layout(searcher.numeric, searcher.choice, fit_mean=not ranked, noise=noise)
 
 
 @contextmanager
