@@ -15,7 +15,7 @@ import tunesmith as ts
 from _best_of_seeds import mean_log10_best
 from tunesmith.strategies import _gp_acquisition as acq
 from tunesmith.strategies import _gp_model as gpm
-from tunesmith.strategies import gp as gp_mod
+from tunesmith.strategies import _gp_outputs as outputs
 from tunesmith.strategies.gp import GP
 from tunesmith.strategies.random import Random
 
@@ -291,8 +291,8 @@ def test_on_a_discrete_space_only_the_order_of_the_losses_matters():
     def heavy(t: Any) -> float:
         return math.exp(loss(t) / 4.0)  # the same order, a long tail
 
-    assert gp_mod._normal_scores(np.array([1.0, 1e9, 2.0, 2.0])) == pytest.approx(
-        gp_mod._normal_scores(np.array([0.0, 5.0, 1.0, 1.0]))
+    assert outputs.normal_scores(np.array([1.0, 1e9, 2.0, 2.0])) == pytest.approx(
+        outputs.normal_scores(np.array([0.0, 5.0, 1.0, 1.0]))
     )
     for seed in range(2):
         assert trials_of(discrete, heavy, seed) == trials_of(discrete, loss, seed)
@@ -311,11 +311,11 @@ def test_skewed_losses_are_power_transformed_toward_normal_keeping_their_order()
 
     rng = np.random.default_rng(0)
     losses = rng.lognormal(0.0, 2.0, size=200)  # a long right tail, as losses often have
-    z = gp_mod._power_transformed(losses)
+    z = outputs.power_transformed(losses)
     assert np.array_equal(np.argsort(z), np.argsort(losses))
     assert abs(z.mean()) < 1e-9 and z.std() == pytest.approx(1.0)
     assert skew(losses) > 3.0 and abs(skew(z)) < 1.0  # 3.19 -> 0.72
-    assert np.array_equal(gp_mod._power_transformed(np.full(5, 3.0)), np.zeros(5))
+    assert np.array_equal(outputs.power_transformed(np.full(5, 3.0)), np.zeros(5))
 
 
 def test_on_a_continuous_space_the_transform_sharpens_convergence():

@@ -19,6 +19,7 @@ import numpy as np
 
 from tunesmith.space import Space
 from tunesmith.strategies import _gp_trust_region as trust
+from tunesmith.strategies._gp_outputs import normal_scores, power_transformed, scalarize
 from tunesmith.strategies.base import Strategy, decode, encode, params_key, usable
 from tunesmith.trial import FrozenTrial, TrialState
 from tunesmith.validation import Boolean, Integer, NoneOr, check_params
@@ -28,7 +29,6 @@ __all__ = ["GP"]
 _MIN_STARTUP = 10  # the default start-up: this many, or the dimension + 1 if larger
 _CENTRES = 5  # best observed points whose neighbourhoods seed the acquisition search
 _REDRAWS = 64  # uniform draws tried for a proposal when every candidate is taken
-_RHO = 0.05  # weight of the sum in the augmented Chebyshev scalarization
 _BLAS = threading.Lock()  # one proposal at a time holds the BLAS thread limit
 
 
@@ -224,7 +224,7 @@ class GP(Strategy):
         and on their own standardized losses, so the model resolves the differences inside it;
         until then with the fit to every point."""
         x, losses = data
-        y = _power_transformed(losses[:, 0])
+        y = power_transformed(losses[:, 0])
         layout = _objective_layout(model, searcher, ranked=False)
         theta = self._fit(model, x, y, layout, fits)
         best = x[int(np.argmin(y))]
@@ -256,7 +256,7 @@ class GP(Strategy):
         x, losses, limits = data
         acquisition = _load_scipy()[1]
         ranked = len(searcher.discrete) == x.shape[1]  # every coordinate discrete: normal scores
-        transform = _normal_scores if ranked else _power_transformed
+        transform = normal_scores if ranked else power_transformed
         layout = _objective_layout(model, searcher, ranked)
         feasible = np.all(limits <= 0.0, axis=1)  # NaN compares False: not known feasible
         constraint_layout = model.Layout(searcher.numeric, searcher.choice)
@@ -268,7 +268,7 @@ class GP(Strategy):
         picks = np.empty((n, x.shape[1]))
         for i in range(n):
             if post is None or losses.shape[1] > 1:  # one objective: the same model for all n
-                y = transform(_scalarize(losses, rng))
+                y = transform(scalarize(losses, rng))
                 if theta is None:
                     theta = self._fit(model, x, y, layout, fits)
                 post = model.Posterior(theta, x, y, layout)
@@ -342,16 +342,6 @@ def _boxable(searcher: Any) -> bool:
     return len(searcher.numeric) > 0 and not numeric_steps
 
 
-def _scalarize(losses: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One objective's losses as they are; several scalarized with random simplex weights."""
-    if losses.shape[1] == 1:
-        return losses[:, 0]
-    low, high = losses.min(axis=0), losses.max(axis=0)
-    scaled = (losses - low) / np.where(high > low, high - low, 1.0)
-    w = rng.dirichlet(np.ones(losses.shape[1]))
-    return np.max(w * scaled, axis=1) + _RHO * scaled @ w
-
-
 def _constraint_matrix(rows: list[tuple[float, ...] | None]) -> np.ndarray:
     """Constraint values, one row per finished point; NaN where a trial set none or a number
     of values other than the first trial that set any. No column when none did."""
@@ -361,33 +351,6 @@ def _constraint_matrix(rows: list[tuple[float, ...] | None]) -> np.ndarray:
         if row is not None and len(row) == width:
             out[i] = row
     return out
-
-
-def _standardize(y: np.ndarray) -> np.ndarray:
-    sd = float(np.std(y))
-    return (y - np.mean(y)) / (sd if sd > 0 else 1.0)
-
-
-def _power_transformed(y: np.ndarray) -> np.ndarray:
-    """Standardized losses through a Yeo-Johnson power transform fitted by maximum likelihood,
-    standardized again (Cowen-Rivers et al. 2022, "HEBO"): skewed losses become closer to
-    normal, so the few largest do not set the scale the good ones are modelled on."""
-    from scipy.stats import yeojohnson
-
-    z = _standardize(y)
-    if not np.any(z):
-        return z
-    return _standardize(yeojohnson(z)[0])
-
-
-def _normal_scores(y: np.ndarray) -> np.ndarray:
-    """The losses' ranks (ties averaged) through the normal quantile function, standardized: a
-    copula transform (Salinas et al. 2020, "A Quantile-based Approach for Hyperparameter
-    Transfer Learning"), so a few huge losses do not flatten the differences among good ones."""
-    from scipy.special import ndtri
-    from scipy.stats import rankdata
-
-    return _standardize(ndtri((rankdata(y) - 0.5) / len(y)))
 
 
 def _key(row: np.ndarray) -> str:
