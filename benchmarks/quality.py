@@ -176,22 +176,23 @@ def run_one(task: tuple[qp.ProblemSpec, int, str, int]) -> dict[str, Any]:
         runner = getattr(quality_runners, PEERS[method])
         params, values = runner(problem.space, problem, seed, budget)
     seconds = time.perf_counter() - t0
-    return record(spec, seed, method, budget, problem, (params, values), seconds)
+    return record(problem, seed, method, budget, (params, values), seconds)
 
 
 def record(
-    spec: qp.ProblemSpec,
+    problem: qp.Problem,
     seed: int,
     method: str,
     budget: int,
-    problem: qp.Problem,
     run: tuple[list[dict[str, Any]], list[float]],
     seconds: float,
 ) -> dict[str, Any]:
     """A run's result line. A run that ended before the budget (a grid or a random search
     that covered a finite space) keeps its final best at the checkpoints after its end."""
     params, values = run
-    scores = {str(c): problem.score(params[:c], values[:c]) for c in checkpoints(budget) if values}
+    spec = problem.spec
+    reached = checkpoints(budget) if values else []
+    scores = {str(c): problem.score(params[:c], values[:c]) for c in reached}
     return {
         "problem": spec.name,
         "kind": spec.kind,

@@ -176,12 +176,12 @@ def test_a_run_that_covers_a_finite_space_keeps_its_best_at_later_checkpoints(qu
 
     spec = qp.ProblemSpec("bayesmark", ("svm", "breast_cancer"))
     problem = qp.build(spec)
-    params = [{"C": 10.0 ** (k - 4), "gamma": 0.01, "tol": 1e-3} for k in range(12)]
-    params.sort(key=problem, reverse=True)  # the best last
-    values = [problem(p) for p in params]  # a 12-point space covered within a budget of 25
-    line = quality.record(spec, 0, "ts-grid", 25, problem, (params, values), 0.0)
+    grid = [{"C": 10.0 ** (k - 4), "gamma": 0.01, "tol": 1e-3} for k in range(12)]
+    runs = sorted(((problem(p), p) for p in grid), key=lambda vp: -vp[0])  # the best last
+    values, params = [v for v, _ in runs], [p for _, p in runs]  # covered within a budget of 25
+    line = quality.record(problem, 0, "ts-grid", 25, (params, values), 0.0)
     assert line["n"] == 12
     assert line["scores"] == {"10": min(values[:10]), "25": min(values)}
     assert min(values) < min(values[:10])  # the checkpoint after the end is the final best
-    empty = quality.record(spec, 0, "ts-grid", 25, problem, ([], []), 0.0)
+    empty = quality.record(problem, 0, "ts-grid", 25, ([], []), 0.0)
     assert empty["scores"] == {}
