@@ -91,6 +91,7 @@ def run_smac(space: Space, objective: Objective, seed: int, budget: int) -> Hist
     """SMAC3's HyperparameterOptimizationFacade (random forest), through ask and tell."""
     import ConfigSpace as cs
     from smac import HyperparameterOptimizationFacade, Scenario
+    from smac.main.exceptions import ConfigurationSpaceExhaustedException
     from smac.runhistory.dataclasses import TrialValue
 
     config_space = cs.ConfigurationSpace(seed=seed)
@@ -104,6 +105,9 @@ def run_smac(space: Space, objective: Objective, seed: int, budget: int) -> Hist
             scenario, lambda config, seed=0: 0.0, overwrite=True, logging_level=40
         )
         for _ in range(budget):
-            info = smac.ask()
+            try:
+                info = smac.ask()
+            except ConfigurationSpaceExhaustedException:  # a finite space, every point tried
+                break
             smac.tell(info, TrialValue(cost=evaluate(dict(info.config))))
     return history
