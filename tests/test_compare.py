@@ -531,3 +531,13 @@ def test_a_peer_run_stored_by_an_older_version_is_extended_without_a_warning() -
         )
     assert len(result.records[0].evaluations) == 3
     assert len(ts.load_study("old/sampler/seed0", storage, strategy="random").trials) == 3
+
+
+def test_compare_help_names_every_strategy_the_cli_accepts():
+    from tunesmith.strategies import STRATEGY_NAMES
+
+    result = CliRunner().invoke(cli, ["compare", "--help"], terminal_width=400)
+    assert result.exit_code == 0
+    strategies_line = next(line for line in result.output.splitlines() if "--strategies" in line)
+    listed = strategies_line.split("(", 1)[1].split(")", 1)[0]
+    assert [name.strip() for name in listed.split(",")] == list(STRATEGY_NAMES)

@@ -27,6 +27,7 @@ from tunesmith.compare import (
 )
 from tunesmith.compare import run as run_comparison
 from tunesmith.interrupts import Terminated, graceful_signals
+from tunesmith.strategies import STRATEGY_NAMES
 from tunesmith.validation import DIRECTIONS
 
 __all__ = ["compare"]
@@ -69,7 +70,7 @@ def _load(target: str, direction: str | None) -> LoadedTarget:
     default=",".join(DEFAULT_STRATEGIES),
     show_default=True,
     callback=_strategy_list,
-    help="Comma-separated tunesmith strategies (grid, random, genetic, gradient, tpe, cmaes).",
+    help=f"Comma-separated tunesmith strategies ({', '.join(STRATEGY_NAMES)}).",
 )
 @click.option(
     "--budget",

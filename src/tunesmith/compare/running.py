@@ -78,7 +78,7 @@ def run(
     Args:
         objective: ``objective(params) -> float``, params a dict of the space's names.
         space: Parameter name -> ``Float``, ``Int`` or ``Choice``.
-        strategies: Strategy names ("grid", "random", "genetic", "gradient", "tpe", "cmaes"),
+        strategies: Strategy names (any of ``STRATEGY_NAMES``: "grid", "random", "tpe", ...),
             Strategy instances, or runners (objects with ``name`` and ``run(task)``, see
             ``tunesmith.compare.Runner``).
         budget: Evaluations per run.
