@@ -15,6 +15,7 @@ from tunesmith import compare
 from tunesmith.cli import cli
 from tunesmith.compare import Comparison, Evaluation, RunRecord
 from tunesmith.storage import InMemoryStorage
+from tunesmith.strategies import STRATEGY_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 SPACE = {"x": ts.Float(0.0, 1.0)}
@@ -534,8 +535,6 @@ def test_a_peer_run_stored_by_an_older_version_is_extended_without_a_warning() -
 
 
 def test_compare_help_names_every_strategy_the_cli_accepts():
-    from tunesmith.strategies import STRATEGY_NAMES
-
     result = CliRunner().invoke(cli, ["compare", "--help"], terminal_width=400)
     assert result.exit_code == 0
     strategies_line = next(line for line in result.output.splitlines() if "--strategies" in line)
