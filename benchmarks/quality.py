@@ -26,6 +26,9 @@ Scores, per (problem, seed), from the best found within the budget:
     nice python benchmarks/quality.py --max-minutes 40 --results /tmp/q.jsonl
     python benchmarks/quality.py --report /tmp/q.jsonl    # tables from (partial) results
     python benchmarks/quality.py --report /tmp/q.jsonl --budget 50  # at a checkpoint below
+    python benchmarks/quality.py --report benchmarks/data/quality/tables-300.jsonl.gz --budget 300
+        # the recorded runs RESULTS.md ranks (benchmarks/data/quality/README.md); several
+        # files are read as one, a later record of a run replacing an earlier one
     python benchmarks/quality.py --long              # budget 300 instead of 100
     python benchmarks/quality.py --no-bbob --no-tables --bayesmark   # the scikit-learn problems
     python benchmarks/quality.py --no-tables --instances 1-10 --seeds 1 --seed-per-instance
@@ -43,6 +46,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one thread per run: runs go to processes
 
 import argparse  # noqa: E402
+import gzip  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
@@ -251,9 +255,14 @@ def run_all(tasks, results: Path, jobs: int, max_minutes: float | None) -> None:
         print(f"stopped at the time limit: {finished} of {len(todo)} runs done", flush=True)
 
 
-def read_results(path: Path) -> list[dict[str, Any]]:
-    with path.open() as f:
-        return [json.loads(line) for line in f if line.strip()]
+def read_results(*paths: Path) -> list[dict[str, Any]]:
+    """The records of JSON-lines files, plain or gzip-compressed (``.gz``), in order."""
+    records = []
+    for path in paths:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt") as f:
+            records += [json.loads(line) for line in f if line.strip()]
+    return records
 
 
 # -- scoring ---------------------------------------------------------------------------------
@@ -598,7 +607,13 @@ def parse_args(argv=None):
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--max-minutes", type=float, default=None)
     parser.add_argument("--results", type=Path, default=None, help="JSON lines, appended")
-    parser.add_argument("--report", type=Path, default=None, help="only report this file")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="only report these files (JSON lines, .gz too; a later record of a run wins)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the report here too")
     parser.add_argument("--speed-trials", type=int, default=1000, help="0 skips the TPE timing")
     parser.add_argument("--speed-timed", type=int, default=20)
@@ -646,9 +661,10 @@ def main(argv=None) -> None:
         t0 = time.monotonic()
         run_all(tasks, results, args.jobs, args.max_minutes)
         print(f"runs took {(time.monotonic() - t0) / 60:.1f} min; results in {results}")
+        results = [results]
     else:
         results = args.report
-    records = read_results(results)
+    records = read_results(*results)
     if args.report is not None and args.methods is None:  # report the methods the file holds
         use_methods(",".join(sorted({r["method"] for r in records})))
     text = report(records, args.budget)

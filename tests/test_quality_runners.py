@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import math
 import statistics
 import sys
@@ -185,3 +187,23 @@ def test_a_run_that_covers_a_finite_space_keeps_its_best_at_later_checkpoints(qu
     assert min(values) < min(values[:10])  # the checkpoint after the end is the final best
     empty = quality.record(problem, 0, "ts-grid", 25, ([], []), 0.0)
     assert empty["scores"] == {}
+
+
+def test_report_reads_several_files_gzip_too_and_a_later_record_wins(quality, tmp_path) -> None:
+    def line(method: str, score: float) -> str:
+        rec = {"problem": "p", "seed": 0, "method": method, "budget": 50, "scores": {"50": score}}
+        return json.dumps(rec) + "\n"
+
+    plain = tmp_path / "a.jsonl"
+    plain.write_text(line("ts-tpe", 3.0) + line("optuna-tpe", 2.0))
+    packed = tmp_path / "b.jsonl.gz"
+    with gzip.open(packed, "wt") as f:
+        f.write(line("ts-tpe", 1.0))  # the same run again, later: its score is the one kept
+    records = quality.read_results(plain, packed)
+    assert [r["scores"]["50"] for r in records] == [3.0, 2.0, 1.0]
+    quality.use_methods("ts-tpe,optuna-tpe")
+    try:
+        cells = quality.complete_cells(records, 50)
+    finally:
+        quality.use_methods(None)
+    assert cells == {("p", 0): {"ts-tpe": 1.0, "optuna-tpe": 2.0}}
