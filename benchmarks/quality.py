@@ -661,10 +661,8 @@ def main(argv=None) -> None:
         t0 = time.monotonic()
         run_all(tasks, results, args.jobs, args.max_minutes)
         print(f"runs took {(time.monotonic() - t0) / 60:.1f} min; results in {results}")
-        results = [results]
-    else:
-        results = args.report
-    records = read_results(*results)
+    paths = [results] if args.report is None else args.report
+    records = read_results(*paths)
     if args.report is not None and args.methods is None:  # report the methods the file holds
         use_methods(",".join(sorted({r["method"] for r in records})))
     text = report(records, args.budget)
